@@ -1,0 +1,49 @@
+# Every target installs what it needs (npm ci) so it works on a fresh machine.
+SHELL := /bin/bash
+NPX := npx --no-install
+
+.PHONY: install contracts test test-contracts test-ts typecheck run devchain bench simulation simulation-multi stop-simulation abi clean
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.installed
+
+contracts: install
+	$(NPX) forge build
+
+abi: contracts
+	$(NPX) tsx scripts/generate-abi.ts
+
+test-contracts: install
+	$(NPX) forge test
+
+typecheck: install
+	$(NPX) tsc --noEmit -p tsconfig.json
+
+test-ts: contracts
+	$(NPX) vitest run
+
+test: test-contracts typecheck test-ts
+
+run: contracts
+	$(NPX) tsx scripts/run.ts $(RUN_ARGS)
+
+devchain: contracts
+	$(NPX) tsx scripts/devchain.ts start
+
+bench: install
+	$(NPX) tsx bench/run-all.ts
+
+simulation: contracts
+	@echo "not yet: the single-node simulation arrives with the node issue"
+
+simulation-multi: contracts
+	@echo "not yet: the multi-node simulation arrives with the cluster issue"
+
+stop-simulation:
+	@echo "not yet: nothing to stop"
+
+clean:
+	rm -rf dist contracts/out contracts/cache .devchain
