@@ -1,0 +1,94 @@
+// Environment → typed, validated Config. Every variable here is documented in README.md and
+// does something; a bad value stops start-up with one line naming the variable.
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address")
+  .transform((v) => v.toLowerCase() as `0x${string}`);
+const url = z.string().url();
+
+const schema = z.object({
+  IN_ENCLAVE: bool.default(false),
+  SIMULATION_MODE: bool.default(false),
+  CHAIN_RPC_URL: url,
+  NOVA_APP_REGISTRY_ADDRESS: address,
+  KMS_REGISTRY_ADDRESS: address,
+  KMS_APP_ID: z.string().regex(/^[0-9]+$/, "must be a decimal app id").transform(BigInt),
+  BIND_HOST: z.string().min(1).optional(),
+  PORT: int(0, 65535).default(8000),
+  NODE_INSTANCE_URL: url.optional(),
+  SIM_NODE_SEED: z.string().min(1).optional(),
+  MASTER_SECRET_HEX: z
+    .string()
+    .regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be 32 bytes of hex")
+    .optional(),
+  KMS_NODE_TICK_MS: int(50, 3_600_000).default(5_000),
+  DATA_SYNC_INTERVAL_MS: int(50, 3_600_000).default(2_000),
+  AUTH_CACHE_TTL_SECONDS: int(0, 3_600).default(15),
+  POP_TIMEOUT_SECONDS: int(1, 3_600).default(120),
+  ODYN_URL: url.default("http://127.0.0.1:18000"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  NONCE_RATE_LIMIT_PER_MINUTE: int(0).default(1_200),
+  RATE_LIMIT_PER_MINUTE: int(0).default(6_000),
+  APP_RATE_LIMIT_PER_MINUTE: int(0).default(6_000),
+  TRUST_PROXY: bool.default(false),
+  MAX_BODY_BYTES: int(1_024).default(64 * 1024),
+  MAX_KV_BODY_BYTES: int(1_024).default(3 * 1024 * 1024),
+  REQUEST_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  NONCE_STORE_MAX: int(100).default(100_000),
+  KV_OVERFLOW: z.enum(["evict-lru", "reject"]).default("evict-lru"),
+  KV_MAX_BYTES_PER_APP: int(1_024).default(64 * 1024 * 1024),
+  KV_MAX_KEYS_PER_APP: int(1).default(100_000),
+  KV_MAX_VALUE_BYTES: int(1, 1024 * 1024).default(1024 * 1024),
+  KV_MAX_KEY_BYTES: int(1, 512).default(512),
+  MAX_CLOCK_SKEW_MS: int(0).default(30_000),
+  CERT_MAX_VALIDITY_DAYS: int(1, 825).default(90),
+  CERT_ALLOWED_DNS_SUFFIXES: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  CHAIN_TIMEOUT_MS: int(100, 120_000).default(5_000),
+  PEER_TIMEOUT_MS: int(100, 120_000).default(5_000),
+});
+
+export type Config = z.output<typeof schema> & { BIND_HOST: string };
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment. Throws ConfigError with one line naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset" so `FOO= make run` behaves like leaving FOO out.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid configuration: ${issue.path.join(".")}: ${issue.message}`);
+  }
+  const cfg = parsed.data;
+  if (cfg.IN_ENCLAVE && cfg.SIMULATION_MODE) {
+    throw new ConfigError("invalid configuration: SIMULATION_MODE=true is refused when IN_ENCLAVE=true");
+  }
+  if (!cfg.IN_ENCLAVE && !cfg.SIMULATION_MODE) {
+    throw new ConfigError("invalid configuration: set IN_ENCLAVE=true (enclave) or SIMULATION_MODE=true (local simulation)");
+  }
+  if (cfg.IN_ENCLAVE && cfg.SIM_NODE_SEED) {
+    throw new ConfigError("invalid configuration: SIM_NODE_SEED is a simulation identity and is refused when IN_ENCLAVE=true");
+  }
+  if (cfg.IN_ENCLAVE && cfg.NODE_INSTANCE_URL && !cfg.NODE_INSTANCE_URL.startsWith("https://")) {
+    throw new ConfigError("invalid configuration: NODE_INSTANCE_URL must be https:// when IN_ENCLAVE=true");
+  }
+  const bindHost = cfg.BIND_HOST ?? (cfg.SIMULATION_MODE ? "127.0.0.1" : "0.0.0.0");
+  return { ...cfg, BIND_HOST: bindHost };
+}
