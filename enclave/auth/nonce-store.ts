@@ -1,0 +1,49 @@
+// Single-use nonces for PoP (PROTOCOL.md §2). Bounded in memory: when full, the oldest
+// outstanding nonce is dropped (its client just fetches a new one), so a flood of /nonce calls
+// cannot grow memory; the per-address rate limit in front of /nonce keeps that flood small.
+import { randomBytes } from "node:crypto";
+import { LRUCache } from "lru-cache";
+
+export interface NonceStoreOptions {
+  /** How long an issued nonce stays redeemable (POP_TIMEOUT_SECONDS). */
+  ttlMs: number;
+  /** Upper bound on outstanding nonces (NONCE_STORE_MAX). */
+  maxEntries: number;
+  /** Injectable clock for tests. */
+  now?: () => number;
+}
+
+export class NonceStore {
+  private readonly issued: LRUCache<string, true>;
+
+  constructor(options: NonceStoreOptions) {
+    const now = options.now ?? Date.now;
+    this.issued = new LRUCache<string, true>({
+      max: options.maxEntries,
+      ttl: options.ttlMs,
+      ttlAutopurge: false,
+      allowStale: false,
+      updateAgeOnGet: false,
+      updateAgeOnHas: false,
+      perf: { now },
+    });
+  }
+
+  /** A fresh nonce: standard padded base64 of 16 random bytes. */
+  issue(): string {
+    const nonce = randomBytes(16).toString("base64");
+    this.issued.set(nonce, true);
+    return nonce;
+  }
+
+  /** True exactly once per issued, unexpired nonce; the nonce is gone afterwards either way. */
+  consume(nonce: string): boolean {
+    const valid = this.issued.has(nonce);
+    this.issued.delete(nonce);
+    return valid;
+  }
+
+  get size(): number {
+    return this.issued.size;
+  }
+}
