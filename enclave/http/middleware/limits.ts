@@ -1,0 +1,42 @@
+// Request-size, rate and time limits, built on hono's own middleware so the protocol's
+// JSON error body is the only thing added here.
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { timeout } from "hono/timeout";
+import { rateLimiter } from "hono-rate-limiter";
+import { errorResponse } from "./errors.js";
+
+/**
+ * Rejects bodies over `maxBytes` with 413. hono's bodyLimit counts the bytes as the stream is
+ * read, so a chunked upload without Content-Length is cut off too.
+ *
+ * @example app.put("/kms/data", limitBody(3 * 1024 * 1024), handler)
+ */
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) => errorResponse(c, 413, "payload_too_large", `request body exceeds ${maxBytes} bytes`),
+  });
+}
+
+/**
+ * Fixed-window limit of `perMinute` requests per key (0 disables it).
+ *
+ * @example app.use("/nonce", limitRate({ perMinute: 1200, key: (c) => clientAddress(c, false) }))
+ */
+export function limitRate(options: { perMinute: number; key: (c: Context) => string; name: string }): MiddlewareHandler {
+  if (options.perMinute <= 0) return async (_c, next) => next();
+  return rateLimiter({
+    windowMs: 60_000,
+    limit: options.perMinute,
+    standardHeaders: "draft-6",
+    keyGenerator: options.key,
+    handler: (c) => errorResponse(c, 429, "rate_limited", `rate limit exceeded (${options.name})`),
+  });
+}
+
+/** Answers 504 when a handler runs longer than `ms` (the work itself is not cancelled). */
+export function limitTime(ms: number): MiddlewareHandler {
+  return timeout(ms, () => new HTTPException(504, { message: "request timed out" }));
+}
