@@ -44,12 +44,12 @@ contract KMSRegistry is IKMSRegistry {
     }
 
     /// @param initialOwner the account allowed to set the app id and reset the hash.
-    /// @param novaAppRegistry_ the platform registry (LocalNovaAppRegistry in simulation). Its code is
+    /// @param appRegistry the platform registry (LocalNovaAppRegistry in simulation). Its code is
     ///        not required to exist yet, so a registry can be deployed after (or by) this contract.
-    constructor(address initialOwner, address novaAppRegistry_) {
-        if (initialOwner == address(0) || novaAppRegistry_ == address(0)) revert ZeroAddress();
+    constructor(address initialOwner, address appRegistry) {
+        if (initialOwner == address(0) || appRegistry == address(0)) revert ZeroAddress();
         owner = initialOwner;
-        novaAppRegistry = novaAppRegistry_;
+        novaAppRegistry = appRegistry;
     }
 
     // ------------------------------------------------------------------ configuration
