@@ -1,0 +1,136 @@
+// In-process TEE for simulation mode (DESIGN.md "Modes"). Same behaviour as Odyn where the node can
+// observe it — EIP-1559 only, non-empty messages, UTF-8 envelope plaintexts, nonce reuse refused —
+// so that nothing passes in simulation that would fail inside an enclave.
+import { randomBytes as nodeRandomBytes } from "node:crypto";
+import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import type { Hex, TransactionSerializable } from "viem";
+import { bytesToHex } from "../crypto/bytes.js";
+import { parseP384PublicKey } from "../crypto/p384.js";
+import { sealEnvelope, openEnvelope, EnvelopeDecryptError, EnvelopeFormatError, type Envelope } from "../crypto/envelope.js";
+import { EcdhSecretCache } from "../crypto/ecdh-cache.js";
+import { signPersonalMessage } from "../crypto/secp256k1.js";
+import { TeeInputError, type ParsedEnvelope, type Tee } from "./tee.js";
+import { toEip1559 } from "./eip1559.js";
+import { EnvelopeReplayGuard, DEFAULT_REPLAY_WINDOW } from "./replay-guard.js";
+import { deriveSimulatedKeys, identityFromKeys, type SimulatedIdentity, type SimulatedSeed } from "./sim-keys.js";
+
+export { simulatedIdentity, type SimulatedIdentity, type SimulatedSeed } from "./sim-keys.js";
+
+export const ENVELOPE_NONCE_BYTES = 12;
+/** Odyn's /v1/random returns 32 bytes a call; larger requests are a loop there, a cap here. */
+export const MAX_RANDOM_BYTES = 1 << 20;
+
+export interface SimulatedTeeOptions {
+  /** SIM_NODE_SEED; a fresh random identity when absent. */
+  seed?: SimulatedSeed;
+  /** Peers whose ECDH secret stays cached (one per app instance or KMS node talking to us). */
+  ecdhCacheEntries?: number;
+  /** How many opened (sender, nonce) pairs are remembered to refuse replays; 0 turns it off. */
+  replayWindow?: number;
+}
+
+const utf8Strict = new TextDecoder("utf-8", { fatal: true });
+
+/** Decodes strict UTF-8 or throws `makeError(message)`; Odyn carries plaintexts as JSON strings. */
+export function decodeUtf8(bytes: Uint8Array, makeError: (message: string) => Error): string {
+  try {
+    return utf8Strict.decode(bytes);
+  } catch {
+    throw makeError("envelope plaintext must be valid UTF-8");
+  }
+}
+
+export function checkRandomLength(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_RANDOM_BYTES) {
+    throw new TeeInputError(`random byte count must be an integer in 0..${MAX_RANDOM_BYTES}`);
+  }
+}
+
+function parseSenderKey(bytes: Uint8Array): Uint8Array {
+  try {
+    return parseP384PublicKey(bytes);
+  } catch (err) {
+    throw new EnvelopeFormatError(`envelope sender key: ${(err as Error).message}`);
+  }
+}
+
+export class SimulatedTee implements Tee {
+  readonly kind = "simulated" as const;
+  private readonly account: PrivateKeyAccount;
+  private readonly walletPrivateKey: Uint8Array;
+  private readonly ecdh: EcdhSecretCache;
+  private readonly replay: EnvelopeReplayGuard;
+  private readonly publicIdentity: SimulatedIdentity;
+
+  constructor(options: SimulatedTeeOptions = {}) {
+    const keys = deriveSimulatedKeys(options.seed ?? nodeRandomBytes(32));
+    this.walletPrivateKey = keys.walletPrivateKey;
+    this.account = privateKeyToAccount(`0x${bytesToHex(keys.walletPrivateKey)}`);
+    this.ecdh = new EcdhSecretCache(keys.encryptionPrivateKey, options.ecdhCacheEntries ?? 4096);
+    this.replay = new EnvelopeReplayGuard(options.replayWindow ?? DEFAULT_REPLAY_WINDOW);
+    this.publicIdentity = identityFromKeys(keys);
+  }
+
+  /** Public identity (wallet, teePubkey in both encodings); synchronous for scripts and the simulator. */
+  get identity(): SimulatedIdentity {
+    return this.publicIdentity;
+  }
+
+  /** Uncompressed secp256k1 public key of the wallet (`0x04…`, 65 bytes), as Odyn's /v1/eth/address gives it. */
+  get walletPublicKey(): Hex {
+    return this.account.publicKey;
+  }
+
+  async address(): Promise<string> {
+    return this.publicIdentity.wallet;
+  }
+
+  async signMessage(message: string): Promise<Hex> {
+    if (typeof message !== "string" || message.length === 0) throw new TeeInputError("message must be a non-empty string");
+    return signPersonalMessage(this.walletPrivateKey, message) as Hex;
+  }
+
+  async signTransaction(tx: TransactionSerializable): Promise<Hex> {
+    return this.account.signTransaction(toEip1559(tx));
+  }
+
+  async randomBytes(n: number): Promise<Uint8Array> {
+    checkRandomLength(n);
+    return new Uint8Array(nodeRandomBytes(n));
+  }
+
+  async encryptionPublicKey(): Promise<Uint8Array> {
+    return this.publicIdentity.teePubkey.slice();
+  }
+
+  async encryptTo(recipientPublicKey: Uint8Array, plaintext: Uint8Array): Promise<Envelope> {
+    decodeUtf8(plaintext, (m) => new TeeInputError(m));
+    const recipient = parseP384PublicKey(recipientPublicKey);
+    return sealEnvelope({
+      sharedX: this.ecdh.sharedX(recipient),
+      senderPublicKey: this.publicIdentity.teePubkey,
+      recipientPublicKey: recipient,
+      plaintext,
+    });
+  }
+
+  async decryptFrom(envelope: ParsedEnvelope): Promise<Uint8Array> {
+    const sender = parseSenderKey(envelope.senderPublicKey);
+    if (envelope.nonce.length !== ENVELOPE_NONCE_BYTES) throw new EnvelopeFormatError("envelope nonce must be 12 bytes");
+    if (this.replay.has(sender, envelope.nonce)) throw new EnvelopeDecryptError("envelope nonce was already used by this sender");
+    const plaintext = openEnvelope({
+      sharedX: this.ecdh.sharedX(sender),
+      senderPublicKey: sender,
+      recipientPublicKey: this.publicIdentity.teePubkey,
+      nonce: envelope.nonce,
+      ciphertext: envelope.ciphertext,
+    });
+    decodeUtf8(plaintext, (m) => new EnvelopeFormatError(m));
+    this.replay.remember(sender, envelope.nonce);
+    return plaintext;
+  }
+
+  async close(): Promise<void> {
+    // Nothing to release: keys live in this object and go with it.
+  }
+}
