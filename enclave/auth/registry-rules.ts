@@ -1,5 +1,6 @@
 // The authorization rules of PROTOCOL.md §4 (apps) and §10 (peers) as a pure function of the
 // three registry records, so the rules can be tested without a chain and read in one place.
+import { parseP384PublicKey } from "../crypto/p384.js";
 import { AppStatus, InstanceStatus, VersionStatus, type AppRecord, type InstanceRecord, type VersionRecord } from "../chain/types.js";
 
 export interface RegisteredCaller {
@@ -9,8 +10,8 @@ export interface RegisteredCaller {
   versionId: bigint;
   versionStatus: number;
   instanceUrl: string;
-  /** As registered on chain (SPKI or SEC1); the envelope layer compares it as a point. */
-  teePubkey: Uint8Array;
+  /** The on-chain teePubkey as a validated SEC1 point (registered as SPKI or SEC1). */
+  teePublicKey: Uint8Array;
 }
 
 /** A rule the caller failed, with the message PROTOCOL.md §4 names. */
@@ -37,6 +38,12 @@ export function checkAppAndVersionRules(app: AppRecord, version: VersionRecord):
 }
 
 export function toRegisteredCaller(instance: InstanceRecord, version: VersionRecord): RegisteredCaller {
+  let teePublicKey: Uint8Array;
+  try {
+    teePublicKey = parseP384PublicKey(instance.teePubkey);
+  } catch {
+    throw new RuleViolation("instance_bad_pubkey", "Instance teePubkey invalid");
+  }
   return {
     wallet: instance.teeWallet,
     instanceId: instance.id,
@@ -44,6 +51,6 @@ export function toRegisteredCaller(instance: InstanceRecord, version: VersionRec
     versionId: instance.versionId,
     versionStatus: version.status,
     instanceUrl: instance.instanceUrl,
-    teePubkey: instance.teePubkey,
+    teePublicKey,
   };
 }

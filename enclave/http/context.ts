@@ -1,0 +1,41 @@
+// What the HTTP layer needs from the rest of the node, and the per-request values middleware
+// hands to route handlers. node.ts builds `HttpDeps`; nothing here reaches for globals.
+import type { PopVerifier, VerifiedPop } from "../auth/pop-verifier.js";
+import type { NonceStore } from "../auth/nonce-store.js";
+import type { RegistryAuthorizer } from "../auth/registry-authorizer.js";
+import type { RegisteredCaller } from "../auth/registry-rules.js";
+import type { Config } from "../config.js";
+import type { Logger } from "../log.js";
+import type { Tee } from "../tee/tee.js";
+import type { NodeMetrics } from "./metrics.js";
+import type { ServingKeys } from "../serving-keys.js";
+
+export interface HttpDeps {
+  config: Config;
+  log: Logger;
+  metrics: NodeMetrics;
+  tee: Tee;
+  /** Lower-case wallet of this node. */
+  ownWallet: string;
+  nonces: NonceStore;
+  pop: PopVerifier;
+  authorizer: RegistryAuthorizer;
+  /** Keys derived from the master secret, present only while the node may serve. */
+  servingKeys(): ServingKeys | undefined;
+  /** Why the node is not serving (shown in 503s and /status). */
+  unavailableReason(): string;
+  status(): Promise<Record<string, unknown>>;
+  nodes(): Promise<Record<string, unknown>>;
+}
+
+export interface KmsVariables {
+  caller: RegisteredCaller;
+  /** Absent when the dev shortcut `x-tee-wallet` identified the caller. */
+  pop: VerifiedPop | undefined;
+  keys: ServingKeys;
+  /** Decrypted inner JSON of the request (undefined for body-less requests). */
+  body: unknown;
+  errorReason: string;
+}
+
+export type KmsEnv = { Variables: KmsVariables };

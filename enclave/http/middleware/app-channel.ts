@@ -1,0 +1,95 @@
+// The authenticated, end-to-end encrypted channel every `/kms/*` route runs in:
+//   1. the node must hold the cluster's secret (else 503 with the reason);
+//   2. PoP (PROTOCOL.md §3) names the caller — or, outside an enclave only, `x-tee-wallet`;
+//   3. the registry must authorize that wallet (§4); its instance's app id is the namespace;
+//   4. a request body must be an envelope (§5) from the caller's on-chain teePubkey.
+// Handlers then answer with `replySealed`, which encrypts to the on-chain key (never to a key
+// taken from the request) and signs the response over the caller's PoP signature.
+import type { Context, MiddlewareHandler } from "hono";
+import { hasAnyPopHeader, readPopHeaders } from "../../auth/pop-verifier.js";
+import { bytesToHex, utf8 } from "../../crypto/bytes.js";
+import { canonicalJson } from "../../crypto/canonical-json.js";
+import { EnvelopeFormatError, parseEnvelope } from "../../crypto/envelope.js";
+import { appResponseMessage } from "../../crypto/pop.js";
+import { canonicalWallet } from "../../crypto/secp256k1.js";
+import { KmsError, badRequest, forbidden } from "../../errors.js";
+import type { HttpDeps, KmsEnv } from "../context.js";
+
+const NOT_ENCRYPTED = "Request must be E2E encrypted";
+
+/** @example app.use("/kms/*", appChannel(deps)) */
+export function appChannel(deps: HttpDeps): MiddlewareHandler<KmsEnv> {
+  return async (c, next) => {
+    const keys = deps.servingKeys();
+    if (!keys) throw new KmsError("unavailable", `Service not ready: ${deps.unavailableReason()}`);
+    c.set("keys", keys);
+
+    const wallet = identifyCaller(c, deps);
+    const caller = await deps.authorizer.authorize(wallet);
+    c.set("caller", caller);
+    c.set("body", await openRequestBody(c, deps, caller.teePublicKey));
+    await next();
+  };
+}
+
+function identifyCaller(c: Context<KmsEnv>, deps: HttpDeps): string {
+  const headers = readPopHeaders("app", (name) => c.req.header(name));
+  if (hasAnyPopHeader(headers) || deps.config.IN_ENCLAVE) {
+    const pop = deps.pop.verify("app", headers);
+    c.set("pop", pop);
+    return pop.wallet;
+  }
+  const devWallet = c.req.header("x-tee-wallet");
+  if (!devWallet) throw forbidden("Missing proof-of-possession headers", "pop_missing_headers");
+  c.set("pop", undefined);
+  try {
+    return canonicalWallet(devWallet);
+  } catch {
+    throw forbidden("Malformed x-tee-wallet header", "dev_wallet_malformed");
+  }
+}
+
+async function openRequestBody(c: Context<KmsEnv>, deps: HttpDeps, callerKey: Uint8Array): Promise<unknown> {
+  if (c.req.method === "GET" || c.req.method === "HEAD") return undefined;
+  const raw = await c.req.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw badRequest(NOT_ENCRYPTED);
+  }
+  let envelope;
+  try {
+    envelope = parseEnvelope(json);
+  } catch (e) {
+    if (e instanceof EnvelopeFormatError) throw new KmsError("not_encrypted", `${NOT_ENCRYPTED}: ${e.message}`);
+    throw e;
+  }
+  if (bytesToHex(envelope.senderPublicKey) !== bytesToHex(callerKey)) {
+    throw forbidden("sender_tee_pubkey does not match the caller's registered teePubkey", "envelope_sender_mismatch");
+  }
+  let plaintext: Uint8Array;
+  try {
+    plaintext = await deps.tee.decryptFrom(envelope);
+  } catch {
+    throw badRequest("Envelope could not be decrypted");
+  }
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plaintext));
+  } catch {
+    throw badRequest("Encrypted body is not valid JSON");
+  }
+}
+
+/**
+ * Seals `payload` (canonical JSON) to the caller's on-chain teePubkey and adds the response
+ * signature `NovaKMS:Response:<x-app-signature>:<node wallet>` when the caller used PoP.
+ */
+export async function replySealed(c: Context<KmsEnv>, deps: HttpDeps, payload: unknown, status: 200 | 201 = 200): Promise<Response> {
+  const envelope = await deps.tee.encryptTo(c.get("caller").teePublicKey, utf8(canonicalJson(payload)));
+  const pop = c.get("pop");
+  if (pop) {
+    c.header("x-kms-response-signature", await deps.tee.signMessage(appResponseMessage(pop.signature, deps.ownWallet)));
+  }
+  return c.json(envelope, status);
+}

@@ -1,0 +1,19 @@
+// Validation of decrypted request bodies with zod; the first problem becomes a 400 that names
+// the field, so a caller can fix its request without guessing.
+import type { z } from "zod";
+import { badRequest } from "../errors.js";
+
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.length ? issue.path.join(".") : "body";
+    throw badRequest(`Invalid ${field}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** App ids are uint256 on chain; JSON numbers are exact only up to 2^53, so larger ids go out as strings. */
+export function appIdJson(appId: bigint): number | string {
+  return appId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(appId) : appId.toString();
+}

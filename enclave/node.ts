@@ -1,0 +1,213 @@
+// Composition root: the only module that knows every part. Builds the TEE, chain access,
+// auth, master-secret lifecycle, store and HTTP app for one node, and runs its tick loop.
+// No module-level state, so tests can run several nodes in one process.
+import { serve, type ServerType } from "@hono/node-server";
+import { createPublicClient, http, type Address, type Hex, type PublicClient } from "viem";
+import { NonceStore } from "./auth/nonce-store.js";
+import { PopVerifier } from "./auth/pop-verifier.js";
+import { RegistryAuthorizer } from "./auth/registry-authorizer.js";
+import { submitMasterSecretHash } from "./chain/master-secret-hash-writer.js";
+import { RegistryReader } from "./chain/registry-reader.js";
+import { InstanceStatus } from "./chain/types.js";
+import { MasterSecretManager } from "./cluster/master-secret.js";
+import type { Config } from "./config.js";
+import { bytesToHex, hexToBytes } from "./crypto/bytes.js";
+import { p384SpkiFromSec1 } from "./crypto/p384.js";
+import { createHttpApp } from "./http/app.js";
+import type { HttpDeps } from "./http/context.js";
+import { NodeMetrics } from "./http/metrics.js";
+import { createLogger, type Logger } from "./log.js";
+import { ServingKeys } from "./serving-keys.js";
+import { OdynTee } from "./tee/odyn.js";
+import { SimulatedTee } from "./tee/simulated.js";
+import type { Tee } from "./tee/tee.js";
+
+export const NODE_VERSION = "0.1.0";
+
+export interface NodeOptions {
+  /** Overrides the TEE chosen from the config (tests). */
+  tee?: Tee;
+  log?: Logger;
+}
+
+/** Whether this node's own instance is registered and allowed to serve (checked every tick). */
+interface SelfRegistration {
+  registered: boolean;
+  reason: string;
+}
+
+export class KmsNode {
+  readonly log: Logger;
+  readonly metrics: NodeMetrics;
+  readonly chain: PublicClient;
+  readonly registry: RegistryReader;
+  readonly masterSecret: MasterSecretManager;
+  private keys: ServingKeys | undefined;
+  private self: SelfRegistration = { registered: false, reason: "not checked yet" };
+  private server: ServerType | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private listeningPort = 0;
+
+  private constructor(
+    readonly config: Config,
+    readonly tee: Tee,
+    readonly wallet: string,
+    readonly teePublicKey: Uint8Array,
+    log: Logger,
+  ) {
+    this.log = log;
+    this.metrics = new NodeMetrics();
+    this.chain = createPublicClient({
+      transport: http(config.CHAIN_RPC_URL, { timeout: config.CHAIN_TIMEOUT_MS, retryCount: 1 }),
+      pollingInterval: 250,
+    }) as PublicClient;
+    this.registry = new RegistryReader({
+      client: this.chain,
+      novaAppRegistry: config.NOVA_APP_REGISTRY_ADDRESS,
+      kmsRegistry: config.KMS_REGISTRY_ADDRESS,
+    });
+    const preset = config.MASTER_SECRET_HEX ? hexToBytes(config.MASTER_SECRET_HEX) : undefined;
+    this.masterSecret = new MasterSecretManager(
+      {
+        readHash: () => this.registry.masterSecretHash(),
+        submitHash: (hash: Hex) =>
+          submitMasterSecretHash({
+            client: this.chain,
+            tee: this.tee,
+            kmsRegistry: config.KMS_REGISTRY_ADDRESS as Address,
+            hash,
+            receiptTimeoutMs: Math.max(config.CHAIN_TIMEOUT_MS, 30_000),
+          }),
+        randomBytes: (n) => this.tee.randomBytes(n),
+      },
+      log,
+      preset,
+    );
+    this.masterSecret.onChange((secret) => {
+      this.keys = secret ? new ServingKeys(secret) : undefined;
+    });
+  }
+
+  static async create(config: Config, options: NodeOptions = {}): Promise<KmsNode> {
+    const tee =
+      options.tee ??
+      (config.IN_ENCLAVE ? new OdynTee({ baseUrl: config.ODYN_URL }) : new SimulatedTee(config.SIM_NODE_SEED ? { seed: config.SIM_NODE_SEED } : {}));
+    const wallet = (await tee.address()).toLowerCase();
+    const teePublicKey = await tee.encryptionPublicKey();
+    const log = options.log ?? createLogger(config.LOG_LEVEL, { wallet });
+    return new KmsNode(config, tee, wallet, teePublicKey, log);
+  }
+
+  /** True when this node may answer /kms/*: registered on chain and holding the cluster secret. */
+  get serving(): boolean {
+    return this.self.registered && this.keys !== undefined;
+  }
+
+  get port(): number {
+    return this.listeningPort;
+  }
+
+  httpDeps(): HttpDeps {
+    const { config } = this;
+    const nonces = new NonceStore({ ttlMs: config.POP_TIMEOUT_SECONDS * 1000, maxEntries: config.NONCE_STORE_MAX });
+    return {
+      config,
+      log: this.log,
+      metrics: this.metrics,
+      tee: this.tee,
+      ownWallet: this.wallet,
+      nonces,
+      pop: new PopVerifier({ nonces, ownWallet: this.wallet, windowSeconds: config.POP_TIMEOUT_SECONDS }),
+      authorizer: new RegistryAuthorizer({ registry: this.registry, ttlMs: config.AUTH_CACHE_TTL_SECONDS * 1000 }),
+      servingKeys: () => (this.serving ? this.keys : undefined),
+      unavailableReason: () => this.unavailableReason(),
+      status: async () => this.statusView(),
+      nodes: async () => this.nodesView(),
+    };
+  }
+
+  unavailableReason(): string {
+    if (!this.self.registered) return this.self.reason;
+    const secret = this.masterSecret.status();
+    return secret.ready ? "serving" : secret.reason;
+  }
+
+  /** Starts the HTTP server and the tick loop; resolves once listening. */
+  async start(): Promise<void> {
+    const app = createHttpApp(this.httpDeps());
+    await new Promise<void>((resolve) => {
+      this.server = serve({ fetch: app.fetch, hostname: this.config.BIND_HOST, port: this.config.PORT }, (info) => {
+        this.listeningPort = info.port;
+        resolve();
+      });
+    });
+    this.log.info({ host: this.config.BIND_HOST, port: this.listeningPort, mode: this.tee.kind }, "listening");
+    void this.tick();
+    this.timer = setInterval(() => void this.tick(), this.config.KMS_NODE_TICK_MS);
+  }
+
+  /** One lifecycle step: re-check our own registration, then the master secret. Never throws. */
+  async tick(): Promise<void> {
+    try {
+      this.self = await this.checkSelfRegistration();
+      if (this.self.registered) await this.masterSecret.tick();
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message.split("\n")[0] }, "tick failed");
+    }
+  }
+
+  private async checkSelfRegistration(): Promise<SelfRegistration> {
+    let instance;
+    try {
+      instance = await this.registry.getInstanceByWallet(this.wallet as Address);
+    } catch {
+      // Keep the previous verdict through a registry outage; authorization answers 503 meanwhile.
+      return { ...this.self, reason: this.self.registered ? this.self.reason : "registry unreadable" };
+    }
+    if (instance.id === 0n) return { registered: false, reason: "this node's wallet is not registered on chain" };
+    if (instance.appId !== this.config.KMS_APP_ID) return { registered: false, reason: "this node is registered under another app" };
+    if (instance.status !== InstanceStatus.ACTIVE) return { registered: false, reason: "this node's instance is not ACTIVE" };
+    if (!instance.zkVerified) return { registered: false, reason: "this node's instance is not zkVerified" };
+    return { registered: true, reason: "registered" };
+  }
+
+  private statusView(): Record<string, unknown> {
+    const secret = this.masterSecret.status();
+    return {
+      version: NODE_VERSION,
+      mode: this.config.IN_ENCLAVE ? "enclave" : "simulation",
+      tee_wallet: this.wallet,
+      tee_pubkey: bytesToHex(p384SpkiFromSec1(this.teePublicKey)),
+      kms_app_id: this.config.KMS_APP_ID.toString(),
+      service_available: this.serving,
+      reason: this.unavailableReason(),
+      registered: this.self.registered,
+      master_secret: { state: secret.ready ? "ready" : "pending", origin: secret.origin ?? null, on_chain_hash: secret.onChainHash ?? null },
+    };
+  }
+
+  private async nodesView(): Promise<Record<string, unknown>> {
+    const wallets = await this.registry.getActiveInstances(this.config.KMS_APP_ID);
+    const instances = await Promise.all(wallets.map((w) => this.registry.getInstanceByWallet(w as Address)));
+    return {
+      kms_app_id: this.config.KMS_APP_ID.toString(),
+      nodes: instances.map((i) => ({
+        wallet: i.teeWallet,
+        instance_id: i.id.toString(),
+        url: i.instanceUrl,
+        version_id: i.versionId.toString(),
+        zk_verified: i.zkVerified,
+        status: i.status,
+        self: i.teeWallet === this.wallet,
+      })),
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.tee.close();
+  }
+}

@@ -1,0 +1,30 @@
+// Everything derived from the master secret that request handlers use, built once per secret
+// (not per request) and dropped together when the node stops serving.
+import { deriveAppKey, deriveInternalKey } from "./crypto/kdf.js";
+import { createClusterCa, type ClusterCa } from "./crypto/ca.js";
+
+export class ServingKeys {
+  readonly ca: ClusterCa;
+  readonly syncMacKey: Uint8Array;
+  private readonly dataKeys = new Map<string, Uint8Array>();
+
+  constructor(private readonly masterSecret: Uint8Array) {
+    this.ca = createClusterCa(deriveInternalKey(masterSecret, { kind: "ca-root" }));
+    this.syncMacKey = deriveInternalKey(masterSecret, { kind: "sync-mac" });
+  }
+
+  appKey(appId: bigint, path: string, context: string | undefined, length: number): Uint8Array {
+    return deriveAppKey(this.masterSecret, appId, path, context ?? "", length);
+  }
+
+  /** The per-app KV data key (internal domain; never reachable through appKey). */
+  dataKey(appId: bigint): Uint8Array {
+    const id = appId.toString();
+    let key = this.dataKeys.get(id);
+    if (!key) {
+      key = deriveInternalKey(this.masterSecret, { kind: "kv-data", appId });
+      this.dataKeys.set(id, key);
+    }
+    return key;
+  }
+}
