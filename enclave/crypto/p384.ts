@@ -130,8 +130,13 @@ export function p384SpkiFromSec1(sec1: Uint8Array): Uint8Array {
   return concatBytes(SPKI_PREFIX, sec1);
 }
 
+const P384_ORDER = p384.Point.Fn.ORDER;
+
+// OpenSSL would fail late (at export) on zero and may reduce scalars >= n silently: check here.
 function checkPrivateKey(priv: Uint8Array): void {
   if (priv.length !== P384_PRIVATE_KEY_BYTES) throw new P384KeyError(`P-384 private key must be ${P384_PRIVATE_KEY_BYTES} bytes`);
+  const d = BigInt("0x" + bytesToHex(priv));
+  if (d === 0n || d >= P384_ORDER) throw new P384KeyError("invalid P-384 private key (must be in 1..n-1)");
 }
 
 // SEC1 ECPrivateKey DER without the optional public key: OpenSSL derives the public point itself.
