@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import getPort from "get-port";
 import { resolveAnvilBinary } from "./anvil-binary.js";
 import { onProcessExit } from "./exit-cleanup.js";
+import { answersChainId } from "./rpc-probe.js";
 
 export interface AnvilOptions {
   /** Fixed port; by default a free one is picked (and re-picked if another process grabs it first). */
@@ -138,20 +139,4 @@ async function waitUntilReady(
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 50))]);
   }
   throw new Error(`anvil did not answer eth_chainId on ${rpcUrl} within ${timeoutMs} ms`);
-}
-
-async function answersChainId(rpcUrl: string): Promise<boolean> {
-  try {
-    const response = await fetch(rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(1_000),
-    });
-    if (!response.ok) return false;
-    const body = (await response.json()) as { result?: unknown };
-    return typeof body.result === "string";
-  } catch {
-    return false;
-  }
 }

@@ -16,9 +16,9 @@ export interface Deployment {
   deployer: { address: Address; privateKey: Hex };
   /** Block of the last deployment transaction, useful to start event scans from. */
   deployedAtBlock: bigint;
+  /** Set by `devchain start`: the anvil process, so stop scripts can check or end it. */
+  anvilPid?: number;
 }
-
-export const DEFAULT_DEPLOYMENT_FILE = path.join(".devchain", "deployment.json");
 
 export function serializeDeployment(deployment: Deployment): string {
   return `${JSON.stringify(
@@ -56,6 +56,7 @@ export function parseDeployment(text: string, source = "deployment"): Deployment
       privateKey: typeof privateKey === "string" && isHex(privateKey) && privateKey.length === 66 ? privateKey : fail("deployer.privateKey"),
     },
     deployedAtBlock: id("deployedAtBlock", raw.deployedAtBlock),
+    ...(typeof raw.anvilPid === "number" ? { anvilPid: raw.anvilPid } : {}),
   };
 }
 
