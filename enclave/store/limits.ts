@@ -1,0 +1,84 @@
+// Configurable limits and their defaults, plus key/value validation shared by local writes and merges.
+import { InvalidInputError, InvalidKeyError, ValueTooLargeError } from "./errors.js";
+
+export type OverflowPolicy = "evict-lru" | "reject";
+
+export interface StoreLimits {
+  /** UTF-8 bytes of a key. */
+  maxKeyBytes: number;
+  /** Plaintext bytes of a value. */
+  maxValueBytes: number;
+  /** Accounted bytes (key + sealed value + metadata) of an app's live records. */
+  maxBytesPerApp: number;
+  /** Live keys per app. */
+  maxKeysPerApp: number;
+  maxTtlMs: number;
+  /** Bound on clock entries in a merged record (the cluster size is far below this). */
+  maxClockEntries: number;
+}
+
+export const DEFAULT_LIMITS: StoreLimits = Object.freeze({
+  maxKeyBytes: 512,
+  maxValueBytes: 1024 * 1024,
+  maxBytesPerApp: 32 * 1024 * 1024,
+  maxKeysPerApp: 100_000,
+  maxTtlMs: 10 * 365 * 24 * 3600 * 1000,
+  maxClockEntries: 256,
+});
+
+export function resolveLimits(partial: Partial<StoreLimits> | undefined): StoreLimits {
+  const limits = { ...DEFAULT_LIMITS, ...partial };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`store limit ${name} must be a positive integer`);
+  }
+  return limits;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Returns the key's UTF-8 length. Lone surrogates are refused because TextEncoder would map them to
+ * U+FFFD, letting two different strings share one key (and one AAD).
+ */
+export function checkKey(key: unknown, maxKeyBytes: number): number {
+  if (typeof key !== "string" || key.length === 0) throw new InvalidKeyError("key must be a non-empty string");
+  if (/[\uD800-\uDFFF]/.test(key) && !isWellFormed(key)) throw new InvalidKeyError("key is not well-formed Unicode");
+  const bytes = encoder.encode(key).length;
+  if (bytes > maxKeyBytes) throw new InvalidKeyError(`key is ${bytes} bytes; the limit is ${maxKeyBytes} bytes`);
+  return bytes;
+}
+
+function isWellFormed(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      return false;
+    }
+  }
+  return true;
+}
+
+export function checkValue(value: unknown, maxValueBytes: number): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new InvalidInputError("value must be bytes");
+  if (value.length > maxValueBytes) throw new ValueTooLargeError(value.length, maxValueBytes);
+  return value;
+}
+
+export function checkTtl(ttlMs: unknown, maxTtlMs: number): number {
+  if (ttlMs === undefined) return 0;
+  if (typeof ttlMs !== "number" || !Number.isSafeInteger(ttlMs) || ttlMs < 0 || ttlMs > maxTtlMs) {
+    throw new InvalidInputError(`ttl_ms must be an integer in 0..${maxTtlMs} (0 = no expiry)`);
+  }
+  return ttlMs;
+}
+
+const UINT256_MAX = (1n << 256n) - 1n;
+
+export function checkAppId(appId: unknown): bigint {
+  if (typeof appId !== "bigint" || appId < 0n || appId > UINT256_MAX) throw new InvalidInputError("app id must be a uint256 bigint");
+  return appId;
+}
