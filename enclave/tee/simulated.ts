@@ -12,13 +12,10 @@ import { signPersonalMessage } from "../crypto/secp256k1.js";
 import { TeeInputError, type ParsedEnvelope, type Tee } from "./tee.js";
 import { toEip1559 } from "./eip1559.js";
 import { EnvelopeReplayGuard, DEFAULT_REPLAY_WINDOW } from "./replay-guard.js";
+import { checkRandomLength, decodeUtf8, ENVELOPE_NONCE_BYTES } from "./common.js";
 import { deriveSimulatedKeys, identityFromKeys, type SimulatedIdentity, type SimulatedSeed } from "./sim-keys.js";
 
 export { simulatedIdentity, type SimulatedIdentity, type SimulatedSeed } from "./sim-keys.js";
-
-export const ENVELOPE_NONCE_BYTES = 12;
-/** Odyn's /v1/random returns 32 bytes a call; larger requests are a loop there, a cap here. */
-export const MAX_RANDOM_BYTES = 1 << 20;
 
 export interface SimulatedTeeOptions {
   /** SIM_NODE_SEED; a fresh random identity when absent. */
@@ -27,23 +24,6 @@ export interface SimulatedTeeOptions {
   ecdhCacheEntries?: number;
   /** How many opened (sender, nonce) pairs are remembered to refuse replays; 0 turns it off. */
   replayWindow?: number;
-}
-
-const utf8Strict = new TextDecoder("utf-8", { fatal: true });
-
-/** Decodes strict UTF-8 or throws `makeError(message)`; Odyn carries plaintexts as JSON strings. */
-export function decodeUtf8(bytes: Uint8Array, makeError: (message: string) => Error): string {
-  try {
-    return utf8Strict.decode(bytes);
-  } catch {
-    throw makeError("envelope plaintext must be valid UTF-8");
-  }
-}
-
-export function checkRandomLength(n: number): void {
-  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_RANDOM_BYTES) {
-    throw new TeeInputError(`random byte count must be an integer in 0..${MAX_RANDOM_BYTES}`);
-  }
 }
 
 function parseSenderKey(bytes: Uint8Array): Uint8Array {

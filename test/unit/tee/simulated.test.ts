@@ -12,7 +12,7 @@ import { bytesToHex, hexToBytes, utf8 } from "../../../enclave/crypto/bytes.js";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
-export const sampleTx = {
+const sampleTx = {
   chainId: 31337,
   nonce: 7,
   gas: 100_000n,

@@ -1,0 +1,312 @@
+// OdynTee: the TEE inside an enclave, reached through the enclave runtime's (Odyn / enclaver)
+// internal HTTP API on loopback. The keys never leave Odyn; this client only moves requests.
+//
+// Assumed contract (taken from enclaver's published internal API and its handler code; binary
+// fields are hex — Odyn emits `0x` on some and not on others, so every field is read with `0x`
+// optional and sent with `0x`):
+//   GET  /v1/eth/address            → {address (EIP-55), public_key (0x04… secp256k1, 65 bytes)}
+//   POST /v1/eth/sign               {message (non-empty UTF-8 string), include_attestation: false}
+//                                   → {signature (0x r‖s‖v, 65 bytes), address, attestation: null}
+//   POST /v1/eth/sign-tx            {include_attestation: false, payload: {kind: "structured",
+//                                     chain_id, nonce, max_priority_fee_per_gas, max_fee_per_gas,
+//                                     gas_limit, value (0x hex quantities), to (address | null),
+//                                     data (0x hex), access_list: [{address, storage_keys}]}}
+//                                   (or payload {kind: "raw_rlp", raw_payload}); EIP-1559 only
+//                                   → {raw_transaction, transaction_hash, signature, address, attestation}
+//   GET  /v1/random                 → {random_bytes (0x, 32 bytes)}
+//   GET  /v1/encryption/public_key  → {public_key_der (0x, P-384 SPKI 120 bytes), public_key_pem}
+//   POST /v1/encryption/encrypt     {plaintext (UTF-8 string), client_public_key (0x SPKI)}
+//                                   → {encrypted_data, enclave_public_key (SPKI), nonce (12 bytes)}
+//   POST /v1/encryption/decrypt     {nonce (0x, exactly 12 bytes), client_public_key (0x SPKI),
+//                                    encrypted_data (0x ciphertext‖tag)} → {plaintext (string)}
+//                                   400 when the tag fails, the nonce is not 12 bytes, the plaintext
+//                                   is not UTF-8, or the (client key, nonce) pair was seen before.
+// Encryption is envelope v1 (PROTOCOL.md §5). Errors are 4xx for bad input, 5xx for faults.
+//
+// Failure policy: network errors and 5xx are retried with exponential backoff (Odyn restarting or
+// briefly overloaded); 4xx never (the same request will fail the same way); a timeout is not
+// retried either, because a hung Odyn rarely recovers within a caller's patience and retrying would
+// multiply the wait. Errors carry the endpoint and status only — never a request or response body,
+// which may hold plaintext or echo it back.
+import { Pool } from "undici";
+import pRetry from "p-retry";
+import { z } from "zod";
+import { recoverTransactionAddress, type Hex, type TransactionSerializable } from "viem";
+import { bytesToHex, hexToBytes, utf8 } from "../crypto/bytes.js";
+import { P384KeyError, parseP384PublicKey, p384SpkiFromSec1, sameP384PublicKey } from "../crypto/p384.js";
+import { EnvelopeDecryptError, EnvelopeFormatError, type Envelope, type ParsedEnvelope } from "../crypto/envelope.js";
+import { canonicalWallet } from "../crypto/secp256k1.js";
+import { TeeInputError, type Tee } from "./tee.js";
+import { toEip1559, toOdynStructuredTx, signedMatchesRequest } from "./eip1559.js";
+import { checkRandomLength, decodeUtf8, ENVELOPE_NONCE_BYTES } from "./common.js";
+
+export const DEFAULT_ODYN_URL = "http://127.0.0.1:18000";
+const ODYN_RANDOM_CHUNK = 32;
+const RANDOM_FETCH_CONCURRENCY = 8;
+
+export type OdynFailure = "http" | "timeout" | "network" | "bad_response";
+
+/** A call to Odyn failed. Safe to log and to show: endpoint, status and kind only. */
+export class OdynError extends Error {
+  override readonly name = "OdynError";
+  constructor(
+    readonly endpoint: string,
+    readonly failure: OdynFailure,
+    readonly status?: number,
+    detail?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Odyn ${endpoint} failed: ${status !== undefined ? `HTTP ${status}` : failure}${detail ? ` (${detail})` : ""}`, options);
+  }
+
+  /** Worth another attempt: the connection broke, or Odyn reported its own fault. */
+  get retryable(): boolean {
+    return this.failure === "network" || (this.failure === "http" && this.status !== undefined && this.status >= 500);
+  }
+}
+
+export interface OdynTeeOptions {
+  /** ODYN_URL; a path prefix is kept. */
+  url?: string;
+  /** Per attempt, covering connect, headers and body. */
+  timeoutMs?: number;
+  /** Extra attempts after the first, for network errors and 5xx only. */
+  retries?: number;
+  minRetryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  /** Keep-alive connections to Odyn. */
+  connections?: number;
+}
+
+const hexString = z.string().regex(/^(0x)?([0-9a-fA-F]{2})*$/, "hex");
+const addressResponse = z.object({ address: z.string(), public_key: hexString.optional() });
+const signResponse = z.object({ signature: hexString, address: z.string().optional() });
+const signTxResponse = z.object({ raw_transaction: hexString, transaction_hash: hexString.optional(), address: z.string().optional() });
+const randomResponse = z.object({ random_bytes: hexString });
+const publicKeyResponse = z.object({ public_key_der: hexString, public_key_pem: z.string().optional() });
+const encryptResponse = z.object({ encrypted_data: hexString, enclave_public_key: hexString, nonce: hexString });
+const decryptResponse = z.object({ plaintext: z.string() });
+
+const with0x = (bytes: Uint8Array): Hex => `0x${bytesToHex(bytes)}`;
+
+export class OdynTee implements Tee {
+  readonly kind = "odyn" as const;
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly minRetryDelayMs: number;
+  private readonly maxRetryDelayMs: number;
+  // Identity never changes while the enclave runs: fetch once, share the in-flight promise, and
+  // forget it on failure so a later call can try again.
+  private addressPromise: Promise<string> | undefined;
+  private publicKeyPromise: Promise<{ sec1: Uint8Array; spkiHex: string }> | undefined;
+
+  constructor(options: OdynTeeOptions = {}) {
+    const url = new URL(options.url ?? DEFAULT_ODYN_URL);
+    if (url.protocol !== "http:") throw new Error("ODYN_URL must be an http:// URL (Odyn listens on loopback)");
+    this.basePath = url.pathname.replace(/\/+$/, "");
+    this.timeoutMs = options.timeoutMs ?? 5_000;
+    this.retries = options.retries ?? 3;
+    this.minRetryDelayMs = options.minRetryDelayMs ?? 50;
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 1_000;
+    this.pool = new Pool(url.origin, { connections: options.connections ?? 8, keepAliveTimeout: 30_000 });
+  }
+
+  async address(): Promise<string> {
+    this.addressPromise ??= this.call("GET", "/v1/eth/address", undefined, addressResponse).then(
+      (r) => wallet("/v1/eth/address", r.address),
+    );
+    return this.remembered(this.addressPromise, () => (this.addressPromise = undefined));
+  }
+
+  async signMessage(message: string): Promise<Hex> {
+    if (typeof message !== "string" || message.length === 0) throw new TeeInputError("message must be a non-empty string");
+    const endpoint = "/v1/eth/sign";
+    const [r, own] = await Promise.all([this.call("POST", endpoint, { message, include_attestation: false }, signResponse), this.address()]);
+    const signature = hexToBytes(r.signature);
+    if (signature.length !== 65) throw new OdynError(endpoint, "bad_response", undefined, "signature is not 65 bytes");
+    if (r.address !== undefined && wallet(endpoint, r.address) !== own) throw new OdynError(endpoint, "bad_response", undefined, "signed by another address");
+    return with0x(signature);
+  }
+
+  async signTransaction(tx: TransactionSerializable): Promise<Hex> {
+    const request = toEip1559(tx);
+    const endpoint = "/v1/eth/sign-tx";
+    const [r, own] = await Promise.all([
+      this.call("POST", endpoint, { include_attestation: false, payload: toOdynStructuredTx(request) }, signTxResponse),
+      this.address(),
+    ]);
+    const raw = with0x(hexToBytes(r.raw_transaction));
+    // Never hand back something other than what was asked for, signed by someone else.
+    if (!signedMatchesRequest(raw, request)) throw new OdynError(endpoint, "bad_response", undefined, "signed transaction differs from the request");
+    let signer: string;
+    try {
+      signer = (await recoverTransactionAddress({ serializedTransaction: raw as Parameters<typeof recoverTransactionAddress>[0]["serializedTransaction"] })).toLowerCase();
+    } catch (cause) {
+      throw new OdynError(endpoint, "bad_response", undefined, "signature does not recover", { cause });
+    }
+    if (signer !== own) throw new OdynError(endpoint, "bad_response", undefined, "signed by another address");
+    return raw;
+  }
+
+  async randomBytes(n: number): Promise<Uint8Array> {
+    checkRandomLength(n);
+    const out = new Uint8Array(n);
+    const chunks = Math.ceil(n / ODYN_RANDOM_CHUNK);
+    for (let first = 0; first < chunks; first += RANDOM_FETCH_CONCURRENCY) {
+      const batch = Array.from({ length: Math.min(RANDOM_FETCH_CONCURRENCY, chunks - first) }, () =>
+        this.call("GET", "/v1/random", undefined, randomResponse),
+      );
+      const results = await Promise.all(batch);
+      results.forEach((r, i) => {
+        const bytes = hexToBytes(r.random_bytes);
+        const offset = (first + i) * ODYN_RANDOM_CHUNK;
+        const want = Math.min(ODYN_RANDOM_CHUNK, n - offset);
+        if (bytes.length < want) throw new OdynError("/v1/random", "bad_response", undefined, "too few random bytes");
+        out.set(bytes.subarray(0, want), offset);
+      });
+    }
+    return out;
+  }
+
+  async encryptionPublicKey(): Promise<Uint8Array> {
+    return (await this.ownPublicKey()).sec1.slice();
+  }
+
+  async encryptTo(recipientPublicKey: Uint8Array, plaintext: Uint8Array): Promise<Envelope> {
+    const text = decodeUtf8(plaintext, (m) => new TeeInputError(m));
+    const recipient = p384SpkiFromSec1(parseP384PublicKey(recipientPublicKey));
+    const endpoint = "/v1/encryption/encrypt";
+    const [r, own] = await Promise.all([
+      this.call("POST", endpoint, { plaintext: text, client_public_key: with0x(recipient) }, encryptResponse),
+      this.ownPublicKey(),
+    ]);
+    const nonce = hexToBytes(r.nonce);
+    const ciphertext = hexToBytes(r.encrypted_data);
+    if (nonce.length !== ENVELOPE_NONCE_BYTES) throw new OdynError(endpoint, "bad_response", undefined, "nonce is not 12 bytes");
+    if (ciphertext.length < 16) throw new OdynError(endpoint, "bad_response", undefined, "ciphertext shorter than the tag");
+    // The envelope names our registered key as sender; if Odyn used another one, the peer could not open it.
+    if (!samePoint(hexToBytes(r.enclave_public_key), own.sec1)) throw new OdynError(endpoint, "bad_response", undefined, "encrypted under another key");
+    return { sender_tee_pubkey: own.spkiHex, nonce: bytesToHex(nonce), encrypted_data: bytesToHex(ciphertext) };
+  }
+
+  async decryptFrom(envelope: ParsedEnvelope): Promise<Uint8Array> {
+    let sender: Uint8Array;
+    try {
+      sender = p384SpkiFromSec1(parseP384PublicKey(envelope.senderPublicKey));
+    } catch (err) {
+      if (err instanceof P384KeyError) throw new EnvelopeFormatError(`envelope sender key: ${err.message}`);
+      throw err;
+    }
+    if (envelope.nonce.length !== ENVELOPE_NONCE_BYTES) throw new EnvelopeFormatError("envelope nonce must be 12 bytes");
+    const body = { nonce: with0x(envelope.nonce), client_public_key: with0x(sender), encrypted_data: with0x(envelope.ciphertext) };
+    try {
+      const r = await this.call("POST", "/v1/encryption/decrypt", body, decryptResponse);
+      return utf8(r.plaintext);
+    } catch (err) {
+      // Input was checked above, so a 4xx here means the envelope itself was refused (tag, replay, UTF-8).
+      if (err instanceof OdynError && err.failure === "http" && err.status !== undefined && err.status < 500) {
+        throw new EnvelopeDecryptError("envelope does not decrypt (refused by Odyn)", { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private async ownPublicKey(): Promise<{ sec1: Uint8Array; spkiHex: string }> {
+    const endpoint = "/v1/encryption/public_key";
+    this.publicKeyPromise ??= this.call("GET", endpoint, undefined, publicKeyResponse).then((r) => {
+      let sec1: Uint8Array;
+      try {
+        sec1 = parseP384PublicKey(hexToBytes(r.public_key_der));
+      } catch (cause) {
+        throw new OdynError(endpoint, "bad_response", undefined, "public_key_der is not a P-384 key", { cause });
+      }
+      return { sec1, spkiHex: bytesToHex(p384SpkiFromSec1(sec1)) };
+    });
+    return this.remembered(this.publicKeyPromise, () => (this.publicKeyPromise = undefined));
+  }
+
+  private async remembered<T>(promise: Promise<T>, forget: () => void): Promise<T> {
+    try {
+      return await promise;
+    } catch (err) {
+      forget();
+      throw err;
+    }
+  }
+
+  private call<T>(method: "GET" | "POST", endpoint: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
+    return pRetry(() => this.attempt(method, endpoint, body, schema), {
+      retries: this.retries,
+      minTimeout: this.minRetryDelayMs,
+      maxTimeout: this.maxRetryDelayMs,
+      factor: 2,
+      randomize: true,
+      shouldRetry: ({ error }) => error instanceof OdynError && error.retryable,
+    });
+  }
+
+  private async attempt<T>(method: "GET" | "POST", endpoint: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.timeoutMs);
+    try {
+      let text: string;
+      let status: number;
+      try {
+        const res = await this.pool.request({
+          path: this.basePath + endpoint,
+          method,
+          headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: controller.signal,
+        });
+        status = res.statusCode;
+        text = await res.body.text();
+      } catch (cause) {
+        if (timedOut) throw new OdynError(endpoint, "timeout", undefined, `no answer within ${this.timeoutMs} ms`, { cause });
+        throw new OdynError(endpoint, "network", undefined, (cause as { code?: string }).code, { cause });
+      }
+      if (status < 200 || status >= 300) throw new OdynError(endpoint, "http", status);
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new OdynError(endpoint, "bad_response", status, "not JSON");
+      }
+      const parsed = schema.safeParse(json);
+      if (!parsed.success) {
+        // Field names only: values could be secrets.
+        const fields = [...new Set(parsed.error.issues.map((i) => i.path.join(".") || "body"))].join(", ");
+        throw new OdynError(endpoint, "bad_response", status, `unexpected ${fields}`);
+      }
+      return parsed.data;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function wallet(endpoint: string, value: string): string {
+  try {
+    return canonicalWallet(value);
+  } catch (cause) {
+    throw new OdynError(endpoint, "bad_response", undefined, "address is not a wallet", { cause });
+  }
+}
+
+function samePoint(a: Uint8Array, b: Uint8Array): boolean {
+  try {
+    return sameP384PublicKey(a, b);
+  } catch {
+    return false;
+  }
+}
