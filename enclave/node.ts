@@ -91,7 +91,7 @@ export class KmsNode {
   static async create(config: Config, options: NodeOptions = {}): Promise<KmsNode> {
     const tee =
       options.tee ??
-      (config.IN_ENCLAVE ? new OdynTee({ baseUrl: config.ODYN_URL }) : new SimulatedTee(config.SIM_NODE_SEED ? { seed: config.SIM_NODE_SEED } : {}));
+      (config.IN_ENCLAVE ? new OdynTee({ url: config.ODYN_URL }) : new SimulatedTee(config.SIM_NODE_SEED ? { seed: config.SIM_NODE_SEED } : {}));
     const wallet = (await tee.address()).toLowerCase();
     const teePublicKey = await tee.encryptionPublicKey();
     const log = options.log ?? createLogger(config.LOG_LEVEL, { wallet });
