@@ -31,8 +31,7 @@ export function parseAndVerifyCsr(csrPem: string): VerifiedCsr {
   } catch (err) {
     throw invalid(`CSR is not PEM: ${(err as Error).message}`);
   }
-  // asn1js ignores bytes after the first element; a request with a tail is not one request.
-  if (derElementLength(der) !== der.length) throw invalid("CSR is not a single DER structure");
+  if (!isWellFramed(der)) throw invalid("CSR is not a single DER-encoded PKCS#10 structure");
   let csr: CertificationRequest;
   try {
     csr = AsnConvert.parse(der, CertificationRequest);
@@ -73,20 +72,53 @@ function requestedAltNames(csr: CertificationRequest): GeneralName[] {
   }
 }
 
+interface Tlv {
+  readonly tag: number;
+  /** Offset of the content octets. */
+  readonly contentStart: number;
+  /** Offset just past the element. */
+  readonly end: number;
+}
+
+/** Reads one definite-length DER element at `offset`, or undefined if the header is not that. */
+function readTlv(der: Uint8Array, offset: number): Tlv | undefined {
+  const tag = der[offset];
+  const first = der[offset + 1];
+  if (tag === undefined || first === undefined || (tag & 0x1f) === 0x1f) return undefined;
+  let contentStart = offset + 2;
+  let length = first;
+  if (first >= 0x80) {
+    const lengthBytes = first & 0x7f;
+    // 0x80 is BER indefinite length; more than 3 length bytes is far beyond any CSR we accept.
+    if (lengthBytes === 0 || lengthBytes > 3) return undefined;
+    length = 0;
+    for (let i = 0; i < lengthBytes; i++) {
+      const b = der[contentStart + i];
+      if (b === undefined) return undefined;
+      length = length * 256 + b;
+    }
+    contentStart += lengthBytes;
+  }
+  const end = contentStart + length;
+  return end <= der.length ? { tag, contentStart, end } : undefined;
+}
+
 /**
- * Total length (header + content) of the DER SEQUENCE at the start of `der`, or -1 if the header
- * is not a definite-length SEQUENCE header.
+ * Checks the outer framing that asn1js does not: one SEQUENCE spanning the whole input (asn1js
+ * ignores trailing bytes) of SEQUENCE, SEQUENCE, BIT STRING, the last with zero unused bits
+ * (asn1js drops the unused-bits count, so a changed count would otherwise go unnoticed).
  */
-function derElementLength(der: Uint8Array): number {
-  if (der.length < 2 || der[0] !== 0x30) return -1;
-  const first = der[1] as number;
-  if (first < 0x80) return 2 + first;
-  const lengthBytes = first & 0x7f;
-  // 0x80 is BER indefinite length; more than 3 length bytes is far beyond any CSR we accept.
-  if (lengthBytes === 0 || lengthBytes > 3 || der.length < 2 + lengthBytes) return -1;
-  let length = 0;
-  for (let i = 0; i < lengthBytes; i++) length = length * 256 + (der[2 + i] as number);
-  return 2 + lengthBytes + length;
+function isWellFramed(der: Uint8Array): boolean {
+  const outer = readTlv(der, 0);
+  if (!outer || outer.tag !== 0x30 || outer.end !== der.length) return false;
+  // asn1js also matches some elements by position without checking their tag class, so the tags
+  // of the unsigned parts (algorithm, signature) are checked here.
+  const info = readTlv(der, outer.contentStart);
+  if (!info || info.tag !== 0x30) return false;
+  const algorithm = readTlv(der, info.end);
+  if (!algorithm || algorithm.tag !== 0x30) return false;
+  const signature = readTlv(der, algorithm.end);
+  return signature !== undefined && signature.tag === 0x03 && signature.end === der.length && der[signature.contentStart] === 0x00;
 }
 
 function invalid(message: string): CertificatePolicyError {
