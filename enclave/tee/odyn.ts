@@ -123,7 +123,9 @@ export class OdynTee implements Tee {
   async signMessage(message: string): Promise<Hex> {
     if (typeof message !== "string" || message.length === 0) throw new TeeInputError("message must be a non-empty string");
     const endpoint = "/v1/eth/sign";
-    const [r, own] = await Promise.all([this.call("POST", endpoint, { message, include_attestation: false }, signResponse), this.address()]);
+    // Identity first (cached after the first call), so a failed call never leaves a request dangling.
+    const own = await this.address();
+    const r = await this.call("POST", endpoint, { message, include_attestation: false }, signResponse);
     const signature = hexToBytes(r.signature);
     if (signature.length !== 65) throw new OdynError(endpoint, "bad_response", undefined, "signature is not 65 bytes");
     if (r.address !== undefined && wallet(endpoint, r.address) !== own) throw new OdynError(endpoint, "bad_response", undefined, "signed by another address");
@@ -133,10 +135,8 @@ export class OdynTee implements Tee {
   async signTransaction(tx: TransactionSerializable): Promise<Hex> {
     const request = toEip1559(tx);
     const endpoint = "/v1/eth/sign-tx";
-    const [r, own] = await Promise.all([
-      this.call("POST", endpoint, { include_attestation: false, payload: toOdynStructuredTx(request) }, signTxResponse),
-      this.address(),
-    ]);
+    const own = await this.address();
+    const r = await this.call("POST", endpoint, { include_attestation: false, payload: toOdynStructuredTx(request) }, signTxResponse);
     const raw = with0x(hexToBytes(r.raw_transaction));
     // Never hand back something other than what was asked for, signed by someone else.
     if (!signedMatchesRequest(raw, request)) throw new OdynError(endpoint, "bad_response", undefined, "signed transaction differs from the request");
@@ -178,10 +178,8 @@ export class OdynTee implements Tee {
     const text = decodeUtf8(plaintext, (m) => new TeeInputError(m));
     const recipient = p384SpkiFromSec1(parseP384PublicKey(recipientPublicKey));
     const endpoint = "/v1/encryption/encrypt";
-    const [r, own] = await Promise.all([
-      this.call("POST", endpoint, { plaintext: text, client_public_key: with0x(recipient) }, encryptResponse),
-      this.ownPublicKey(),
-    ]);
+    const own = await this.ownPublicKey();
+    const r = await this.call("POST", endpoint, { plaintext: text, client_public_key: with0x(recipient) }, encryptResponse);
     const nonce = hexToBytes(r.nonce);
     const ciphertext = hexToBytes(r.encrypted_data);
     if (nonce.length !== ENVELOPE_NONCE_BYTES) throw new OdynError(endpoint, "bad_response", undefined, "nonce is not 12 bytes");

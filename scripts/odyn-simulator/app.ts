@@ -91,6 +91,7 @@ export function createOdynApp(tee: SimulatedTee, faults: FaultInjector, log: Req
       c.env.incoming.socket.destroy();
       return new Response(null, { status: 500 });
     }
+    if (fault?.kind === "reply") return c.json(fault.body as object, fault.status as 200);
     if (fault?.kind === "delay") await pause(fault.ms);
     await next();
   });

@@ -4,7 +4,8 @@
 export type Fault =
   | { kind: "status"; status: number }
   | { kind: "delay"; ms: number }
-  | { kind: "drop" };
+  | { kind: "drop" }
+  | { kind: "reply"; status: number; body: unknown };
 
 interface Rule {
   fault: Fault;
@@ -32,6 +33,11 @@ export class FaultInjector {
   /** The next `count` matching requests have their connection destroyed with no response (network error). */
   dropNext(count: number, options: { path?: string } = {}): void {
     this.add({ kind: "drop" }, count, options.path);
+  }
+
+  /** The next `count` matching requests get `body` as JSON with `status` (default 200): a misbehaving Odyn. */
+  replyNext(count: number, body: unknown, options: { status?: number; path?: string } = {}): void {
+    this.add({ kind: "reply", status: options.status ?? 200, body }, count, options.path);
   }
 
   clear(): void {
