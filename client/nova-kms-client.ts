@@ -1,0 +1,250 @@
+// The SDK a Nova app uses to reach the KMS cluster: discovery from the registry, one signed and
+// sealed exchange per call (signed-request.ts), failover to another node when a node cannot answer,
+// and typed results. A node that refuses (4xx) is believed at once — asking another node the same
+// question would only hide the refusal; a response that fails verification is never retried away.
+import { bytesToBase64, utf8 } from "../enclave/crypto/bytes.js";
+import { NodeDiscovery, nodeBaseUrl, type KmsNodeInfo, type KmsRegistryView } from "./discovery.js";
+import { isRetryable, KmsClientError, KmsRequestError, KmsResponseVerificationError, type FailedAttempt } from "./errors.js";
+import {
+  deriveResult,
+  kvDeleted,
+  kvEntry,
+  kvKeys,
+  kvPutResult,
+  ResponseShapeError,
+  signedCertificate,
+  type DeriveResult,
+  type KvEntry,
+  type KvPutResult,
+  type SignedCertificate,
+} from "./responses.js";
+import { publicGet, signedRequest, type AppTee, type FetchLike, type SignedRequest } from "./signed-request.js";
+
+export interface NovaKmsClientOptions {
+  /** The app's own enclave identity (Odyn inside an enclave, a SimulatedTee in simulation). */
+  tee: AppTee;
+  /** Where KMS nodes are looked up; a RegistryReader in production. */
+  registry: KmsRegistryView;
+  /** The KMS cluster's app id in the NovaAppRegistry. */
+  kmsAppId: bigint;
+  /** Per-node budget for one call (nonce + request + response), default 10 000 ms. */
+  timeoutMs?: number;
+  /** Nodes tried per call before giving up, default 3. Each try goes to a different node. */
+  maxAttempts?: number;
+  fetch?: FetchLike;
+  /** Accept `http:` node URLs; only for simulation on a trusted network. Default false. */
+  allowHttp?: boolean;
+  /** How long the discovered node list is reused, default 10 000 ms. */
+  discoveryTtlMs?: number;
+  /**
+   * "spread" (default): each client starts at a random node, so many app instances share the load;
+   * "ordered": registry order, predictable (tests, or a registry listing the nearest node first).
+   */
+  nodeSelection?: "spread" | "ordered";
+}
+
+export interface DeriveRequest {
+  path: string;
+  context?: string;
+  /** Key length in bytes, 1..1024 (node default 32). */
+  length?: number;
+}
+
+export interface SignCertRequest {
+  csrPem: string;
+  validityDays?: number;
+}
+
+export interface KvApi {
+  /** The value, or undefined when the key is absent, expired or deleted. */
+  get(key: string): Promise<KvEntry | undefined>;
+  put(key: string, value: Uint8Array | string, options?: { ttlMs?: number }): Promise<KvPutResult>;
+  /** True when a value was deleted, false when there was none. */
+  delete(key: string): Promise<boolean>;
+  list(): Promise<string[]>;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
+export class NovaKmsClient {
+  readonly kv: KvApi;
+  private readonly discovery: NodeDiscovery;
+  private readonly fetchFn: FetchLike;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly cooldownMs: number;
+  private readonly startOffset: number;
+  /** Nodes that failed recently, tried last until the time stored here (ms). */
+  private readonly coolingDown = new Map<string, number>();
+  private appWallet: Promise<string> | undefined;
+
+  constructor(private readonly options: NovaKmsClientOptions) {
+    this.timeoutMs = positive(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, "timeoutMs");
+    this.maxAttempts = positive(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, "maxAttempts");
+    this.cooldownMs = options.discoveryTtlMs ?? 10_000;
+    this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
+    this.discovery = new NodeDiscovery({
+      registry: options.registry,
+      kmsAppId: options.kmsAppId,
+      allowHttp: options.allowHttp ?? false,
+      cacheTtlMs: this.cooldownMs,
+    });
+    this.startOffset = options.nodeSelection === "ordered" ? 0 : Math.floor(Math.random() * 1024);
+    this.kv = {
+      get: (key) => this.kvGet(key),
+      put: (key, value, opts) => this.kvPut(key, value, opts),
+      delete: (key) => this.kvDelete(key),
+      list: async () => kvKeys(await this.call({ method: "GET", path: "/kms/data" }, (p) => p)),
+    };
+  }
+
+  /** An app key from `/kms/derive`: the same path and context always give the same key. */
+  async derive(request: DeriveRequest): Promise<DeriveResult> {
+    const body = { path: request.path, context: request.context, length: request.length };
+    return this.call({ method: "POST", path: "/kms/derive", body }, deriveResult);
+  }
+
+  /** A leaf certificate for the CSR from the cluster CA (subject bound to this app by the node). */
+  async signCert(request: SignCertRequest): Promise<SignedCertificate> {
+    const body = { csr: bytesToBase64(utf8(request.csrPem)), validity_days: request.validityDays };
+    return this.call({ method: "POST", path: "/kms/sign_cert", body }, signedCertificate);
+  }
+
+  /**
+   * The cluster CA certificate (PEM) from the public `/kms/ca`. Unauthenticated by protocol: to
+   * anchor trust, prefer `signCert(...).caCertificatePem`, which arrives inside the checked envelope.
+   */
+  async ca(): Promise<string> {
+    return this.withFailover(async (node) => {
+      const { text } = await publicGet({ fetch: this.fetchFn, node, timeoutMs: this.timeoutMs }, "/kms/ca");
+      if (!text.includes("-----BEGIN CERTIFICATE-----")) throw new KmsResponseVerificationError(`${node.url}/kms/ca is not a PEM certificate`, node.url);
+      return text;
+    });
+  }
+
+  /**
+   * A node's self-reported `/status` (informational only: nothing in it is trusted). Without an
+   * argument, the first reachable registered node answers.
+   */
+  async status(node?: string | KmsNodeInfo): Promise<Record<string, unknown>> {
+    const read = async (target: KmsNodeInfo) => {
+      const { text } = await publicGet({ fetch: this.fetchFn, node: target, timeoutMs: this.timeoutMs }, "/status");
+      try {
+        return JSON.parse(text) as Record<string, unknown>;
+      } catch (e) {
+        throw new KmsResponseVerificationError(`${target.url}/status is not JSON`, target.url, { cause: e });
+      }
+    };
+    if (node === undefined) return this.withFailover(read);
+    if (typeof node !== "string") return read(node);
+    // An explicit URL is the caller's choice; only the scheme is normalized, nothing else is known.
+    const url = nodeBaseUrl(node, true);
+    if (!url) throw new KmsClientError(`not a usable node URL: ${node}`);
+    return read({ url, wallet: "", teePubkey: new Uint8Array(), instanceId: 0n, versionId: 0n });
+  }
+
+  /** The KMS nodes registered on chain that this client would use (ACTIVE, zkVerified, usable URL). */
+  async nodes(): Promise<KmsNodeInfo[]> {
+    return (await this.discovery.nodes()).map((n) => ({ ...n, teePubkey: n.teePubkey.slice() }));
+  }
+
+  private async kvGet(key: string): Promise<KvEntry | undefined> {
+    try {
+      return await this.call({ method: "GET", path: `/kms/data/${encodeURIComponent(key)}` }, kvEntry);
+    } catch (e) {
+      if (e instanceof KmsRequestError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  private async kvPut(key: string, value: Uint8Array | string, opts: { ttlMs?: number } = {}): Promise<KvPutResult> {
+    const bytes = typeof value === "string" ? utf8(value) : value;
+    const body = { key, value: bytesToBase64(bytes), ttl_ms: opts.ttlMs };
+    return this.call({ method: "PUT", path: "/kms/data", body }, kvPutResult);
+  }
+
+  private async kvDelete(key: string): Promise<boolean> {
+    try {
+      return await this.call({ method: "DELETE", path: "/kms/data", body: { key } }, kvDeleted);
+    } catch (e) {
+      if (e instanceof KmsRequestError && e.status === 404) return false;
+      throw e;
+    }
+  }
+
+  /** One signed call with failover; `decode` turns the inner JSON into the typed result. */
+  private async call<T>(request: SignedRequest, decode: (payload: unknown) => T): Promise<T> {
+    const appWallet = await this.wallet();
+    return this.withFailover(async (node) => {
+      const payload = await signedRequest(
+        { fetch: this.fetchFn, tee: this.options.tee, appWallet, node, timeoutMs: this.timeoutMs },
+        request,
+      );
+      try {
+        return decode(payload);
+      } catch (e) {
+        if (e instanceof ResponseShapeError) throw new KmsResponseVerificationError(`response from ${node.url}: ${e.message}`, node.url, { cause: e });
+        throw e;
+      }
+    });
+  }
+
+  private wallet(): Promise<string> {
+    this.appWallet ??= this.options.tee.address().then((w) => w.toLowerCase());
+    return this.appWallet;
+  }
+
+  /**
+   * Runs `op` on one node after another until it succeeds, fails for a reason another node cannot
+   * fix, or `maxAttempts` distinct nodes have failed. Failed nodes are tried last for a while and
+   * the node list is re-read, so a node that left the registry stops being asked.
+   */
+  private async withFailover<T>(op: (node: KmsNodeInfo) => Promise<T>): Promise<T> {
+    const failed: FailedAttempt[] = [];
+    const tried = new Set<string>();
+    let known: KmsNodeInfo[] | undefined;
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      try {
+        known = await this.discovery.nodes();
+      } catch (e) {
+        // Without any node answer yet, the registry problem is the story; after one, keep going
+        // with the list we had rather than hide the node errors behind a registry hiccup.
+        if (!known) throw e;
+      }
+      const node = this.pickNode(known, tried);
+      if (!node) break;
+      tried.add(node.url);
+      try {
+        return await op(node);
+      } catch (e) {
+        if (!(e instanceof Error) || !isRetryable(e)) {
+          if (e instanceof KmsClientError) e.attempts = [...failed, { node: node.url, error: e }];
+          throw e;
+        }
+        failed.push({ node: node.url, error: e });
+        this.coolingDown.set(node.url, Date.now() + this.cooldownMs);
+        this.discovery.invalidate();
+      }
+    }
+    const last = failed.at(-1)?.error;
+    if (last instanceof KmsClientError) {
+      last.attempts = failed;
+      throw last;
+    }
+    throw new KmsClientError("no KMS node could be tried");
+  }
+
+  private pickNode(nodes: KmsNodeInfo[], tried: Set<string>): KmsNodeInfo | undefined {
+    const now = Date.now();
+    const rotated = nodes.map((_, i) => nodes[(i + this.startOffset) % nodes.length] as KmsNodeInfo);
+    const fresh = rotated.filter((n) => !tried.has(n.url));
+    const healthy = fresh.filter((n) => (this.coolingDown.get(n.url) ?? 0) <= now);
+    return healthy[0] ?? fresh[0];
+  }
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0) throw new KmsClientError(`${name} must be a positive number`);
+  return value;
+}

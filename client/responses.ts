@@ -1,0 +1,112 @@
+// Turns the decrypted inner JSON of each route (PROTOCOL.md §9) into the SDK's typed results.
+// The payload already passed the signature and envelope checks, so a shape problem here means a
+// node speaking another protocol version: reported as ResponseShapeError, with the field named.
+import { base64ToBytes } from "../enclave/crypto/bytes.js";
+
+export class ResponseShapeError extends Error {
+  override name = "ResponseShapeError";
+}
+
+export interface DeriveResult {
+  appId: bigint;
+  path: string;
+  key: Uint8Array;
+  length: number;
+}
+
+export interface KvEntry {
+  key: string;
+  value: Uint8Array;
+  updatedAtMs: number;
+}
+
+export interface KvPutResult {
+  key: string;
+  updatedAtMs: number;
+}
+
+export interface SignedCertificate {
+  certificatePem: string;
+  caCertificatePem: string;
+}
+
+function object(payload: unknown): Record<string, unknown> {
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) throw new ResponseShapeError("payload is not a JSON object");
+  return payload as Record<string, unknown>;
+}
+
+function str(o: Record<string, unknown>, field: string): string {
+  const v = o[field];
+  if (typeof v !== "string") throw new ResponseShapeError(`field ${field} is not a string`);
+  return v;
+}
+
+function int(o: Record<string, unknown>, field: string): number {
+  const v = o[field];
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw new ResponseShapeError(`field ${field} is not a non-negative integer`);
+  return v;
+}
+
+function b64(o: Record<string, unknown>, field: string): Uint8Array {
+  try {
+    return base64ToBytes(str(o, field));
+  } catch (e) {
+    if (e instanceof ResponseShapeError) throw e;
+    throw new ResponseShapeError(`field ${field} is not standard base64`);
+  }
+}
+
+// Ids above 2^53 travel as decimal strings (JSON numbers would lose digits).
+function appId(o: Record<string, unknown>): bigint {
+  const v = o.app_id;
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  if (typeof v === "string" && /^\d+$/.test(v)) return BigInt(v);
+  throw new ResponseShapeError("field app_id is not an app id");
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+function pem(o: Record<string, unknown>, field: string): string {
+  try {
+    return strictUtf8.decode(b64(o, field));
+  } catch (e) {
+    if (e instanceof ResponseShapeError) throw e;
+    throw new ResponseShapeError(`field ${field} is not UTF-8 PEM`);
+  }
+}
+
+export function deriveResult(payload: unknown): DeriveResult {
+  const o = object(payload);
+  const key = b64(o, "key");
+  const length = int(o, "length");
+  if (key.length !== length) throw new ResponseShapeError(`key is ${key.length} bytes, length says ${length}`);
+  return { appId: appId(o), path: str(o, "path"), key, length };
+}
+
+export function kvEntry(payload: unknown): KvEntry {
+  const o = object(payload);
+  return { key: str(o, "key"), value: b64(o, "value"), updatedAtMs: int(o, "updated_at_ms") };
+}
+
+export function kvPutResult(payload: unknown): KvPutResult {
+  const o = object(payload);
+  return { key: str(o, "key"), updatedAtMs: int(o, "updated_at_ms") };
+}
+
+export function kvDeleted(payload: unknown): boolean {
+  const o = object(payload);
+  if (o.deleted !== true) throw new ResponseShapeError("field deleted is not true");
+  return true;
+}
+
+export function kvKeys(payload: unknown): string[] {
+  const o = object(payload);
+  const keys = o.keys;
+  if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) throw new ResponseShapeError("field keys is not a list of strings");
+  return keys as string[];
+}
+
+export function signedCertificate(payload: unknown): SignedCertificate {
+  const o = object(payload);
+  return { certificatePem: pem(o, "certificate"), caCertificatePem: pem(o, "ca_certificate") };
+}
