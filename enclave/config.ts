@@ -47,7 +47,7 @@ const schema = z.object({
   KV_MAX_VALUE_BYTES: int(1, 1024 * 1024).default(1024 * 1024),
   KV_MAX_KEY_BYTES: int(1, 512).default(512),
   MAX_CLOCK_SKEW_MS: int(0).default(30_000),
-  CERT_MAX_VALIDITY_DAYS: int(1, 825).default(90),
+  CERT_MAX_VALIDITY_DAYS: int(1, 90).default(90),
   CERT_ALLOWED_DNS_SUFFIXES: z
     .string()
     .default("")

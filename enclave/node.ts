@@ -12,6 +12,7 @@ import { InstanceStatus } from "./chain/types.js";
 import { MasterSecretManager } from "./cluster/master-secret.js";
 import type { Config } from "./config.js";
 import { bytesToHex, hexToBytes } from "./crypto/bytes.js";
+import { makeCertificatePolicy, type CertificatePolicy } from "./crypto/ca.js";
 import { p384SpkiFromSec1 } from "./crypto/p384.js";
 import { createHttpApp } from "./http/app.js";
 import type { HttpDeps } from "./http/context.js";
@@ -47,6 +48,7 @@ export class KmsNode {
   private server: ServerType | undefined;
   private timer: NodeJS.Timeout | undefined;
   private listeningPort = 0;
+  private readonly certificatePolicy: CertificatePolicy;
 
   private constructor(
     readonly config: Config,
@@ -56,6 +58,10 @@ export class KmsNode {
     log: Logger,
   ) {
     this.log = log;
+    this.certificatePolicy = makeCertificatePolicy({
+      dnsSuffixes: config.CERT_ALLOWED_DNS_SUFFIXES,
+      maxValidityDays: config.CERT_MAX_VALIDITY_DAYS,
+    });
     this.metrics = new NodeMetrics();
     this.chain = createPublicClient({
       transport: http(config.CHAIN_RPC_URL, { timeout: config.CHAIN_TIMEOUT_MS, retryCount: 1 }),
@@ -84,7 +90,7 @@ export class KmsNode {
       preset,
     );
     this.masterSecret.onChange((secret) => {
-      this.keys = secret ? new ServingKeys(secret) : undefined;
+      this.keys = secret ? new ServingKeys(secret, this.certificatePolicy) : undefined;
     });
   }
 

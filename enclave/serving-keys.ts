@@ -1,15 +1,18 @@
 // Everything derived from the master secret that request handlers use, built once per secret
 // (not per request) and dropped together when the node stops serving.
 import { deriveAppKey, deriveInternalKey } from "./crypto/kdf.js";
-import { createClusterCa, type ClusterCa } from "./crypto/ca.js";
+import { createClusterCa, type CertificatePolicy, type ClusterCa } from "./crypto/ca.js";
 
 export class ServingKeys {
   readonly ca: ClusterCa;
   readonly syncMacKey: Uint8Array;
   private readonly dataKeys = new Map<string, Uint8Array>();
 
-  constructor(private readonly masterSecret: Uint8Array) {
-    this.ca = createClusterCa(deriveInternalKey(masterSecret, { kind: "ca-root" }));
+  constructor(
+    private readonly masterSecret: Uint8Array,
+    certificatePolicy?: CertificatePolicy,
+  ) {
+    this.ca = createClusterCa(deriveInternalKey(masterSecret, { kind: "ca-root" }), { defaultPolicy: certificatePolicy });
     this.syncMacKey = deriveInternalKey(masterSecret, { kind: "sync-mac" });
   }
 

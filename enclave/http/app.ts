@@ -9,6 +9,7 @@ import { appChannel } from "./middleware/app-channel.js";
 import { clientAddress } from "./middleware/client-address.js";
 import { errorResponse, handleError } from "./middleware/errors.js";
 import { limitBody, limitRate, limitTime } from "./middleware/limits.js";
+import { certificateRoutes } from "./routes/certificates.js";
 import { deriveRoutes } from "./routes/derive.js";
 import { publicRoutes } from "./routes/public.js";
 
@@ -47,6 +48,7 @@ export function createHttpApp(deps: HttpDeps, extra: ExtraRoutes = {}): Hono {
     limitRate({ perMinute: config.APP_RATE_LIMIT_PER_MINUTE, key: (c) => `app:${c.get("caller").appId}`, name: "app" }),
   );
   kms.route("/", deriveRoutes(deps));
+  kms.route("/", certificateRoutes(deps));
   for (const route of extra.kms ?? []) route.mount(kms);
   app.route("/kms", kms);
 

@@ -6,7 +6,7 @@ import { deriveAppKey } from "../../../enclave/crypto/kdf.js";
 import { hexToBytes } from "../../../enclave/crypto/bytes.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
 import { AppStatus, InstanceStatus, VersionStatus } from "../../../enclave/chain/types.js";
-import { KmsHarness, waitFor, type RunningNode, type TestApp } from "../../support/kms-harness.js";
+import { KmsHarness, getJson, waitFor, type RunningNode, type TestApp } from "../../support/kms-harness.js";
 import { appRequest, fetchNonce, verifyResponseSignature, type NodeTarget } from "../../support/app-request.js";
 
 let harness: KmsHarness;
@@ -22,7 +22,7 @@ beforeAll(async () => {
   kms = await harness.startNode({ env: { MASTER_SECRET_HEX: vectors.master_secret_hex, AUTH_CACHE_TTL_SECONDS: "1" } });
   target = { url: kms.url, wallet: kms.wallet, teePublicKey: kms.node.teePublicKey };
   app = await harness.registerApp();
-  await waitFor(async () => (await (await fetch(`${kms.url}/status`)).json()).service_available, 20_000, "node ready");
+  await waitFor(async () => (await getJson(`${kms.url}/status`)).service_available, 20_000, "node ready");
 });
 
 afterAll(async () => {
@@ -31,8 +31,8 @@ afterAll(async () => {
 
 describe("node readiness", () => {
   it("answers /health, /status and /nonce, and sets the master secret hash on chain", async () => {
-    expect(await (await fetch(`${kms.url}/health`)).json()).toEqual({ status: "healthy" });
-    const status = await (await fetch(`${kms.url}/status`)).json();
+    expect(await getJson(`${kms.url}/health`)).toEqual({ status: "healthy" });
+    const status = await getJson(`${kms.url}/status`);
     expect(status.tee_wallet).toBe(kms.wallet);
     expect(status.master_secret.on_chain_hash).toBe(`0x${vectors.master_secret_hash_keccak256}`);
     expect(await harness.chain.reader.masterSecretHash()).toBe(`0x${vectors.master_secret_hash_keccak256}`);
@@ -41,7 +41,7 @@ describe("node readiness", () => {
 
   it("an unregistered node starts, explains why it is unavailable, and becomes ready once registered", async () => {
     const late = await harness.startNode({ register: false, env: { MASTER_SECRET_HEX: vectors.master_secret_hex } });
-    const before = await (await fetch(`${late.url}/status`)).json();
+    const before = await getJson(`${late.url}/status`);
     expect(before.service_available).toBe(false);
     expect(before.reason).toMatch(/not registered/);
     const refused = await appRequest({ url: late.url, wallet: late.wallet, teePublicKey: late.node.teePublicKey }, app.tee, {
@@ -51,7 +51,7 @@ describe("node readiness", () => {
     });
     expect(refused.status).toBe(503);
     await harness.registerNode(late.seed, late.url);
-    await waitFor(async () => (await (await fetch(`${late.url}/status`)).json()).service_available, 10_000, "late node ready");
+    await waitFor(async () => (await getJson(`${late.url}/status`)).service_available, 10_000, "late node ready");
     await late.stop();
   });
 });
