@@ -7,7 +7,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { getAddress, isAddress, isHex, keccak256, parseEther, stringToHex, zeroAddress, type Address, type Hex } from "viem";
 import type { AppStatus, InstanceStatus, VersionStatus } from "../enclave/chain/types.js";
-import { DEPLOYER_KEY } from "./devchain/accounts.js";
+import { ANVIL_KEYS, DEPLOYER_KEY } from "./devchain/accounts.js";
 import { createDevchainClients, fetchChainId } from "./devchain/clients.js";
 import { connectDevchain } from "./devchain/connect.js";
 import { deployKms } from "./devchain/deploy.js";
@@ -40,6 +40,15 @@ function parseHex(value: string): Hex {
   const hex = value.startsWith("0x") ? value : `0x${value}`;
   if (!isHex(hex)) throw new InvalidArgumentError("expected hex bytes");
   return hex;
+}
+
+// The deployer key is written into the deployment file, so only anvil's public dev keys are accepted.
+function parseAnvilKey(value: string): Hex {
+  const key = parseHex(value).toLowerCase() as Hex;
+  if (!(ANVIL_KEYS as readonly string[]).includes(key)) {
+    throw new InvalidArgumentError("only anvil's well-known dev keys may be used (the key is written to the deployment file)");
+  }
+  return key;
 }
 
 function parseBytes32(value: string): Hex {
@@ -97,7 +106,7 @@ program
   .command("deploy")
   .description("deploy the contracts and the KMS app onto a running chain and write the deployment record")
   .requiredOption("--rpc <url>", "JSON-RPC URL of the chain")
-  .option("--key <hex>", "deployer private key (default: anvil account 0)", parseHex, DEPLOYER_KEY)
+  .option("--key <hex>", "deployer key, one of anvil's dev keys (default: account 0)", parseAnvilKey, DEPLOYER_KEY)
   .action(async (opts: { rpc: string; key: Hex }, command: Command) => {
     if (!(await answersChainId(opts.rpc))) throw new Error(`no JSON-RPC node answers at ${opts.rpc}`);
     const chainId = await fetchChainId(opts.rpc);

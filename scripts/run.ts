@@ -22,7 +22,10 @@ const stopSignal = new Promise<string>((resolve) => {
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => resolve(signal));
 });
 
-const devchain = await startDevchain({ deploymentFile: options.file });
+const devchain = await startDevchain({ deploymentFile: options.file }).catch((error: unknown) => {
+  process.stderr.write(`run: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
 let exitCode = 0;
 try {
   const { deployment, admin, reader } = devchain;
