@@ -28,9 +28,13 @@ export function deriveCaSigningKey(seed: Uint8Array): CaSigningKey {
   if (!(seed instanceof Uint8Array) || seed.length !== CA_ROOT_SEED_LENGTH) {
     throw new TypeError(`CA seed must be ${CA_ROOT_SEED_LENGTH} bytes`);
   }
-  const order = p256.Point.Fn.ORDER;
-  const expanded = hkdfSha256(seed, SCALAR_SALT, SCALAR_INFO, EXPANDED_LENGTH);
-  const d = (BigInt(`0x${bytesToHex(expanded)}`) % (order - 1n)) + 1n;
+  const d = reduceToScalar(hkdfSha256(seed, SCALAR_SALT, SCALAR_INFO, EXPANDED_LENGTH));
   const secretKey = hexToBytes(d.toString(16).padStart(64, "0"));
   return { secretKey, publicKey: p256.getPublicKey(secretKey, false) };
+}
+
+/** Maps 48 uniformly random bytes to a P-256 scalar in 1..n−1 (FIPS 186-5 A.2.1). */
+export function reduceToScalar(wide: Uint8Array): bigint {
+  if (wide.length !== EXPANDED_LENGTH) throw new RangeError(`expected ${EXPANDED_LENGTH} bytes`);
+  return (BigInt(`0x${bytesToHex(wide)}`) % (p256.Point.Fn.ORDER - 1n)) + 1n;
 }

@@ -438,9 +438,11 @@ describe("validity cap (property)", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 90 }),
-        fc.option(fc.integer({ min: -5, max: 200 }), { nil: undefined }),
+        // Either no request, any number, or one right at the edge of the cap (max-1 .. max+2).
+        fc.oneof(fc.constant(undefined), fc.integer({ min: -5, max: 200 }), fc.integer({ min: -1, max: 2 }).map((delta) => ({ delta }))),
         fc.integer({ min: Date.UTC(2025, 1, 1), max: Date.UTC(2120, 0, 1) }),
-        (maxValidityDays, validityDays, now) => {
+        (maxValidityDays, requested, now) => {
+          const validityDays = typeof requested === "object" ? maxValidityDays + requested.delta : requested;
           const policy = makeCertificatePolicy({ dnsSuffixes: ["apps.nova.test"], maxValidityDays });
           const inRange = validityDays === undefined || (validityDays >= 1 && validityDays <= maxValidityDays);
           if (!inRange) {
