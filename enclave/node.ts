@@ -19,6 +19,8 @@ import type { HttpDeps } from "./http/context.js";
 import { NodeMetrics } from "./http/metrics.js";
 import { createLogger, type Logger } from "./log.js";
 import { ServingKeys } from "./serving-keys.js";
+import { KvStore } from "./store/kv-store.js";
+import { KmsError } from "./errors.js";
 import { OdynTee } from "./tee/odyn.js";
 import { SimulatedTee } from "./tee/simulated.js";
 import type { Tee } from "./tee/tee.js";
@@ -44,6 +46,9 @@ export class KmsNode {
   readonly registry: RegistryReader;
   readonly masterSecret: MasterSecretManager;
   private keys: ServingKeys | undefined;
+  /** Records are sealed under keys of one master secret, so a store lives and dies with it. */
+  private kvStore: KvStore | undefined;
+  private storeSecret: Uint8Array | undefined;
   private self: SelfRegistration = { registered: false, reason: "not checked yet" };
   private server: ServerType | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -62,7 +67,7 @@ export class KmsNode {
       dnsSuffixes: config.CERT_ALLOWED_DNS_SUFFIXES,
       maxValidityDays: config.CERT_MAX_VALIDITY_DAYS,
     });
-    this.metrics = new NodeMetrics();
+    this.metrics = new NodeMetrics(() => this.kvStore?.stats());
     this.chain = createPublicClient({
       transport: http(config.CHAIN_RPC_URL, { timeout: config.CHAIN_TIMEOUT_MS, retryCount: 1 }),
       pollingInterval: 250,
@@ -89,9 +94,37 @@ export class KmsNode {
       log,
       preset,
     );
-    this.masterSecret.onChange((secret) => {
-      this.keys = secret ? new ServingKeys(secret, this.certificatePolicy) : undefined;
-    });
+    this.masterSecret.onChange((secret) => this.useSecret(secret));
+  }
+
+  /**
+   * Switches to a new served secret. The store is kept while the secret stays the same (a pause in
+   * serving loses nothing); a different secret starts an empty store, because records sealed
+   * under the old one cannot be opened (see README "Master secret").
+   */
+  private useSecret(secret: Uint8Array | undefined): void {
+    if (!secret) {
+      this.keys = undefined;
+      return;
+    }
+    const keys = new ServingKeys(secret, this.certificatePolicy);
+    if (!this.kvStore || !this.storeSecret || bytesToHex(this.storeSecret) !== bytesToHex(secret)) {
+      const { config } = this;
+      this.kvStore = new KvStore({
+        nodeId: this.wallet,
+        dataKey: (appId) => keys.dataKey(appId),
+        overflow: config.KV_OVERFLOW,
+        maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
+        limits: {
+          maxBytesPerApp: config.KV_MAX_BYTES_PER_APP,
+          maxKeysPerApp: config.KV_MAX_KEYS_PER_APP,
+          maxValueBytes: config.KV_MAX_VALUE_BYTES,
+          maxKeyBytes: config.KV_MAX_KEY_BYTES,
+        },
+      });
+      this.storeSecret = secret;
+    }
+    this.keys = keys;
   }
 
   static async create(config: Config, options: NodeOptions = {}): Promise<KmsNode> {
@@ -126,6 +159,10 @@ export class KmsNode {
       pop: new PopVerifier({ nonces, ownWallet: this.wallet, windowSeconds: config.POP_TIMEOUT_SECONDS }),
       authorizer: new RegistryAuthorizer({ registry: this.registry, ttlMs: config.AUTH_CACHE_TTL_SECONDS * 1000 }),
       servingKeys: () => (this.serving ? this.keys : undefined),
+      store: () => {
+        if (!this.kvStore) throw new KmsError("unavailable", `Service not ready: ${this.unavailableReason()}`);
+        return this.kvStore;
+      },
       unavailableReason: () => this.unavailableReason(),
       status: async () => this.statusView(),
       nodes: async () => this.nodesView(),
@@ -188,6 +225,7 @@ export class KmsNode {
       service_available: this.serving,
       reason: this.unavailableReason(),
       registered: this.self.registered,
+      store: this.kvStore?.stats() ?? null,
       master_secret: { state: secret.ready ? "ready" : "pending", origin: secret.origin ?? null, on_chain_hash: secret.onChainHash ?? null },
     };
   }

@@ -11,6 +11,7 @@ import { errorResponse, handleError } from "./middleware/errors.js";
 import { limitBody, limitRate, limitTime } from "./middleware/limits.js";
 import { certificateRoutes } from "./routes/certificates.js";
 import { deriveRoutes } from "./routes/derive.js";
+import { kvRoutes } from "./routes/kv.js";
 import { publicRoutes } from "./routes/public.js";
 
 export interface ExtraRoutes {
@@ -49,6 +50,7 @@ export function createHttpApp(deps: HttpDeps, extra: ExtraRoutes = {}): Hono {
   );
   kms.route("/", deriveRoutes(deps));
   kms.route("/", certificateRoutes(deps));
+  kms.route("/", kvRoutes(deps, () => deps.store()));
   for (const route of extra.kms ?? []) route.mount(kms);
   app.route("/kms", kms);
 

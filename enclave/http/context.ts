@@ -9,6 +9,7 @@ import type { Logger } from "../log.js";
 import type { Tee } from "../tee/tee.js";
 import type { NodeMetrics } from "./metrics.js";
 import type { ServingKeys } from "../serving-keys.js";
+import type { KvStore } from "../store/kv-store.js";
 
 export interface HttpDeps {
   config: Config;
@@ -22,6 +23,8 @@ export interface HttpDeps {
   authorizer: RegistryAuthorizer;
   /** Keys derived from the master secret, present only while the node may serve. */
   servingKeys(): ServingKeys | undefined;
+  /** The KV store of the current secret (only called while serving). */
+  store(): KvStore;
   /** Why the node is not serving (shown in 503s and /status). */
   unavailableReason(): string;
   status(): Promise<Record<string, unknown>>;

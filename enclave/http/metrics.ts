@@ -2,10 +2,10 @@
 // can run several nodes in one process.
 import type { MiddlewareHandler } from "hono";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { StoreStats } from "../store/kv-store.js";
 
-export interface StoreStatsSource {
-  (): { namespaces: number; liveKeys: number; bytes: number; tombstones: number; evictions: number };
-}
+/** Current store figures, or undefined while the node holds no store (not serving). */
+export type StoreStatsSource = () => StoreStats | undefined;
 
 export class NodeMetrics {
   readonly registry = new Registry();
@@ -41,18 +41,19 @@ export class NodeMetrics {
       registers: [this.registry],
     });
     if (storeStats) {
-      const gauge = (name: string, help: string, pick: (s: ReturnType<StoreStatsSource>) => number) =>
+      const gauge = (name: string, help: string, pick: (s: StoreStats) => number) =>
         new Gauge({
           name,
           help,
           registers: [this.registry],
           collect() {
-            this.set(pick(storeStats()));
+            const stats = storeStats();
+            this.set(stats ? pick(stats) : 0);
           },
         });
       gauge("kms_kv_namespaces", "App namespaces held in the store", (s) => s.namespaces);
       gauge("kms_kv_live_keys", "Live (unexpired, undeleted) keys", (s) => s.liveKeys);
-      gauge("kms_kv_bytes", "Bytes accounted against quotas", (s) => s.bytes);
+      gauge("kms_kv_bytes", "Bytes of live records accounted against quotas", (s) => s.liveBytes);
       gauge("kms_kv_tombstones", "Delete markers awaiting collection", (s) => s.tombstones);
     }
   }

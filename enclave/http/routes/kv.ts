@@ -1,0 +1,85 @@
+// The per-app KV store over HTTP (PROTOCOL.md §9). The namespace is always the caller's
+// registered app id; the store encrypts values under that app's data key.
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import { base64ToBytes, bytesToBase64 } from "../../crypto/bytes.js";
+import { KmsError, badRequest } from "../../errors.js";
+import { StoreError } from "../../store/errors.js";
+import type { KvStore } from "../../store/kv-store.js";
+import type { HttpDeps, KmsEnv } from "../context.js";
+import { replySealed } from "../middleware/app-channel.js";
+import { appIdJson, parseBody } from "../validate.js";
+
+const keyField = z.string().min(1, "must be a non-empty string");
+const putRequest = z.object({
+  key: keyField,
+  value: z.string(),
+  ttl_ms: z.number().int().min(0).optional(),
+});
+const deleteRequest = z.object({ key: keyField });
+
+/** Store errors carry their own safe message and status (400/413/503); pass them through. */
+function storeCall<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof StoreError && e.status < 500) {
+      const code = e.status === 413 ? "payload_too_large" : e.status === 503 ? "unavailable" : "bad_request";
+      throw new KmsError(code, e.message, e.code);
+    }
+    throw e;
+  }
+}
+
+function decodeValue(value: string): Uint8Array {
+  try {
+    return base64ToBytes(value);
+  } catch {
+    throw badRequest("Invalid value: must be standard base64");
+  }
+}
+
+export function kvRoutes(deps: HttpDeps, store: () => KvStore) {
+  const readOne = (c: Context<KmsEnv>, key: string | undefined) => {
+    if (!key) throw badRequest("Invalid key: must be a non-empty string");
+    const appId = c.get("caller").appId;
+    const found = storeCall(() => store().get(appId, key));
+    if (!found) throw new KmsError("not_found", "Key not found");
+    return replySealed(c, deps, {
+      app_id: appIdJson(appId),
+      key,
+      value: bytesToBase64(found.value),
+      updated_at_ms: found.updatedAtMs,
+    });
+  };
+
+  return new Hono<KmsEnv>()
+    .get("/data", async (c) => {
+      const key = c.req.query("key");
+      if (key !== undefined) return readOne(c, key);
+      const appId = c.get("caller").appId;
+      const keys = storeCall(() => store().keys(appId));
+      return replySealed(c, deps, { app_id: appIdJson(appId), keys, count: keys.length });
+    })
+    .get("/data/:key{.+}", async (c) => readOne(c, c.req.param("key")))
+    .put("/data", async (c) => {
+      const request = parseBody(putRequest, c.get("body"));
+      const appId = c.get("caller").appId;
+      const value = decodeValue(request.value);
+      const result = storeCall(() => store().put(appId, request.key, value, { ttlMs: request.ttl_ms ?? 0 }));
+      if (result.evicted.length > 0) deps.metrics.evictions.inc({ app: appId.toString() }, result.evicted.length);
+      return replySealed(c, deps, {
+        app_id: appIdJson(appId),
+        key: request.key,
+        updated_at_ms: result.updatedAtMs,
+        ...(result.evicted.length > 0 ? { evicted: result.evicted } : {}),
+      });
+    })
+    .delete("/data", async (c) => {
+      const request = parseBody(deleteRequest, c.get("body"));
+      const appId = c.get("caller").appId;
+      const { deleted } = storeCall(() => store().delete(appId, request.key));
+      if (!deleted) throw new KmsError("not_found", "Key not found");
+      return replySealed(c, deps, { app_id: appIdJson(appId), key: request.key, deleted: true });
+    });
+}
