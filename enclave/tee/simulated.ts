@@ -5,7 +5,7 @@ import { randomBytes as nodeRandomBytes } from "node:crypto";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import type { Hex, TransactionSerializable } from "viem";
 import { bytesToHex } from "../crypto/bytes.js";
-import { parseP384PublicKey } from "../crypto/p384.js";
+import { P384_SEC1_BYTES, P384KeyError, parseP384PublicKey } from "../crypto/p384.js";
 import { sealEnvelope, openEnvelope, EnvelopeDecryptError, EnvelopeFormatError, type Envelope } from "../crypto/envelope.js";
 import { EcdhSecretCache } from "../crypto/ecdh-cache.js";
 import { signPersonalMessage } from "../crypto/secp256k1.js";
@@ -26,12 +26,17 @@ export interface SimulatedTeeOptions {
   replayWindow?: number;
 }
 
-function parseSenderKey(bytes: Uint8Array): Uint8Array {
-  try {
-    return parseP384PublicKey(bytes);
-  } catch (err) {
-    throw new EnvelopeFormatError(`envelope sender key: ${(err as Error).message}`);
-  }
+/**
+ * A peer key as SEC1. An uncompressed point is taken as is: the ECDH cache checks it is on the
+ * curve before its first use, and a cached secret means it passed. That saves a second curve check
+ * (~25 µs) per request on the hot path, where parseEnvelope has already checked the key once.
+ */
+function peerSec1(bytes: Uint8Array): Uint8Array {
+  return bytes.length === P384_SEC1_BYTES && bytes[0] === 0x04 ? bytes : parseP384PublicKey(bytes);
+}
+
+function asEnvelopeFormatError(err: unknown): unknown {
+  return err instanceof P384KeyError ? new EnvelopeFormatError(`envelope sender key: ${err.message}`) : err;
 }
 
 export class SimulatedTee implements Tee {
@@ -85,7 +90,7 @@ export class SimulatedTee implements Tee {
 
   async encryptTo(recipientPublicKey: Uint8Array, plaintext: Uint8Array): Promise<Envelope> {
     decodeUtf8(plaintext, (m) => new TeeInputError(m));
-    const recipient = parseP384PublicKey(recipientPublicKey);
+    const recipient = peerSec1(recipientPublicKey);
     return sealEnvelope({
       sharedX: this.ecdh.sharedX(recipient),
       senderPublicKey: this.publicIdentity.teePubkey,
@@ -95,11 +100,18 @@ export class SimulatedTee implements Tee {
   }
 
   async decryptFrom(envelope: ParsedEnvelope): Promise<Uint8Array> {
-    const sender = parseSenderKey(envelope.senderPublicKey);
+    let sender: Uint8Array;
+    let sharedX: Uint8Array;
+    try {
+      sender = peerSec1(envelope.senderPublicKey);
+      sharedX = this.ecdh.sharedX(sender);
+    } catch (err) {
+      throw asEnvelopeFormatError(err);
+    }
     if (envelope.nonce.length !== ENVELOPE_NONCE_BYTES) throw new EnvelopeFormatError("envelope nonce must be 12 bytes");
     if (this.replay.has(sender, envelope.nonce)) throw new EnvelopeDecryptError("envelope nonce was already used by this sender");
     const plaintext = openEnvelope({
-      sharedX: this.ecdh.sharedX(sender),
+      sharedX,
       senderPublicKey: sender,
       recipientPublicKey: this.publicIdentity.teePubkey,
       nonce: envelope.nonce,

@@ -176,6 +176,14 @@ describe("SimulatedTee envelopes", () => {
     await expect(alice.encryptTo(new Uint8Array(97), message)).rejects.toThrow();
   });
 
+  it("a sender or recipient point that is not on the curve is refused, even on the SEC1 fast path", async () => {
+    const offCurve = new Uint8Array(97).fill(7);
+    offCurve[0] = 0x04;
+    await expect(alice.encryptTo(offCurve, message)).rejects.toThrow(/curve/);
+    const toBob = parseEnvelope(await alice.encryptTo(await bob.encryptionPublicKey(), message));
+    await expect(bob.decryptFrom({ ...toBob, senderPublicKey: offCurve })).rejects.toBeInstanceOf(EnvelopeFormatError);
+  });
+
   it("the SPKI helper gives the 120-byte DER of the SEC1 key", async () => {
     expect(await encryptionPublicKeySpki(alice)).toEqual(p384SpkiFromSec1(await alice.encryptionPublicKey()));
   });
