@@ -58,7 +58,13 @@ export class KmsHarness {
 
   async startNode(options: NodeStartOptions = {}): Promise<RunningNode> {
     const seed = options.seed ?? `node-${randomUUID()}`;
-    const config = loadConfig({ ...this.baseEnv(), SIM_NODE_SEED: seed, ...options.env });
+    const env: Record<string, string> = { ...this.baseEnv(), SIM_NODE_SEED: seed, ...options.env };
+    // Enclave mode takes its identity from Odyn (an Odyn simulator seeded with `seed` in tests).
+    if (env.IN_ENCLAVE === "true") {
+      delete env.SIM_NODE_SEED;
+      env.SIMULATION_MODE = "false";
+    }
+    const config = loadConfig(env);
     const node = await KmsNode.create(config, { log: createLogger(config.LOG_LEVEL) });
     await node.start();
     const url = `http://127.0.0.1:${node.port}`;
