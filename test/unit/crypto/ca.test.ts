@@ -76,12 +76,14 @@ let ca: ClusterCa;
 let p256Keys: KeyPair;
 let p384Keys: KeyPair;
 let basicCsr: string;
+let pemOfNoSans: string;
 
 beforeAll(async () => {
   ca = createClusterCa(SEED, { defaultPolicy: POLICY });
   p256Keys = await ecKeys("P-256");
   p384Keys = await ecKeys("P-384");
   basicCsr = await makeCsr(p256Keys, { sans: [{ type: "dns", value: "app-42.apps.nova.test" }] });
+  pemOfNoSans = await makeCsr(p256Keys);
 });
 
 describe("cluster CA certificate", () => {
@@ -275,6 +277,15 @@ describe("signCsr issues a leaf", () => {
       serials.add(issued.serialNumberHex);
     }
     expect(serials.size).toBe(8);
+  });
+
+  it("for any app id up to uint256 (subject only: such long ids cannot form a DNS label)", () => {
+    const max = 2n ** 256n - 1n;
+    const cert = new X509Certificate(ca.signCsr({ csrPem: pemOfNoSans, appId: max }).certificatePem);
+    expect(cert.subject).toBe(`CN=app-${max}`);
+    expect(new X509Certificate(ca.signCsr({ csrPem: pemOfNoSans, appId: 0n }).certificatePem).subject).toBe("CN=app-0");
+    expect(() => ca.signCsr({ csrPem: pemOfNoSans, appId: -1n })).toThrow(RangeError);
+    expect(() => ca.signCsr({ csrPem: pemOfNoSans, appId: 1 as unknown as bigint })).toThrow(RangeError);
   });
 
   it("identically on two nodes given the same randomness (issuer bytes do not depend on the node)", () => {
