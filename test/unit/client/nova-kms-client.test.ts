@@ -1,0 +1,244 @@
+// The SDK against real HTTP nodes that speak the protocol (fake-node.ts): request construction,
+// the two response checks, error typing and failover.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { serve } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import { NovaKmsClient, type NovaKmsClientOptions } from "../../../client/nova-kms-client.js";
+import { KmsRequestError, KmsResponseVerificationError, KmsTransportError } from "../../../client/errors.js";
+import { deriveAppKey } from "../../../enclave/crypto/kdf.js";
+import { appAuthMessage, verifyPop } from "../../../enclave/crypto/pop.js";
+import { SimulatedTee } from "../../../enclave/tee/simulated.js";
+import { FAKE_CA_PEM, TEST_MASTER_SECRET, instanceOf, memoryRegistry, startFakeNode, type FakeNode } from "./fake-node.js";
+
+const KMS_APP_ID = 7n;
+const APP_ID = 42n;
+const appTee = new SimulatedTee({ seed: "client-test-app" });
+
+let nodeA: FakeNode;
+let nodeB: FakeNode;
+let registry: ReturnType<typeof memoryRegistry>;
+
+beforeEach(async () => {
+  const apps = [{ tee: appTee, appId: APP_ID }];
+  [nodeA, nodeB] = await Promise.all([startFakeNode({ seed: "node-a", apps }), startFakeNode({ seed: "node-b", apps })]);
+  registry = memoryRegistry([instanceOf(nodeA.tee, KMS_APP_ID, nodeA.url), instanceOf(nodeB.tee, KMS_APP_ID, nodeB.url)]);
+});
+
+afterEach(async () => {
+  await Promise.all([nodeA.close(), nodeB.close()]);
+});
+
+function client(overrides: Partial<NovaKmsClientOptions> = {}): NovaKmsClient {
+  return new NovaKmsClient({
+    tee: appTee,
+    registry,
+    kmsAppId: KMS_APP_ID,
+    allowHttp: true,
+    nodeSelection: "ordered",
+    timeoutMs: 5_000,
+    ...overrides,
+  });
+}
+
+async function closedPortUrl(): Promise<string> {
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: () => new Response("x"), hostname: "127.0.0.1", port: 0 }, () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+describe("happy path", () => {
+  it("derives a key through nonce, PoP, envelope and the response checks", async () => {
+    const result = await client().derive({ path: "wallet/root", context: "session-a", length: 16 });
+    expect(result.appId).toBe(APP_ID);
+    expect(result.path).toBe("wallet/root");
+    expect(result.length).toBe(16);
+    expect(Buffer.from(result.key)).toEqual(Buffer.from(deriveAppKey(TEST_MASTER_SECRET, APP_ID, "wallet/root", "session-a", 16)));
+
+    expect(nodeA.hits).toEqual({ nonce: 1, kms: 1 });
+    expect(nodeB.hits.kms).toBe(0);
+    const seen = nodeA.seen[0]!;
+    expect(seen.body).toEqual({ context: "session-a", length: 16, path: "wallet/root" });
+    expect(seen.headers["x-app-wallet"]).toBe(appTee.identity.wallet);
+    // The signed string names the node's on-chain wallet in lower case and the ts sent.
+    const message = appAuthMessage(seen.headers["x-app-nonce"]!, nodeA.wallet, seen.headers["x-app-timestamp"]!);
+    expect(verifyPop({ message, signature: seen.headers["x-app-signature"]! })).toBe(appTee.identity.wallet);
+    expect(Math.abs(Number(seen.headers["x-app-timestamp"]) - Date.now() / 1000)).toBeLessThan(5);
+  });
+
+  it("omits optional derive fields", async () => {
+    const result = await client().derive({ path: "p" });
+    expect(nodeA.seen[0]!.body).toEqual({ path: "p" });
+    expect(result.key.length).toBe(32);
+  });
+
+  it("stores, lists, reads and deletes KV entries; absent keys are undefined / false", async () => {
+    const kms = client();
+    const key = "dir/with space?&";
+    const put = await kms.kv.put(key, "hello", { ttlMs: 60_000 });
+    expect(put.key).toBe(key);
+    expect(nodeA.seen.at(-1)!.body).toEqual({ key, value: Buffer.from("hello").toString("base64"), ttl_ms: 60_000 });
+    await kms.kv.put("bin", Uint8Array.of(0, 255, 1));
+
+    expect((await kms.kv.list()).sort()).toEqual(["bin", key]);
+    const entry = await kms.kv.get(key);
+    expect(nodeA.seen.at(-1)!.path).toBe(`/kms/data/${encodeURIComponent(key)}`);
+    expect(Buffer.from(entry!.value).toString()).toBe("hello");
+    expect(entry!.updatedAtMs).toBe(put.updatedAtMs);
+    expect(Buffer.from((await kms.kv.get("bin"))!.value)).toEqual(Buffer.from([0, 255, 1]));
+
+    expect(await kms.kv.delete(key)).toBe(true);
+    expect(await kms.kv.delete(key)).toBe(false);
+    expect(await kms.kv.get(key)).toBeUndefined();
+    // A 404 is an answer, not a node failure: the other node is never asked.
+    expect(nodeB.hits.kms).toBe(0);
+  });
+
+  it("signs a CSR and fetches the public CA certificate", async () => {
+    const kms = client();
+    const csrPem = "-----BEGIN CERTIFICATE REQUEST-----\nabc\n-----END CERTIFICATE REQUEST-----\n";
+    const cert = await kms.signCert({ csrPem, validityDays: 30 });
+    expect(nodeA.seen.at(-1)!.body).toEqual({ csr: Buffer.from(csrPem).toString("base64"), validity_days: 30 });
+    expect(cert.certificatePem).toContain("-----BEGIN CERTIFICATE-----");
+    expect(cert.caCertificatePem).toBe(FAKE_CA_PEM);
+    expect(await kms.ca()).toBe(FAKE_CA_PEM);
+  });
+
+  it("reads status and lists the on-chain nodes", async () => {
+    const kms = client();
+    expect((await kms.status()).tee_wallet).toBe(nodeA.wallet);
+    expect((await kms.status(nodeB.url + "/")).tee_wallet).toBe(nodeB.wallet);
+    const nodes = await kms.nodes();
+    expect(nodes.map((n) => n.wallet)).toEqual([nodeA.wallet, nodeB.wallet]);
+    expect(Buffer.from(nodes[0]!.teePubkey)).toEqual(Buffer.from(nodeA.tee.identity.teePubkey));
+  });
+});
+
+describe("response verification", () => {
+  it("rejects a response signed by a wallet other than the node's on-chain wallet, without retrying", async () => {
+    nodeA.misbehave.signWith = new SimulatedTee({ seed: "impostor" });
+    const err = await client().derive({ path: "p" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KmsResponseVerificationError);
+    expect((err as KmsResponseVerificationError).node).toBe(nodeA.url);
+    expect((err as Error).message).toMatch(/on-chain wallet/);
+    expect(nodeB.hits.kms).toBe(0);
+  });
+
+  it("rejects a response signature over a different x-app-signature (replayed answer)", async () => {
+    nodeA.misbehave.signOverSignature = "0x" + "11".repeat(65);
+    await expect(client().derive({ path: "p" })).rejects.toBeInstanceOf(KmsResponseVerificationError);
+  });
+
+  it("rejects a response without a signature", async () => {
+    nodeA.misbehave.omitSignature = true;
+    await expect(client().kv.list()).rejects.toThrow(/missing x-kms-response-signature/);
+  });
+
+  it("rejects a response envelope sealed by a key other than the node's on-chain teePubkey", async () => {
+    // The impostor's envelope even decrypts for the app (it is sealed to the app's key): only the
+    // comparison with the chain catches it.
+    nodeA.misbehave.sealWith = new SimulatedTee({ seed: "impostor" });
+    const err = await client().derive({ path: "p" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KmsResponseVerificationError);
+    expect((err as Error).message).toMatch(/on-chain teePubkey/);
+    expect(nodeB.hits.kms).toBe(0);
+  });
+
+  it("uses the node keys from the chain: a node registered with another teePubkey is refused", async () => {
+    registry.instances[0] = instanceOf(nodeA.tee, KMS_APP_ID, nodeA.url, { teePubkey: new SimulatedTee({ seed: "other" }).identity.teePubkeySpki });
+    await expect(client({ maxAttempts: 1 }).derive({ path: "p" })).rejects.toBeInstanceOf(KmsRequestError);
+    // The node cannot open a request sealed to a key it does not hold: it never succeeds silently.
+  });
+});
+
+describe("errors and failover", () => {
+  it("retries a 503 on another node", async () => {
+    nodeA.misbehave.kmsStatus = 503;
+    const result = await client().derive({ path: "p" });
+    expect(result.appId).toBe(APP_ID);
+    expect(nodeA.hits.kms).toBe(1);
+    expect(nodeB.hits.kms).toBe(1);
+  });
+
+  it.each([500, 502, 504])("retries a %i on another node", async (status) => {
+    nodeA.misbehave.kmsStatus = status;
+    await expect(client().kv.list()).resolves.toEqual([]);
+    expect(nodeB.hits.kms).toBe(1);
+  });
+
+  it.each([403, 400, 413, 429])("surfaces a %i at once, typed, without trying another node", async (status) => {
+    nodeA.misbehave.kmsStatus = status;
+    const err = await client().derive({ path: "p" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KmsRequestError);
+    expect(err).toMatchObject({ status, node: nodeA.url, message: "told to fail" });
+    if (status === 403) expect((err as KmsRequestError).code).toBe("forbidden");
+    expect(nodeB.hits).toEqual({ nonce: 0, kms: 0 });
+  });
+
+  it("maps a refused nonce like any other status (429 is not retried)", async () => {
+    nodeA.misbehave.nonceStatus = 429;
+    await expect(client().derive({ path: "p" })).rejects.toMatchObject({ status: 429 });
+    expect(nodeB.hits.nonce).toBe(0);
+  });
+
+  it("an unregistered app gets the node's 403", async () => {
+    const stranger = new SimulatedTee({ seed: "stranger" });
+    await expect(client({ tee: stranger }).derive({ path: "p" })).rejects.toMatchObject({ status: 403, code: "forbidden" });
+  });
+
+  it("retries an unreachable node on another node", async () => {
+    const dead = new SimulatedTee({ seed: "dead-node" });
+    registry.instances.unshift(instanceOf(dead, KMS_APP_ID, await closedPortUrl()));
+    const result = await client().derive({ path: "p" });
+    expect(result.appId).toBe(APP_ID);
+    expect(nodeA.hits.kms).toBe(1);
+  });
+
+  it("gives up on a silent node after timeoutMs and retries on another", async () => {
+    nodeA.misbehave.hang = true;
+    const started = Date.now();
+    await expect(client({ timeoutMs: 400 }).kv.list()).resolves.toEqual([]);
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(nodeB.hits.kms).toBe(1);
+  });
+
+  it("throws the last node error, with every attempt, when all nodes fail", async () => {
+    nodeA.misbehave.kmsStatus = 503;
+    nodeB.misbehave.hang = true;
+    const err = await client({ timeoutMs: 400 }).derive({ path: "p" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KmsTransportError);
+    expect((err as KmsTransportError).kind).toBe("timeout");
+    const attempts = (err as KmsTransportError).attempts;
+    expect(attempts.map((a) => a.node)).toEqual([nodeA.url, nodeB.url]);
+    expect(attempts[0]!.error).toMatchObject({ status: 503 });
+  });
+
+  it("tries at most maxAttempts nodes", async () => {
+    nodeA.misbehave.kmsStatus = 503;
+    await expect(client({ maxAttempts: 1 }).derive({ path: "p" })).rejects.toMatchObject({ status: 503 });
+    expect(nodeB.hits.nonce).toBe(0);
+  });
+
+  it("re-reads the registry after a node failure", async () => {
+    const kms = client();
+    await kms.kv.list();
+    const reads = registry.reads;
+    await kms.kv.list();
+    expect(registry.reads).toBe(reads);
+    nodeA.misbehave.kmsStatus = 503;
+    await kms.kv.list();
+    expect(registry.reads).toBeGreaterThan(reads);
+  });
+
+  it("prefers a healthy node over one that just failed", async () => {
+    const kms = client();
+    nodeA.misbehave.kmsStatus = 503;
+    await kms.kv.list();
+    const aHits = nodeA.hits.kms;
+    await kms.kv.list();
+    expect(nodeA.hits.kms).toBe(aHits);
+    expect(nodeB.hits.kms).toBe(2);
+  });
+});
