@@ -46,10 +46,16 @@ export const jsSecp256k1: Secp256k1Backend = {
   },
 };
 
-function loadNative(): Secp256k1Backend | undefined {
+type ModuleLoader = (id: string) => unknown;
+
+/**
+ * Loads the native backend through `load` (a CommonJS require); undefined when the binding is
+ * missing or unusable. Exported so a test can prove the fallback with a loader that fails.
+ */
+export function loadNativeSecp256k1(load: ModuleLoader = createRequire(import.meta.url)): Secp256k1Backend | undefined {
   let lib: typeof NativeSecp256k1;
   try {
-    lib = createRequire(import.meta.url)("secp256k1/bindings") as typeof NativeSecp256k1;
+    lib = load("secp256k1/bindings") as typeof NativeSecp256k1;
     // A binary that loads but cannot run (wrong ABI) should fall back too, not fail on first use.
     lib.publicKeyCreate(new Uint8Array(32).fill(1), false);
   } catch {
@@ -71,7 +77,7 @@ function loadNative(): Secp256k1Backend | undefined {
 }
 
 /** The native backend, or undefined when the binding cannot load on this machine. */
-export const nativeSecp256k1: Secp256k1Backend | undefined = loadNative();
+export const nativeSecp256k1: Secp256k1Backend | undefined = loadNativeSecp256k1();
 
 /** The backend used by the functions below unless one is passed explicitly. */
 export const activeSecp256k1: Secp256k1Backend = nativeSecp256k1 ?? jsSecp256k1;

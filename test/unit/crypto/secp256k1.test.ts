@@ -9,6 +9,7 @@ import {
   canonicalWallet,
   checksumWallet,
   jsSecp256k1,
+  loadNativeSecp256k1,
   nativeSecp256k1,
   recoverPersonalMessageSigner,
   secp256k1BackendName,
@@ -37,6 +38,16 @@ describe("backend selection", () => {
     expect(nativeSecp256k1).toBeDefined();
     expect(secp256k1BackendName()).toBe("native");
     expect(activeSecp256k1).toBe(nativeSecp256k1);
+  });
+
+  it("reports no native backend when the binding cannot load or cannot run", () => {
+    expect(
+      loadNativeSecp256k1(() => {
+        throw new Error("Cannot find module");
+      }),
+    ).toBeUndefined();
+    const broken = { publicKeyCreate: () => { throw new Error("bad ABI"); } };
+    expect(loadNativeSecp256k1(() => broken)).toBeUndefined();
   });
 });
 
@@ -112,6 +123,12 @@ describe("native and JS agree", () => {
         expect(signPersonalMessage(key, message, jsSecp256k1)).toBe(sigNative);
         expect(recoverPersonalMessageSigner(message, sigNative, native)).toBe(address);
         expect(recoverPersonalMessageSigner(message, sigNative, jsSecp256k1)).toBe(address);
+        // Same signature with v as a bare recovery id (0/1), as some signers emit it.
+        const v = parseInt(sigNative.slice(-2), 16);
+        expect([27, 28]).toContain(v);
+        const bare = sigNative.slice(0, -2) + (v - 27).toString(16).padStart(2, "0");
+        expect(recoverPersonalMessageSigner(message, bare, native)).toBe(address);
+        expect(recoverPersonalMessageSigner(message, bare.slice(2), jsSecp256k1)).toBe(address);
         const account = privateKeyToAccount(`0x${bytesToHex(key)}`);
         expect(account.address.toLowerCase()).toBe(address);
         expect(await account.signMessage({ message })).toBe(sigNative);
