@@ -184,6 +184,39 @@ describe("process lifecycle", () => {
   });
 });
 
+describe("no orphan anvil when the owning process ends without stop()", () => {
+  const fixture = path.join(REPO_ROOT, "test", "helpers", "fixtures", "hold-anvil.ts");
+
+  async function anvilPidOf(child: ReturnType<typeof execa>): Promise<number> {
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    return waitFor(() => /^\d+\n/.test(output) && Number(output.trim()), { what: "fixture to print the anvil pid", timeoutMs: 60_000 });
+  }
+
+  it.each(["SIGTERM", "SIGINT"] as const)("%s to the owner kills anvil", async (signal) => {
+    const child = execa(TSX, [fixture], { cwd: REPO_ROOT, reject: false });
+    try {
+      const pid = await anvilPidOf(child);
+      expect(isProcessRunning(pid)).toBe(true);
+      child.kill(signal);
+      const result = await child;
+      expect(result.exitCode === undefined || result.exitCode !== 0).toBe(true);
+      await waitFor(() => !isProcessRunning(pid), { what: `anvil ${pid} to exit after ${signal}` });
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  it("process.exit() of the owner kills anvil", async () => {
+    const child = execa(TSX, [fixture, "exit"], { cwd: REPO_ROOT, reject: false });
+    const pid = await anvilPidOf(child);
+    expect((await child).exitCode).toBe(3);
+    await waitFor(() => !isProcessRunning(pid), { what: `anvil ${pid} to exit after process.exit` });
+  });
+});
+
 // Each CLI call is a fresh tsx process (~1–3 s of CPU on these shared 2-core machines), so these tests
 // get more time than the default.
 describe("CLI (scripts/devchain.ts, scripts/run.ts)", { timeout: 180_000 }, () => {
