@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
 import { SimulatedTee, type SimulatedIdentity, type SimulatedSeed } from "../enclave/tee/simulated.js";
-import { createOdynApp, type RequestRecord } from "./odyn-simulator/app.js";
+import { createOdynApp, RequestLog, type RequestRecord } from "./odyn-simulator/app.js";
 import { FaultInjector } from "./odyn-simulator/faults.js";
 
 export { FaultInjector } from "./odyn-simulator/faults.js";
@@ -32,9 +32,9 @@ export interface OdynSimulator {
   url: string;
   identity: SimulatedIdentity;
   faults: FaultInjector;
-  /** Every request received, in order, faulted ones included. */
+  /** The most recent requests received (up to 1,000), in order, faulted ones included. */
   requests: readonly RequestRecord[];
-  /** Requests received for `path` (all paths when absent). */
+  /** Requests ever received for `path` (all paths when absent), faulted ones included. */
   requestCount(path?: string): number;
   stop(): Promise<void>;
 }
@@ -45,7 +45,7 @@ export async function startOdynSimulator(options: OdynSimulatorOptions = {}): Pr
     ...(options.replayWindow !== undefined ? { replayWindow: options.replayWindow } : {}),
   });
   const faults = new FaultInjector();
-  const requests: RequestRecord[] = [];
+  const requests = new RequestLog(1_000);
   // Injected delays end early on stop(), so a test's teardown never waits for a fault to run out.
   const pending = new Set<() => void>();
   const pause = (ms: number) =>
@@ -73,8 +73,10 @@ export async function startOdynSimulator(options: OdynSimulatorOptions = {}): Pr
     url: `http://${urlHost}:${port}`,
     identity: tee.identity,
     faults,
-    requests,
-    requestCount: (path?: string) => (path === undefined ? requests.length : requests.filter((r) => r.path === path).length),
+    get requests() {
+      return requests.recent;
+    },
+    requestCount: (path?: string) => requests.count(path),
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         for (const release of [...pending]) release();

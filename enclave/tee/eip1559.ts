@@ -82,7 +82,7 @@ export function toEip1559(tx: TransactionSerializable): Eip1559Tx {
   if (maxPriorityFeePerGas > maxFeePerGas) throw new TeeInputError("maxPriorityFeePerGas exceeds maxFeePerGas");
   const gas = quantity("gas", e.gas, true);
   if (gas === 0n) throw new TeeInputError("transaction gas must be positive");
-  if (e.to != null && !isAddress(e.to, { strict: false })) throw new TeeInputError("transaction to is not an address");
+  if (e.to != null && !isAddress(e.to)) throw new TeeInputError("transaction to is not an address (or its EIP-55 checksum is wrong)");
   if (e.data !== undefined && !isHex(e.data, { strict: true })) throw new TeeInputError("transaction data must be hex");
   if (e.data !== undefined && e.data.length % 2 !== 0) throw new TeeInputError("transaction data has odd length");
   const out: Eip1559Tx = {
@@ -118,7 +118,7 @@ export function toOdynStructuredTx(tx: Eip1559Tx): OdynStructuredTx {
 // Hex quantities as Odyn parses them: 0x-prefixed, at most 256 bits.
 const hexQuantity = z.string().regex(/^0x[0-9a-fA-F]{1,64}$/, "must be a 0x hex quantity of at most 256 bits");
 const hexData = z.string().regex(/^0x(?:[0-9a-fA-F]{2})*$/, "must be 0x-prefixed hex of whole bytes");
-const address = z.string().refine((s) => isAddress(s, { strict: false }), "must be a 20-byte hex address");
+const address = z.string().refine((s) => isAddress(s), "must be a 20-byte hex address (EIP-55 checksum checked when mixed-case)");
 const storageKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex storage key");
 
 const structuredSchema = z
@@ -159,7 +159,14 @@ export function fromOdynTxPayload(payload: unknown): Eip1559Tx {
       throw new TeeInputError("raw_payload is not a serialized transaction");
     }
     if (tx.type !== "eip1559") throw new TeeInputError("raw_payload must be an EIP-1559 transaction");
-    return toEip1559(tx);
+    // RLP writes zero as the empty string and viem's parser then leaves the field out.
+    return toEip1559({
+      ...tx,
+      nonce: tx.nonce ?? 0,
+      maxFeePerGas: tx.maxFeePerGas ?? 0n,
+      maxPriorityFeePerGas: tx.maxPriorityFeePerGas ?? 0n,
+      gas: tx.gas ?? 0n,
+    });
   }
   const tx: TransactionSerializableEIP1559 = {
     type: "eip1559",

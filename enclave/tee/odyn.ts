@@ -106,11 +106,11 @@ export class OdynTee implements Tee {
     const url = new URL(options.url ?? DEFAULT_ODYN_URL);
     if (url.protocol !== "http:") throw new Error("ODYN_URL must be an http:// URL (Odyn listens on loopback)");
     this.basePath = url.pathname.replace(/\/+$/, "");
-    this.timeoutMs = options.timeoutMs ?? 5_000;
-    this.retries = options.retries ?? 3;
-    this.minRetryDelayMs = options.minRetryDelayMs ?? 50;
-    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 1_000;
-    this.pool = new Pool(url.origin, { connections: options.connections ?? 8, keepAliveTimeout: 30_000 });
+    this.timeoutMs = positiveInteger("timeoutMs", options.timeoutMs ?? 5_000, 1);
+    this.retries = positiveInteger("retries", options.retries ?? 3, 0);
+    this.minRetryDelayMs = positiveInteger("minRetryDelayMs", options.minRetryDelayMs ?? 50, 0);
+    this.maxRetryDelayMs = positiveInteger("maxRetryDelayMs", options.maxRetryDelayMs ?? 1_000, this.minRetryDelayMs);
+    this.pool = new Pool(url.origin, { connections: positiveInteger("connections", options.connections ?? 8, 1), keepAliveTimeout: 30_000 });
   }
 
   async address(): Promise<string> {
@@ -128,6 +128,10 @@ export class OdynTee implements Tee {
     const r = await this.call("POST", endpoint, { message, include_attestation: false }, signResponse);
     const signature = hexToBytes(r.signature);
     if (signature.length !== 65) throw new OdynError(endpoint, "bad_response", undefined, "signature is not 65 bytes");
+    // Verifiers accept v as 0/1 or 27/28; emit 27/28 always so both TEEs sign byte-identically.
+    const v = signature[64] ?? 0;
+    if (v === 0 || v === 1) signature[64] = v + 27;
+    else if (v !== 27 && v !== 28) throw new OdynError(endpoint, "bad_response", undefined, "signature v is not 0, 1, 27 or 28");
     if (r.address !== undefined && wallet(endpoint, r.address) !== own) throw new OdynError(endpoint, "bad_response", undefined, "signed by another address");
     return with0x(signature);
   }
@@ -291,6 +295,11 @@ export class OdynTee implements Tee {
       clearTimeout(timer);
     }
   }
+}
+
+function positiveInteger(name: string, value: number, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) throw new Error(`OdynTee ${name} must be an integer >= ${min}`);
+  return value;
 }
 
 function wallet(endpoint: string, value: string): string {

@@ -77,14 +77,40 @@ export interface RequestRecord {
   path: string;
 }
 
-export function createOdynApp(tee: SimulatedTee, faults: FaultInjector, log: RequestRecord[], pause: (ms: number) => Promise<void>): Hono<Env> {
+/** Counts per path for tests, plus the latest few requests; bounded so a long dev run cannot grow it. */
+export class RequestLog {
+  private readonly counts = new Map<string, number>();
+  private total = 0;
+  private readonly latest: RequestRecord[] = [];
+
+  constructor(private readonly keep: number) {}
+
+  record(entry: RequestRecord): void {
+    this.total++;
+    // A client probing random paths must not grow the map: past 64 paths, the rest share one slot.
+    const key = this.counts.has(entry.path) || this.counts.size < 64 ? entry.path : "(other)";
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    this.latest.push(entry);
+    if (this.latest.length > this.keep) this.latest.shift();
+  }
+
+  count(path?: string): number {
+    return path === undefined ? this.total : (this.counts.get(path) ?? 0);
+  }
+
+  get recent(): readonly RequestRecord[] {
+    return [...this.latest];
+  }
+}
+
+export function createOdynApp(tee: SimulatedTee, faults: FaultInjector, log: RequestLog, pause: (ms: number) => Promise<void>): Hono<Env> {
   const app = new Hono<Env>();
   const identity = tee.identity;
   const checksummed = getAddress(identity.wallet);
 
   // Recorded before faults apply, so tests can count every attempt a client made.
   app.use("*", async (c, next) => {
-    log.push({ method: c.req.method, path: c.req.path });
+    log.record({ method: c.req.method, path: c.req.path });
     const fault = faults.take(c.req.path);
     if (fault?.kind === "status") return c.json({ error: "injected fault" }, fault.status as 500);
     if (fault?.kind === "drop") {

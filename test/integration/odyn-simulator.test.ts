@@ -32,7 +32,7 @@ const structured = {
   max_priority_fee_per_gas: "0x3b9aca00",
   max_fee_per_gas: "0x77359400",
   gas_limit: "0x5208",
-  to: "0x742d35Cc6634C0532925a3b844Bc9e7595f0bEb0",
+  to: "0x742d35cc6634c0532925a3b844bc9e7595f0beb0",
   value: "0xde0b6b3a7640000",
   data: "0x",
   access_list: [],

@@ -229,6 +229,14 @@ describe("OdynTee checks what Odyn answers", () => {
     await expect(c.signTransaction(tx)).rejects.toThrow(/another address/);
   });
 
+  it("normalizes a 0/1 recovery byte to 27/28, so both TEEs sign byte-identically", async () => {
+    const c = client({ retries: 0 });
+    const expected = await local.signMessage("v form");
+    const withZeroBased = expected.slice(0, -2) + (parseInt(expected.slice(-2), 16) - 27).toString(16).padStart(2, "0");
+    sim.faults.replyNext(1, { signature: withZeroBased, address: sim.identity.wallet }, { path: "/v1/eth/sign" });
+    expect(await c.signMessage("v form")).toBe(expected);
+  });
+
   it("rejects an encryption under a key other than the enclave's", async () => {
     const c = client({ retries: 0 });
     const foreign = await peer.encryptTo(await local.encryptionPublicKey(), utf8("x"));
