@@ -64,6 +64,13 @@ function usableNode(wallet: string, instance: InstanceRecord, kmsAppId: bigint, 
   return { url, wallet: instance.teeWallet.toLowerCase(), teePubkey, instanceId: instance.id, versionId: instance.versionId };
 }
 
+// viem errors carry a short headline and the underlying cause separately; both are worth a line.
+function errorSummary(e: unknown): string {
+  const err = e as { shortMessage?: unknown; details?: unknown; message?: unknown };
+  const head = typeof err.shortMessage === "string" ? err.shortMessage : String(err.message ?? e).split("\n")[0];
+  return typeof err.details === "string" && err.details ? `${head} (${err.details})` : (head ?? "unknown error");
+}
+
 export class NodeDiscovery {
   private readonly ttlMs: number;
   private readonly now: () => number;
@@ -108,7 +115,7 @@ export class NodeDiscovery {
         }
       });
     } catch (e) {
-      throw new KmsDiscoveryError(`cannot read the KMS node list from the registry: ${(e as Error).message.split("\n")[0]}`, { cause: e });
+      throw new KmsDiscoveryError(`cannot read the KMS node list from the registry: ${errorSummary(e)}`, { cause: e });
     }
     if (nodes.length === 0) {
       const hint = allowHttp ? "" : " (http:// node URLs are refused unless allowHttp is set)";

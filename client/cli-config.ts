@@ -1,0 +1,96 @@
+// Where the CLI finds the chain: explicit flags first, then the dev chain's deployment file
+// (`.devchain/deployment.json`, written by scripts/devchain). Only the fields the SDK needs are read,
+// so a deployment file from a newer script version still works.
+import { existsSync, readFileSync } from "node:fs";
+import { isAddress, zeroAddress, type Address } from "viem";
+
+export const DEFAULT_DEPLOYMENT_FILE = ".devchain/deployment.json";
+
+export class CliUsageError extends Error {
+  override name = "CliUsageError";
+}
+
+export interface GlobalOptions {
+  rpc?: string;
+  registry?: string;
+  kmsAppId?: string;
+  deployment: string;
+  appSeed?: string;
+  allowHttp?: boolean;
+  timeoutMs?: number;
+}
+
+export interface ChainTarget {
+  rpcUrl: string;
+  novaAppRegistry: Address;
+  /** Not needed by the SDK; the zero address when unknown. */
+  kmsRegistry: Address;
+  kmsAppId: bigint;
+}
+
+interface DeploymentFields {
+  rpcUrl?: string;
+  novaAppRegistry?: string;
+  kmsRegistry?: string;
+  kmsAppId?: string;
+}
+
+export function readDeploymentFields(file: string): DeploymentFields {
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  } catch (e) {
+    throw new CliUsageError(`cannot read deployment file ${file}: ${(e as Error).message}`);
+  }
+  const text = (v: unknown) => (typeof v === "string" ? v : typeof v === "number" || typeof v === "bigint" ? String(v) : undefined);
+  return { rpcUrl: text(raw.rpcUrl), novaAppRegistry: text(raw.novaAppRegistry), kmsRegistry: text(raw.kmsRegistry), kmsAppId: text(raw.kmsAppId) };
+}
+
+function address(value: string, what: string): Address {
+  if (!isAddress(value, { strict: false })) throw new CliUsageError(`${what} is not an address: ${value}`);
+  return value as Address;
+}
+
+/** The chain to read, from flags and (for whatever the flags leave out) the deployment file. */
+export function resolveChainTarget(options: GlobalOptions): ChainTarget {
+  let fields: DeploymentFields = {};
+  const complete = options.rpc && options.registry && options.kmsAppId;
+  if (!complete) {
+    if (!existsSync(options.deployment)) {
+      throw new CliUsageError(
+        `no deployment file at ${options.deployment}: pass --rpc, --registry and --kms-app-id, or start a dev chain (npx tsx scripts/devchain.ts start)`,
+      );
+    }
+    fields = readDeploymentFields(options.deployment);
+  }
+  const rpcUrl = options.rpc ?? fields.rpcUrl;
+  const registry = options.registry ?? fields.novaAppRegistry;
+  const kmsAppId = options.kmsAppId ?? fields.kmsAppId;
+  if (!rpcUrl) throw new CliUsageError(`missing --rpc (not in ${options.deployment} either)`);
+  if (!registry) throw new CliUsageError(`missing --registry (not in ${options.deployment} either)`);
+  if (!kmsAppId || !/^\d+$/.test(kmsAppId)) throw new CliUsageError(`missing or invalid --kms-app-id: ${kmsAppId ?? "(none)"}`);
+  return {
+    rpcUrl,
+    novaAppRegistry: address(registry, "--registry"),
+    kmsRegistry: fields.kmsRegistry && isAddress(fields.kmsRegistry, { strict: false }) ? (fields.kmsRegistry as Address) : zeroAddress,
+    kmsAppId: BigInt(kmsAppId),
+  };
+}
+
+/**
+ * Env for `node start`: the process env wins; chain settings it lacks come from the flags or the
+ * deployment file, so `nova-kms node start` works against a running dev chain with no other setup.
+ */
+export function nodeEnv(options: GlobalOptions, env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = { ...env };
+  let fields: DeploymentFields = {};
+  if (existsSync(options.deployment)) fields = readDeploymentFields(options.deployment);
+  const fill = (name: string, value: string | undefined) => {
+    if (!out[name] && value) out[name] = value;
+  };
+  fill("CHAIN_RPC_URL", options.rpc ?? fields.rpcUrl);
+  fill("NOVA_APP_REGISTRY_ADDRESS", options.registry ?? fields.novaAppRegistry);
+  fill("KMS_REGISTRY_ADDRESS", fields.kmsRegistry);
+  fill("KMS_APP_ID", options.kmsAppId ?? fields.kmsAppId);
+  return out;
+}
