@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { aesGcmDecrypt, aesGcmEncrypt, GCM_NONCE_BYTES, GCM_TAG_BYTES } from "./aead.js";
 import { bytesToHex, compareBytes, concatBytes, hexToBytes, utf8 } from "./bytes.js";
-import { hkdfSha256Node as hkdfSha256 } from "./hkdf-node.js";
+import { hkdfSha256 } from "./kdf.js";
 import { P384_SEC1_BYTES, P384KeyError, parseP384PublicKey, p384SpkiFromSec1 } from "./p384.js";
 
 export const ENVELOPE_HKDF_INFO = "enclaver-ecdh-aes256gcm-v1";

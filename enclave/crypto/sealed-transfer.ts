@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { aesGcmDecrypt, aesGcmEncrypt, GCM_NONCE_BYTES, GCM_TAG_BYTES } from "./aead.js";
 import { bytesToHex, hexToBytes } from "./bytes.js";
-import { hkdfSha256Node as hkdfSha256 } from "./hkdf-node.js";
+import { hkdfSha256 } from "./kdf.js";
 import { generateP384KeyPair, P384KeyError, parseP384PublicKey, p384PublicKeyFromPrivate, p384SharedX, p384SpkiFromSec1 } from "./p384.js";
 
 export const MASTER_SECRET_BYTES = 32;
