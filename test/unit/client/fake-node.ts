@@ -162,8 +162,8 @@ export async function startFakeNode(options: { seed: string; apps: RegisteredApp
     const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s));
   });
   const port = (server.address() as AddressInfo).port;
-  return {
-    ...node,
+  // The same object the handlers read, so tests may replace `misbehave` wholesale.
+  return Object.assign(node, {
     url: `http://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
@@ -171,7 +171,7 @@ export async function startFakeNode(options: { seed: string; apps: RegisteredApp
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         server.close(() => resolve());
       }),
-  };
+  });
 }
 
 /** An instance record as the registry would return it for a node or an app. */
