@@ -19,7 +19,7 @@ import {
 import { type Counters, type KeyState, Namespace, zeroCounters } from "./namespace.js";
 import { type RecordVersion, EMPTY_BYTES, expiredForm, expiresAtMs, isExpired, isLive, versionBytes } from "./record.js";
 import { type BatchOptions, type ChangeBatch, takeBatch } from "./replication.js";
-import { type NonceSource, defaultNonceSource, openValue, sealValue } from "./sealing.js";
+import { type NonceSource, openValue, pooledNonceSource, sealValue } from "./sealing.js";
 import { mergeSibling, sortSiblings } from "./siblings.js";
 import { type VectorClock, EMPTY_CLOCK, isNodeId, mergeClocks, withEntry } from "./vector-clock.js";
 import { type DecodeFailure, type WireRecord, decodeWireRecord, encodeWireRecord } from "./wire-format.js";
@@ -120,7 +120,7 @@ export class KvStore {
     this.nodeId = opts.nodeId;
     this.keyFn = opts.dataKey;
     this.now = opts.now ?? Date.now;
-    this.nonces = opts.nonces ?? defaultNonceSource;
+    this.nonces = opts.nonces ?? pooledNonceSource();
     this.limits = resolveLimits(opts.limits);
     this.overflow = opts.overflow ?? "evict-lru";
     if (this.overflow !== "evict-lru" && this.overflow !== "reject") throw new Error("overflow must be evict-lru or reject");
@@ -260,7 +260,12 @@ export class KvStore {
 
   /** Bucket indexes where a peer's digest differs from ours. */
   diffDigest(peer: AppDigest): number[] {
-    return differingBuckets(this.digest(BigInt(peer.app_id)), peer);
+    if (typeof peer?.app_id !== "string" || !/^(0|[1-9][0-9]{0,77})$/.test(peer.app_id) || !Array.isArray(peer.hashes)) {
+      throw new InvalidInputError("malformed digest");
+    }
+    const ours = this.digest(BigInt(peer.app_id));
+    if (peer.buckets !== ours.buckets || peer.hashes.length !== ours.hashes.length) throw new InvalidInputError("digest bucket count differs");
+    return differingBuckets(ours, peer);
   }
 
   /** Every version (live or tombstone) of the app's keys that fall in the given buckets. */

@@ -34,8 +34,6 @@ export function resolveLimits(partial: Partial<StoreLimits> | undefined): StoreL
   return limits;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Returns the key's UTF-8 length. Lone surrogates are refused because TextEncoder would map them to
  * U+FFFD, letting two different strings share one key (and one AAD).
@@ -43,7 +41,7 @@ const encoder = new TextEncoder();
 export function checkKey(key: unknown, maxKeyBytes: number): number {
   if (typeof key !== "string" || key.length === 0) throw new InvalidKeyError("key must be a non-empty string");
   if (/[\uD800-\uDFFF]/.test(key) && !isWellFormed(key)) throw new InvalidKeyError("key is not well-formed Unicode");
-  const bytes = encoder.encode(key).length;
+  const bytes = Buffer.byteLength(key, "utf8");
   if (bytes > maxKeyBytes) throw new InvalidKeyError(`key is ${bytes} bytes; the limit is ${maxKeyBytes} bytes`);
   return bytes;
 }

@@ -3,20 +3,22 @@
 // key or app. The AAD is length-prefixed so that no two (app, key) pairs share an encoding.
 import { randomBytes } from "node:crypto";
 import { aesGcmDecrypt, aesGcmEncrypt, GCM_NONCE_BYTES, GCM_TAG_BYTES } from "../crypto/aead.js";
-import { concatBytes, utf8 } from "../crypto/bytes.js";
 
-const AAD_LABEL = utf8("nova-kms:kv:v1");
+const AAD_LABEL = "nova-kms:kv:v1";
+const AAD_LABEL_BYTES = Buffer.byteLength(AAD_LABEL);
 
-function u32be(n: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, n);
-  return out;
-}
-
+/** "nova-kms:kv:v1" ‖ u32be(len) ‖ app id decimal ‖ u32be(len) ‖ key UTF-8. */
 export function valueAad(appId: bigint, key: string): Uint8Array {
-  const app = utf8(appId.toString(10));
-  const k = utf8(key);
-  return concatBytes(AAD_LABEL, u32be(app.length), app, u32be(k.length), k);
+  const app = appId.toString(10);
+  const appLen = app.length; // ASCII digits
+  const keyLen = Buffer.byteLength(key, "utf8");
+  const out = Buffer.allocUnsafe(AAD_LABEL_BYTES + 4 + appLen + 4 + keyLen);
+  let o = out.write(AAD_LABEL, 0, "latin1");
+  o = out.writeUInt32BE(appLen, o);
+  o += out.write(app, o, "latin1");
+  o = out.writeUInt32BE(keyLen, o);
+  out.write(key, o, "utf8");
+  return out;
 }
 
 /** Smallest valid sealed value: nonce and tag around an empty plaintext. */
@@ -26,8 +28,29 @@ export type NonceSource = (length: number) => Uint8Array;
 
 export const defaultNonceSource: NonceSource = (n) => new Uint8Array(randomBytes(n));
 
+/**
+ * Hands out nonces from a pre-filled buffer of CSPRNG output: one randomBytes call per 4 KiB instead
+ * of one per write (a syscall each, measured ~12% of a put). The bytes are just as random; none is
+ * handed out twice. Each store owns its own pool.
+ */
+export function pooledNonceSource(poolBytes = 4096): NonceSource {
+  let pool = randomBytes(poolBytes);
+  let offset = 0;
+  return (n) => {
+    if (n > poolBytes) return new Uint8Array(randomBytes(n));
+    if (offset + n > pool.length) {
+      pool = randomBytes(poolBytes);
+      offset = 0;
+    }
+    const out = new Uint8Array(pool.subarray(offset, offset + n));
+    offset += n;
+    return out;
+  };
+}
+
 export function sealValue(dataKey: Uint8Array, appId: bigint, key: string, plaintext: Uint8Array, nonces: NonceSource): Uint8Array {
   const nonce = nonces(GCM_NONCE_BYTES);
+  if (nonce.length !== GCM_NONCE_BYTES) throw new Error("nonce source returned the wrong length");
   const body = aesGcmEncrypt(dataKey, nonce, plaintext, valueAad(appId, key));
   const out = new Uint8Array(nonce.length + body.length);
   out.set(nonce, 0);
