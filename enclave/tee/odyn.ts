@@ -36,6 +36,7 @@ import { bytesToHex, hexToBytes, utf8 } from "../crypto/bytes.js";
 import { P384KeyError, parseP384PublicKey, p384SpkiFromSec1, sameP384PublicKey } from "../crypto/p384.js";
 import { EnvelopeDecryptError, EnvelopeFormatError, type Envelope, type ParsedEnvelope } from "../crypto/envelope.js";
 import { canonicalWallet } from "../crypto/secp256k1.js";
+import { GCM_TAG_BYTES } from "../crypto/aead.js";
 import { TeeInputError, type Tee } from "./tee.js";
 import { toEip1559, toOdynStructuredTx, signedMatchesRequest } from "./eip1559.js";
 import { checkRandomLength, decodeUtf8, ENVELOPE_NONCE_BYTES } from "./common.js";
@@ -114,10 +115,12 @@ export class OdynTee implements Tee {
   }
 
   async address(): Promise<string> {
-    this.addressPromise ??= this.call("GET", "/v1/eth/address", undefined, addressResponse).then(
-      (r) => wallet("/v1/eth/address", r.address),
-    );
-    return this.remembered(this.addressPromise, () => (this.addressPromise = undefined));
+    const pending = (this.addressPromise ??= this.call("GET", "/v1/eth/address", undefined, addressResponse).then((r) =>
+      wallet("/v1/eth/address", r.address),
+    ));
+    return this.remembered(pending, () => {
+      if (this.addressPromise === pending) this.addressPromise = undefined;
+    });
   }
 
   async signMessage(message: string): Promise<Hex> {
@@ -187,7 +190,7 @@ export class OdynTee implements Tee {
     const nonce = hexToBytes(r.nonce);
     const ciphertext = hexToBytes(r.encrypted_data);
     if (nonce.length !== ENVELOPE_NONCE_BYTES) throw new OdynError(endpoint, "bad_response", undefined, "nonce is not 12 bytes");
-    if (ciphertext.length < 16) throw new OdynError(endpoint, "bad_response", undefined, "ciphertext shorter than the tag");
+    if (ciphertext.length < GCM_TAG_BYTES) throw new OdynError(endpoint, "bad_response", undefined, "ciphertext shorter than the tag");
     // The envelope names our registered key as sender; if Odyn used another one, the peer could not open it.
     if (!samePoint(hexToBytes(r.enclave_public_key), own.sec1)) throw new OdynError(endpoint, "bad_response", undefined, "encrypted under another key");
     return { sender_tee_pubkey: own.spkiHex, nonce: bytesToHex(nonce), encrypted_data: bytesToHex(ciphertext) };
@@ -202,6 +205,7 @@ export class OdynTee implements Tee {
       throw err;
     }
     if (envelope.nonce.length !== ENVELOPE_NONCE_BYTES) throw new EnvelopeFormatError("envelope nonce must be 12 bytes");
+    if (envelope.ciphertext.length < GCM_TAG_BYTES) throw new EnvelopeFormatError(`envelope encrypted_data must be at least ${GCM_TAG_BYTES} bytes`);
     const body = { nonce: with0x(envelope.nonce), client_public_key: with0x(sender), encrypted_data: with0x(envelope.ciphertext) };
     try {
       const r = await this.call("POST", "/v1/encryption/decrypt", body, decryptResponse);
@@ -221,7 +225,7 @@ export class OdynTee implements Tee {
 
   private async ownPublicKey(): Promise<{ sec1: Uint8Array; spkiHex: string }> {
     const endpoint = "/v1/encryption/public_key";
-    this.publicKeyPromise ??= this.call("GET", endpoint, undefined, publicKeyResponse).then((r) => {
+    const pending = (this.publicKeyPromise ??= this.call("GET", endpoint, undefined, publicKeyResponse).then((r) => {
       let sec1: Uint8Array;
       try {
         sec1 = parseP384PublicKey(hexToBytes(r.public_key_der));
@@ -229,8 +233,10 @@ export class OdynTee implements Tee {
         throw new OdynError(endpoint, "bad_response", undefined, "public_key_der is not a P-384 key", { cause });
       }
       return { sec1, spkiHex: bytesToHex(p384SpkiFromSec1(sec1)) };
+    }));
+    return this.remembered(pending, () => {
+      if (this.publicKeyPromise === pending) this.publicKeyPromise = undefined;
     });
-    return this.remembered(this.publicKeyPromise, () => (this.publicKeyPromise = undefined));
   }
 
   private async remembered<T>(promise: Promise<T>, forget: () => void): Promise<T> {

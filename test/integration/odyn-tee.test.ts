@@ -122,6 +122,38 @@ describe("OdynTee gives the same results as SimulatedTee with the same seed", ()
   });
 });
 
+describe("both TEEs refuse the same inputs with the same error types", () => {
+  const both = (): [string, SimulatedTee | OdynTee][] => [
+    ["simulated", local],
+    ["odyn", odyn],
+  ];
+
+  it("messages, transactions and random lengths", async () => {
+    for (const [name, tee] of both()) {
+      await expect(tee.signMessage(""), name).rejects.toBeInstanceOf(TeeInputError);
+      await expect(tee.signTransaction({ chainId: 1, nonce: 0, gas: 21000n, gasPrice: 1n }), name).rejects.toBeInstanceOf(TeeInputError);
+      await expect(tee.randomBytes(-1), name).rejects.toBeInstanceOf(TeeInputError);
+      await expect(tee.encryptTo(await peer.encryptionPublicKey(), Uint8Array.of(0xff)), name).rejects.toBeInstanceOf(TeeInputError);
+    }
+  });
+
+  it("envelopes: bad nonce, short ciphertext, off-curve sender, tampering and replay", async () => {
+    const offCurve = new Uint8Array(97).fill(9);
+    offCurve[0] = 0x04;
+    for (const [name, tee] of both()) {
+      const good = parseEnvelope(await peer.encryptTo(await tee.encryptionPublicKey(), utf8(`for ${name}`)));
+      await expect(tee.decryptFrom({ ...good, nonce: good.nonce.subarray(0, 8) }), name).rejects.toBeInstanceOf(EnvelopeFormatError);
+      await expect(tee.decryptFrom({ ...good, ciphertext: good.ciphertext.subarray(0, 8) }), name).rejects.toBeInstanceOf(EnvelopeFormatError);
+      await expect(tee.decryptFrom({ ...good, senderPublicKey: offCurve }), name).rejects.toBeInstanceOf(EnvelopeFormatError);
+      const tampered = { ...good, ciphertext: good.ciphertext.slice() };
+      tampered.ciphertext[2] = (tampered.ciphertext[2] ?? 0) ^ 4;
+      await expect(tee.decryptFrom(tampered), name).rejects.toBeInstanceOf(EnvelopeDecryptError);
+      expect(text(await tee.decryptFrom(good))).toBe(`for ${name}`);
+      await expect(tee.decryptFrom(good), name).rejects.toBeInstanceOf(EnvelopeDecryptError);
+    }
+  });
+});
+
 describe("OdynTee failure policy", () => {
   it("retries 503 and then succeeds", async () => {
     const before = sim.requestCount("/v1/random");
