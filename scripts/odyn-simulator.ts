@@ -2,7 +2,8 @@
 // keys a SimulatedTee with the same seed holds, so enclave mode (OdynTee) can run and be tested
 // outside an enclave.
 //   npx tsx scripts/odyn-simulator.ts --port 18000 --seed node-1 [--host 127.0.0.1]
-// Prints one JSON line {url, wallet, tee_pubkey} once listening; stops on SIGINT/SIGTERM.
+// --seed defaults to $SIM_NODE_SEED, then to a random identity. Prints one JSON line
+// {url, wallet, tee_pubkey (SPKI hex)} once listening; stops on SIGINT/SIGTERM.
 // In tests: `const sim = await startOdynSimulator({ seed })`, `sim.faults.failNext(2)`, `await sim.stop()`.
 import { realpathSync } from "node:fs";
 import type { AddressInfo } from "node:net";
