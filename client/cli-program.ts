@@ -57,6 +57,8 @@ async function defaultStartNode(options: GlobalOptions, overrides: Record<string
   const config = loadConfig({ ...nodeEnv(options, process.env), ...overrides });
   const node = await KmsNode.create(config);
   await node.start();
+  // As in enclave/main.ts: a bug in one request must not take the node down.
+  process.on("unhandledRejection", (reason) => node.log.error({ err: String(reason) }, "unhandled rejection"));
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       node.log.info({ signal }, "shutting down");
