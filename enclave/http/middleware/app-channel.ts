@@ -13,6 +13,7 @@ import { EnvelopeFormatError, parseEnvelope } from "../../crypto/envelope.js";
 import { appResponseMessage } from "../../crypto/pop.js";
 import { canonicalWallet } from "../../crypto/secp256k1.js";
 import { KmsError, badRequest, forbidden } from "../../errors.js";
+import { OdynError } from "../../tee/odyn.js";
 import type { HttpDeps, KmsEnv } from "../context.js";
 
 const NOT_ENCRYPTED = "Request must be E2E encrypted";
@@ -71,7 +72,8 @@ async function openRequestBody(c: Context<KmsEnv>, deps: HttpDeps, callerKey: Ui
   let plaintext: Uint8Array;
   try {
     plaintext = await deps.tee.decryptFrom(envelope);
-  } catch {
+  } catch (e) {
+    if (e instanceof OdynError) throw e;
     throw badRequest("Envelope could not be decrypted");
   }
   try {

@@ -5,6 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { KmsError, type KmsErrorCode } from "../../errors.js";
 import type { Logger } from "../../log.js";
+import { OdynError } from "../../tee/odyn.js";
 
 export function errorBody(code: KmsErrorCode | string, message: string) {
   return { code, message };
@@ -34,6 +35,11 @@ export function handleError(log: Logger) {
     if (err instanceof HTTPException && err.status < 500) {
       const code = CODE_OF_STATUS[err.status] ?? "bad_request";
       return errorResponse(c, err.status, code, err.message || code);
+    }
+    if (err instanceof OdynError) {
+      // The enclave runtime failed (timeout, 5xx): an infrastructure fault, not the caller's.
+      log.warn({ route: c.req.path, endpoint: err.endpoint, failure: err.failure }, "enclave runtime call failed");
+      return errorResponse(c, 503, "unavailable", "Enclave runtime unavailable");
     }
     if (err instanceof HTTPException && err.status === 504) {
       return errorResponse(c, 504, "timeout", "request timed out");
