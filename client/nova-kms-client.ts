@@ -82,6 +82,7 @@ export class NovaKmsClient {
   constructor(private readonly options: NovaKmsClientOptions) {
     this.timeoutMs = positive(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, "timeoutMs");
     this.maxAttempts = positive(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, "maxAttempts");
+    if (!Number.isInteger(this.maxAttempts)) throw new KmsClientError("maxAttempts must be an integer");
     this.cooldownMs = options.discoveryTtlMs ?? 10_000;
     this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
     this.discovery = new NodeDiscovery({

@@ -40,6 +40,8 @@ export interface Misbehaviour {
   signOverSignature?: string;
   /** Never answer /kms/* (the client must time out). */
   hang?: boolean;
+  /** Seal and sign this payload instead of the route's own (a node speaking another protocol). */
+  payload?: unknown;
 }
 
 export interface SeenRequest {
@@ -103,7 +105,9 @@ export async function startFakeNode(options: { seed: string; apps: RegisteredApp
     if (c.req.method !== "GET") {
       const envelope = parseEnvelope(JSON.parse(await c.req.text()));
       if (bytesToHex(envelope.senderPublicKey) !== bytesToHex(caller.tee.identity.teePubkey)) fail(403, "forbidden", "sender_tee_pubkey mismatch");
-      body = JSON.parse(new TextDecoder().decode(await tee.decryptFrom(envelope)));
+      // Like the real node: an envelope it cannot open is the caller's fault (400).
+      const plaintext = await tee.decryptFrom(envelope).catch(() => fail(400, "bad_request", "Envelope could not be decrypted"));
+      body = JSON.parse(new TextDecoder().decode(plaintext));
     }
     node.seen.push({ method: c.req.method, path: new URL(c.req.url).pathname, headers: Object.fromEntries(c.req.raw.headers), body });
     c.set("app", caller);
@@ -114,7 +118,7 @@ export async function startFakeNode(options: { seed: string; apps: RegisteredApp
 
   async function reply(c: Context<Env>, payload: unknown): Promise<Response> {
     const m = node.misbehave;
-    const envelope = await (m.sealWith ?? tee).encryptTo(c.get("app").tee.identity.teePubkey, utf8(canonicalJson(payload)));
+    const envelope = await (m.sealWith ?? tee).encryptTo(c.get("app").tee.identity.teePubkey, utf8(canonicalJson(m.payload ?? payload)));
     if (!m.omitSignature) {
       const message = appResponseMessage(m.signOverSignature ?? c.get("appSignature"), wallet);
       c.header("x-kms-response-signature", await (m.signWith ?? tee).signMessage(message));

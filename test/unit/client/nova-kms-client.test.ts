@@ -146,14 +146,27 @@ describe("response verification", () => {
     expect(nodeB.hits.kms).toBe(0);
   });
 
-  it("uses the node keys from the chain: a node registered with another teePubkey is refused", async () => {
+  it("rejects a correctly signed and sealed payload of the wrong shape, naming the field", async () => {
+    nodeA.misbehave.payload = { app_id: 42, path: "p", key: "AAAA", length: 32 };
+    await expect(client().derive({ path: "p" })).rejects.toThrow(KmsResponseVerificationError);
+    nodeA.misbehave.payload = { app_id: 42, keys: [1], count: 1 };
+    await expect(client().kv.list()).rejects.toThrow(/field keys is not a list of strings/);
+  });
+
+  it("seals requests to the on-chain teePubkey: a node that does not hold that key cannot read them", async () => {
     registry.instances[0] = instanceOf(nodeA.tee, KMS_APP_ID, nodeA.url, { teePubkey: new SimulatedTee({ seed: "other" }).identity.teePubkeySpki });
-    await expect(client({ maxAttempts: 1 }).derive({ path: "p" })).rejects.toBeInstanceOf(KmsRequestError);
-    // The node cannot open a request sealed to a key it does not hold: it never succeeds silently.
+    await expect(client().derive({ path: "p" })).rejects.toMatchObject({ status: 400, message: "Envelope could not be decrypted" });
+    expect(nodeA.seen).toHaveLength(0);
   });
 });
 
 describe("errors and failover", () => {
+  it("validates its options", () => {
+    expect(() => client({ maxAttempts: 0 })).toThrow(/maxAttempts/);
+    expect(() => client({ maxAttempts: 1.5 })).toThrow(/integer/);
+    expect(() => client({ timeoutMs: -1 })).toThrow(/timeoutMs/);
+  });
+
   it("retries a 503 on another node", async () => {
     nodeA.misbehave.kmsStatus = 503;
     const result = await client().derive({ path: "p" });
