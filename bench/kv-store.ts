@@ -37,10 +37,10 @@ function newStore(): KvStore {
   });
 }
 
-function settledMemory(): { heap: number; buffers: number } {
+function settledMemory(): { heap: number; buffers: number; rss: number } {
   for (let i = 0; i < 4; i++) collect();
   const m = process.memoryUsage();
-  return { heap: m.heapUsed, buffers: m.arrayBuffers };
+  return { heap: m.heapUsed, buffers: m.arrayBuffers, rss: m.rss };
 }
 
 // --- memory per record (measured first, on a quiet heap) ---
@@ -51,6 +51,7 @@ function settledMemory(): { heap: number; buffers: number } {
   const base1 = settledMemory();
   const baseHeap = (base1.heap - base0.heap) / RECORDS;
   const baseBuffers = (base1.buffers - base0.buffers) / RECORDS;
+  const baseRss = (base1.rss - base0.rss) / RECORDS;
   // Touch the map after measuring, or V8 may treat it as dead and collect it during the measurement.
   if (map.size !== RECORDS) throw new Error("baseline map incomplete");
   map = null;
@@ -61,6 +62,7 @@ function settledMemory(): { heap: number; buffers: number } {
   const after = settledMemory();
   const perRecordHeap = (after.heap - before.heap) / RECORDS;
   const perRecordBuffers = (after.buffers - before.buffers) / RECORDS;
+  const perRecordRss = (after.rss - before.rss) / RECORDS;
   const accounted = store.stats().liveBytes / RECORDS;
   store = null;
 
@@ -74,6 +76,8 @@ function settledMemory(): { heap: number; buffers: number } {
     value_bytes: VALUE_BYTES,
     heap_per_record: Math.round(perRecordHeap),
     array_buffers_per_record: Math.round(perRecordBuffers),
+    rss_per_record: Math.round(perRecordRss),
+    baseline_rss_per_record: Math.round(baseRss),
     quota_accounted_per_record: Math.round(accounted),
     baseline_metric: "Map<string, Uint8Array> of the plaintexts",
   });

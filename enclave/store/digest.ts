@@ -25,7 +25,7 @@ export function stateHash(key: string, versions: readonly RecordVersion[]): Stat
   h.update(`${key.length}:${key}`, "utf8");
   for (const v of versions) {
     h.update(`|${clockToString(v.clock)}|${v.updatedAtMs}|${v.ttlMs}|${v.tombstone ? 1 : 0}|${v.origin}|${v.sealed.length}|`);
-    h.update(v.sealed);
+    h.update(v.sealed, "latin1");
   }
   const d = h.digest();
   return [d.readUInt32BE(0) & WORD_MASK, d.readUInt32BE(4) & WORD_MASK, d.readUInt32BE(8) & WORD_MASK, d.readUInt32BE(12) & WORD_MASK];

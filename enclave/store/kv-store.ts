@@ -17,7 +17,7 @@ import {
   resolveLimits,
 } from "./limits.js";
 import { type Counters, type KeyState, Namespace, zeroCounters } from "./namespace.js";
-import { type RecordVersion, EMPTY_BYTES, expiredForm, expiresAtMs, isExpired, isLive, versionBytes } from "./record.js";
+import { type RecordVersion, EMPTY_SEALED, expiredForm, expiresAtMs, isExpired, isLive, versionBytes } from "./record.js";
 import { type BatchOptions, type ChangeBatch, takeBatch } from "./replication.js";
 import { type NonceSource, openValue, pooledNonceSource, sealValue } from "./sealing.js";
 import { mergeSibling, sortSiblings } from "./siblings.js";
@@ -156,7 +156,7 @@ export class KvStore {
     // Commit: nothing below can fail, so a write is either complete or absent.
     const space = ns ?? this.namespace(appId);
     for (const victim of victims) {
-      this.writeLocal(space, victim.key, victim.keyBytes, victim, EMPTY_BYTES, true, 0, now);
+      this.writeLocal(space, victim.key, victim.keyBytes, victim, EMPTY_SEALED, true, 0, now);
       space.counters.evictions++;
       this.totals.evictions++;
     }
@@ -192,7 +192,7 @@ export class KvStore {
     const ns = this.namespaces.get(appId);
     const state = ns?.entries.get(key);
     if (!ns || !state || !state.live) return { deleted: false };
-    this.writeLocal(ns, key, keyBytes, state, EMPTY_BYTES, true, 0, now);
+    this.writeLocal(ns, key, keyBytes, state, EMPTY_SEALED, true, 0, now);
     return { deleted: true };
   }
 
@@ -424,7 +424,7 @@ export class KvStore {
     key: string,
     keyBytes: number,
     existing: KeyState | undefined,
-    sealed: Uint8Array,
+    sealed: string,
     tombstone: boolean,
     ttlMs: number,
     now: number,

@@ -1,7 +1,6 @@
 // One version of one key, as every node stores and replicates it. The fields that decide conflicts
 // and expiry (clock, updatedAtMs, ttlMs, origin, tombstone, sealed bytes) are all replicated, so every
 // node reaches the same verdict from the same inputs.
-import { compareBytes } from "../crypto/bytes.js";
 import { type VectorClock, clockEntryCount, clockToString, compareClocks } from "./vector-clock.js";
 
 export interface RecordVersion {
@@ -13,11 +12,16 @@ export interface RecordVersion {
   readonly tombstone: boolean;
   /** Wallet of the node that made this version (lower-case 0x-hex). */
   readonly origin: string;
-  /** nonce(12) ‖ AES-GCM ciphertext ‖ tag(16); empty for tombstones. */
-  readonly sealed: Uint8Array;
+  /**
+   * nonce(12) ‖ AES-GCM ciphertext ‖ tag(16) as a binary string (one char per byte, latin1); "" for
+   * tombstones. A string, not a Uint8Array: V8 keeps it on the heap in one allocation, where a small
+   * Uint8Array costs a typed-array object, an ArrayBuffer and an off-heap backing store (measured
+   * ~120 vs ~290 bytes of heap+buffers, and far less RSS, for a 92-byte value).
+   */
+  readonly sealed: string;
 }
 
-export const EMPTY_BYTES = new Uint8Array(0);
+export const EMPTY_SEALED = "";
 
 /**
  * Metadata charged per version on top of key and sealed value bytes, so that quotas reflect what a
@@ -49,7 +53,7 @@ export function isLive(v: RecordVersion, now: number): boolean {
  * from resurrecting the key; the deterministic form means every node converts to identical bytes.
  */
 export function expiredForm(v: RecordVersion): RecordVersion {
-  return { clock: v.clock, updatedAtMs: v.updatedAtMs, ttlMs: 0, tombstone: true, origin: v.origin, sealed: EMPTY_BYTES };
+  return { clock: v.clock, updatedAtMs: v.updatedAtMs, ttlMs: 0, tombstone: true, origin: v.origin, sealed: EMPTY_SEALED };
 }
 
 /**
@@ -62,8 +66,8 @@ export function tiebreak(a: RecordVersion, b: RecordVersion): number {
   if (a.updatedAtMs !== b.updatedAtMs) return a.updatedAtMs - b.updatedAtMs;
   if (a.origin !== b.origin) return a.origin < b.origin ? -1 : 1;
   if (a.tombstone !== b.tombstone) return a.tombstone ? 1 : -1;
-  const bytes = compareBytes(a.sealed, b.sealed);
-  if (bytes !== 0) return bytes;
+  // Code-unit order of binary strings is byte order.
+  if (a.sealed !== b.sealed) return a.sealed < b.sealed ? -1 : 1;
   if (a.ttlMs !== b.ttlMs) return a.ttlMs - b.ttlMs;
   const ca = clockToString(a.clock);
   const cb = clockToString(b.clock);

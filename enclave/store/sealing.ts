@@ -48,18 +48,29 @@ export function pooledNonceSource(poolBytes = 4096): NonceSource {
   };
 }
 
-export function sealValue(dataKey: Uint8Array, appId: bigint, key: string, plaintext: Uint8Array, nonces: NonceSource): Uint8Array {
+/** Binary string (one char per byte) ↔ bytes, for the stored form of sealed values. */
+export function sealedFromBytes(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+}
+
+export function sealedToBytes(sealed: string): Buffer {
+  return Buffer.from(sealed, "latin1");
+}
+
+export function sealValue(dataKey: Uint8Array, appId: bigint, key: string, plaintext: Uint8Array, nonces: NonceSource): string {
   const nonce = nonces(GCM_NONCE_BYTES);
   if (nonce.length !== GCM_NONCE_BYTES) throw new Error("nonce source returned the wrong length");
   const body = aesGcmEncrypt(dataKey, nonce, plaintext, valueAad(appId, key));
-  const out = new Uint8Array(nonce.length + body.length);
+  // One flat buffer, then one string: concatenating two strings would leave a two-part rope.
+  const out = Buffer.allocUnsafe(nonce.length + body.length);
   out.set(nonce, 0);
   out.set(body, nonce.length);
-  return out;
+  return out.toString("latin1");
 }
 
 /** Throws when the sealed bytes do not authenticate under this key, app and record key. */
-export function openValue(dataKey: Uint8Array, appId: bigint, key: string, sealed: Uint8Array): Uint8Array {
+export function openValue(dataKey: Uint8Array, appId: bigint, key: string, sealed: string): Uint8Array {
   if (sealed.length < SEALED_OVERHEAD) throw new Error("sealed value too short");
-  return aesGcmDecrypt(dataKey, sealed.subarray(0, GCM_NONCE_BYTES), sealed.subarray(GCM_NONCE_BYTES), valueAad(appId, key));
+  const bytes = sealedToBytes(sealed);
+  return aesGcmDecrypt(dataKey, bytes.subarray(0, GCM_NONCE_BYTES), bytes.subarray(GCM_NONCE_BYTES), valueAad(appId, key));
 }

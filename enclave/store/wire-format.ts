@@ -22,9 +22,9 @@
  * every non-tombstone record before accepting it, so a ciphertext moved to another key or app is
  * rejected. A key with concurrent versions is sent as several records with the same app_id/key.
  */
-import { base64ToBytes, bytesToBase64 } from "../crypto/bytes.js";
-import { type RecordVersion, EMPTY_BYTES } from "./record.js";
-import { SEALED_OVERHEAD } from "./sealing.js";
+import { base64ToBytes } from "../crypto/bytes.js";
+import { type RecordVersion, EMPTY_SEALED } from "./record.js";
+import { SEALED_OVERHEAD, sealedFromBytes } from "./sealing.js";
 import { type VectorClock, isNodeId, makeClock } from "./vector-clock.js";
 
 export const WIRE_VERSION = 1;
@@ -59,7 +59,7 @@ export function encodeWireRecord(appId: bigint, key: string, v: RecordVersion): 
     ttl_ms: v.ttlMs,
     tombstone: v.tombstone,
     origin: v.origin,
-    ciphertext: v.sealed.length === 0 ? "" : bytesToBase64(v.sealed),
+    ciphertext: v.sealed.length === 0 ? "" : Buffer.from(v.sealed, "latin1").toString("base64"),
   };
 }
 
@@ -134,7 +134,7 @@ export function decodeWireRecord(input: unknown, limits: WireLimits, validateKey
   if (!isSafeNonNegInt(r.ttl_ms) || r.ttl_ms > limits.maxTtlMs) return fail("invalid_ttl", "ttl_ms out of range");
   if (typeof r.tombstone !== "boolean") return fail("malformed", "tombstone must be a boolean");
   if (typeof r.ciphertext !== "string") return fail("invalid_ciphertext", "ciphertext must be a string");
-  let sealed: Uint8Array = EMPTY_BYTES;
+  let sealed = EMPTY_SEALED;
   if (r.tombstone) {
     if (r.ciphertext !== "") return fail("invalid_ciphertext", "a tombstone carries no ciphertext");
     if (r.ttl_ms !== 0) return fail("invalid_ttl", "a tombstone has no ttl");
@@ -144,7 +144,7 @@ export function decodeWireRecord(input: unknown, limits: WireLimits, validateKey
       return fail("value_too_large", "value exceeds the size limit");
     }
     try {
-      sealed = base64ToBytes(r.ciphertext);
+      sealed = sealedFromBytes(base64ToBytes(r.ciphertext));
     } catch {
       return fail("invalid_ciphertext", "ciphertext is not valid base64");
     }
