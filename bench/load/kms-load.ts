@@ -1,0 +1,166 @@
+// Load generator process for the KMS benchmarks: `concurrency` loops, each doing one complete
+// authenticated operation after another (nonce + signed, sealed call + checked, opened response).
+// It runs in its own process so its CPU is its own; it reads the node's CPU from /proc at the exact
+// edges of each measuring window. Prints one JSON line per phase on stdout.
+// Run by bench/derive.ts and bench/kv.ts: node --import tsx bench/load/kms-load.ts '<LoadJob JSON>'
+import { randomBytes } from "node:crypto";
+import { bytesToBase64 } from "../../enclave/crypto/bytes.js";
+import { percentile } from "../lib/percentile.js";
+import { ownCpuMs, processCpuMs } from "../lib/proc-cpu.js";
+import { openAppChannel, type AppChannel, type ClientMode } from "./app-channel.js";
+import type { LoadTarget } from "./kms-node.js";
+
+export type LoadOp = "derive" | "put" | "get";
+
+export interface LoadPhase {
+  op: LoadOp;
+  warmupMs: number;
+  durationMs: number;
+}
+
+export interface LoadJob {
+  target: LoadTarget;
+  concurrency: number;
+  client: ClientMode;
+  /** Distinct KV keys the put phase cycles through and the get phase reads back. */
+  keys: number;
+  valueBytes: number;
+  phases: LoadPhase[];
+}
+
+export interface PhaseResult {
+  op: LoadOp;
+  ops: number;
+  seconds: number;
+  opsPerSec: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  errors: number;
+  warmupErrors: number;
+  errorSamples: string[];
+  clientCpuMsPerOp: number;
+  nodeCpuMsPerOp: number;
+}
+
+const keyName = (i: number) => `bench-${i.toString().padStart(6, "0")}`;
+
+class Workload {
+  private puts = 0;
+  private readonly value: string;
+
+  constructor(private readonly job: LoadJob) {
+    this.value = bytesToBase64(new Uint8Array(randomBytes(job.valueBytes)));
+  }
+
+  /** One operation; throws when the answer is wrong, not only when the call fails. */
+  async run(channel: AppChannel, op: LoadOp, i: number): Promise<void> {
+    if (op === "derive") {
+      // A handful of paths: the node derives on every call (nothing to cache), like a real app.
+      const path = `bench/key-${i % 16}`;
+      const out = (await channel.call("POST", "/kms/derive", { path, length: 32 })) as { key?: unknown; path?: unknown };
+      if (typeof out.key !== "string" || out.path !== path) throw new Error(`unexpected derive answer ${JSON.stringify(out).slice(0, 200)}`);
+    } else if (op === "put") {
+      const key = keyName(this.puts++ % this.job.keys);
+      const out = (await channel.call("PUT", "/kms/data", { key, value: this.value })) as { key?: unknown };
+      if (out.key !== key) throw new Error(`unexpected put answer ${JSON.stringify(out).slice(0, 200)}`);
+    } else {
+      // Only keys the put phase wrote, so every read is a hit (a 404 counts as an error).
+      const written = Math.min(this.puts, this.job.keys) || this.job.keys;
+      const key = keyName(Math.floor(Math.random() * written));
+      const out = (await channel.call("GET", `/kms/data/${encodeURIComponent(key)}`)) as { value?: unknown };
+      if (out.value !== this.value) throw new Error(`unexpected get answer ${JSON.stringify(out).slice(0, 200)}`);
+    }
+  }
+}
+
+async function runPhase(job: LoadJob, channel: AppChannel, workload: Workload, phase: LoadPhase): Promise<PhaseResult> {
+  type State = "warmup" | "measure" | "done";
+  let state: State = "warmup";
+  let t0 = 0;
+  let t1 = 0;
+  let ops = 0;
+  let errors = 0;
+  let warmupErrors = 0;
+  const errorSamples: string[] = [];
+  const latencies: number[] = [];
+  let cpu = { client0: 0, node0: 0, client1: 0, node1: 0 };
+  let counter = 0;
+
+  const loop = async () => {
+    while (state !== "done") {
+      const i = counter++;
+      const start = performance.now();
+      let failed: unknown;
+      try {
+        await workload.run(channel, phase.op, i);
+      } catch (e) {
+        failed = e;
+      }
+      const end = performance.now();
+      // Whatever completes inside the window counts: the window is what both CPU readings span.
+      if (state !== "measure" || end > t1) {
+        if (failed && state === "warmup") warmupErrors++;
+        continue;
+      }
+      if (failed) {
+        errors++;
+        if (errorSamples.length < 3) errorSamples.push(String((failed as Error).message ?? failed).slice(0, 300));
+      } else {
+        ops++;
+        latencies.push(end - start);
+      }
+    }
+  };
+
+  const loops = Array.from({ length: job.concurrency }, loop);
+  await new Promise((r) => setTimeout(r, phase.warmupMs));
+  cpu.client0 = ownCpuMs();
+  cpu.node0 = processCpuMs(job.target.nodePid);
+  t0 = performance.now();
+  t1 = t0 + phase.durationMs;
+  state = "measure";
+  await new Promise((r) => setTimeout(r, phase.durationMs));
+  cpu.node1 = processCpuMs(job.target.nodePid);
+  cpu.client1 = ownCpuMs();
+  const seconds = (performance.now() - t0) / 1000;
+  state = "done";
+  await Promise.all(loops);
+
+  return {
+    op: phase.op,
+    ops,
+    seconds,
+    opsPerSec: ops / seconds,
+    latencyP50Ms: percentile(latencies, 50),
+    latencyP99Ms: percentile(latencies, 99),
+    errors,
+    warmupErrors,
+    errorSamples,
+    clientCpuMsPerOp: (cpu.client1 - cpu.client0) / Math.max(ops, 1),
+    nodeCpuMsPerOp: (cpu.node1 - cpu.node0) / Math.max(ops, 1),
+  };
+}
+
+async function main(): Promise<void> {
+  const raw = process.argv[2];
+  if (!raw) throw new Error("usage: kms-load.ts '<LoadJob JSON>'");
+  const job = JSON.parse(raw) as LoadJob;
+  const channel = await openAppChannel(job.target, job.concurrency, job.client);
+  try {
+    const workload = new Workload(job);
+    for (const phase of job.phases) {
+      const result = await runPhase(job, channel, workload, phase);
+      process.stdout.write(JSON.stringify({ phase: result }) + "\n");
+    }
+  } finally {
+    await channel.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`load generator: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);
