@@ -125,6 +125,7 @@ export class KvStore {
     this.overflow = opts.overflow ?? "evict-lru";
     if (this.overflow !== "evict-lru" && this.overflow !== "reject") throw new Error("overflow must be evict-lru or reject");
     this.maxSkewMs = opts.maxClockSkewMs ?? DEFAULT_SKEW_MS;
+    if (!Number.isSafeInteger(this.maxSkewMs) || this.maxSkewMs < 0) throw new Error("maxClockSkewMs must be a non-negative integer");
     this.buckets = opts.digestBuckets ?? DEFAULT_BUCKETS;
     if (!Number.isSafeInteger(this.buckets) || this.buckets < 1 || this.buckets > 65536) throw new Error("digestBuckets must be 1..65536");
     this.epoch = opts.epoch ?? randomUUID();
@@ -194,6 +195,11 @@ export class KvStore {
     if (!ns || !state || !state.live) return { deleted: false };
     this.writeLocal(ns, key, keyBytes, state, EMPTY_SEALED, true, 0, now);
     return { deleted: true };
+  }
+
+  /** Apps that have any record (live or tombstone) on this node, for anti-entropy. */
+  appIds(): bigint[] {
+    return [...this.namespaces.keys()];
   }
 
   /** Live keys of an app, sorted. */
@@ -303,7 +309,7 @@ export class KvStore {
   }
 
   /**
-   * Drops tombstoned keys whose latest change is at or before `throughSeq` on this node's sequence.
+   * Drops deleted keys (visible version is a tombstone) whose latest change is at or before `throughSeq` on this node's sequence.
    * The cluster passes the lowest position every member has acknowledged, so every member already
    * holds the tombstone and no stale replica can bring the key back. Returns how many were dropped.
    * Cost: one pass over the log prefix up to `throughSeq`.
@@ -314,7 +320,10 @@ export class KvStore {
     const doomed: KeyState[] = [];
     for (const state of this.log.after(0)) {
       if (state.seq > throughSeq) break;
-      if (state.versions.every((v) => v.tombstone)) doomed.push(state);
+      // A dead key may still hold a concurrent, losing value version under its tombstone; every member
+      // holds both (they travel together), so dropping the whole state is as safe as dropping a lone
+      // tombstone, and it stops invisible values from lingering.
+      if (!state.live) doomed.push(state);
     }
     for (const state of doomed) {
       state.ns.detach(state);

@@ -266,4 +266,21 @@ describe("tombstones", () => {
     expect(s.stats()).toMatchObject({ tombstones: 0, tombstoneBytes: 0, liveKeys: 1 });
     expect(() => s.collectTombstones(-1)).toThrow();
   });
+
+  it("collects a deleted key together with a concurrent value that lost to the delete", () => {
+    const clock = new ManualClock();
+    const a = makeStore(0, clock);
+    const b = makeStore(1, clock);
+    a.put(APP, "k", bytes("base"));
+    b.merge(a.changesSince(0).records);
+    a.put(APP, "k", bytes("concurrent"));
+    clock.advance(1);
+    b.delete(APP, "k"); // concurrent with a's second write, and later: the delete is visible
+    a.merge(b.changesSince(0).records);
+    expect(a.changesSince(0).records.filter((r) => r.key === "k")).toHaveLength(2);
+    expect(a.get(APP, "k")).toBeUndefined();
+    expect(a.stats()).toMatchObject({ liveKeys: 0, tombstones: 1 });
+    expect(a.collectTombstones(a.head)).toBe(1);
+    expect(a.stats()).toMatchObject({ liveKeys: 0, tombstones: 0, liveBytes: 0, tombstoneBytes: 0 });
+  });
 });
