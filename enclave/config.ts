@@ -39,6 +39,7 @@ const schema = z.object({
   TRUST_PROXY: bool.default(false),
   MAX_BODY_BYTES: int(1_024).default(64 * 1024),
   MAX_KV_BODY_BYTES: int(1_024).default(3 * 1024 * 1024),
+  SYNC_MAX_BODY_BYTES: int(1024 * 1024).default(8 * 1024 * 1024),
   REQUEST_TIMEOUT_MS: int(100, 600_000).default(10_000),
   NONCE_STORE_MAX: int(100).default(100_000),
   KV_OVERFLOW: z.enum(["evict-lru", "reject"]).default("evict-lru"),

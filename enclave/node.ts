@@ -10,6 +10,11 @@ import { submitMasterSecretHash } from "./chain/master-secret-hash-writer.js";
 import { RegistryReader } from "./chain/registry-reader.js";
 import { InstanceStatus } from "./chain/types.js";
 import { MasterSecretManager } from "./cluster/master-secret.js";
+import { PeerClient } from "./cluster/peer-client.js";
+import { PeerDirectory } from "./cluster/peer-directory.js";
+import { Replicator } from "./cluster/replicator.js";
+import { fetchMasterSecretFromPeers } from "./cluster/secret-adoption.js";
+import { SyncHandler } from "./cluster/sync-handler.js";
 import type { Config } from "./config.js";
 import { bytesToHex, hexToBytes } from "./crypto/bytes.js";
 import { makeCertificatePolicy, type CertificatePolicy } from "./crypto/ca.js";
@@ -50,8 +55,13 @@ export class KmsNode {
   private kvStore: KvStore | undefined;
   private storeSecret: Uint8Array | undefined;
   private self: SelfRegistration = { registered: false, reason: "not checked yet" };
+  readonly directory: PeerDirectory;
+  readonly peerClient: PeerClient;
+  readonly replicator: Replicator;
   private server: ServerType | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private syncRunning = false;
   private listeningPort = 0;
   private readonly certificatePolicy: CertificatePolicy;
 
@@ -77,6 +87,16 @@ export class KmsNode {
       novaAppRegistry: config.NOVA_APP_REGISTRY_ADDRESS,
       kmsRegistry: config.KMS_REGISTRY_ADDRESS,
     });
+    const policy = { enclaveMode: config.IN_ENCLAVE };
+    this.directory = new PeerDirectory({ registry: this.registry, kmsAppId: config.KMS_APP_ID, selfWallet: wallet, policy, log });
+    this.peerClient = new PeerClient({ tee, ownWallet: wallet, timeoutMs: config.PEER_TIMEOUT_MS, policy });
+    this.replicator = new Replicator({
+      store: () => (this.serving ? this.kvStore : undefined),
+      syncKey: () => (this.serving ? this.keys?.syncMacKey : undefined),
+      peers: () => this.directory.peers(),
+      client: this.peerClient,
+      log,
+    });
     const preset = config.MASTER_SECRET_HEX ? hexToBytes(config.MASTER_SECRET_HEX) : undefined;
     this.masterSecret = new MasterSecretManager(
       {
@@ -90,6 +110,8 @@ export class KmsNode {
             receiptTimeoutMs: Math.max(config.CHAIN_TIMEOUT_MS, 30_000),
           }),
         randomBytes: (n) => this.tee.randomBytes(n),
+        adoptFromPeers: (expectedHash) =>
+          fetchMasterSecretFromPeers({ client: this.peerClient, peers: this.directory.peers(), expectedHash, log }),
       },
       log,
       preset,
@@ -164,6 +186,11 @@ export class KmsNode {
         return this.kvStore;
       },
       unavailableReason: () => this.unavailableReason(),
+      sync: new SyncHandler({
+        store: () => (this.serving ? this.kvStore : undefined),
+        masterSecret: () => (this.serving ? this.masterSecret.secret : undefined),
+        log: this.log,
+      }),
       status: async () => this.statusView(),
       nodes: async () => this.nodesView(),
     };
@@ -187,15 +214,28 @@ export class KmsNode {
     this.log.info({ host: this.config.BIND_HOST, port: this.listeningPort, mode: this.tee.kind }, "listening");
     void this.tick();
     this.timer = setInterval(() => void this.tick(), this.config.KMS_NODE_TICK_MS);
+    this.syncTimer = setInterval(() => void this.syncRound(), this.config.DATA_SYNC_INTERVAL_MS);
   }
 
-  /** One lifecycle step: re-check our own registration, then the master secret. Never throws. */
+  /** One lifecycle step: our own registration, the peer list, then the master secret. Never throws. */
   async tick(): Promise<void> {
     try {
       this.self = await this.checkSelfRegistration();
+      await this.directory.refresh().catch((e: Error) => this.log.warn({ err: e.message.split("\n")[0] }, "peer refresh failed"));
       if (this.self.registered) await this.masterSecret.tick();
     } catch (e) {
       this.log.warn({ err: (e as Error).message.split("\n")[0] }, "tick failed");
+    }
+  }
+
+  /** One replication round, unless the previous one is still running. */
+  async syncRound(): Promise<void> {
+    if (this.syncRunning) return;
+    this.syncRunning = true;
+    try {
+      await this.replicator.round();
+    } finally {
+      this.syncRunning = false;
     }
   }
 
@@ -230,28 +270,41 @@ export class KmsNode {
     };
   }
 
-  private async nodesView(): Promise<Record<string, unknown>> {
-    const wallets = await this.registry.getActiveInstances(this.config.KMS_APP_ID);
-    const instances = await Promise.all(wallets.map((w) => this.registry.getInstanceByWallet(w as Address)));
+  private nodesView(): Record<string, unknown> {
+    const { members, refreshedAt } = this.directory.members();
+    const states = this.replicator.peerStates();
     return {
       kms_app_id: this.config.KMS_APP_ID.toString(),
-      nodes: instances.map((i) => ({
-        wallet: i.teeWallet,
-        instance_id: i.id.toString(),
-        url: i.instanceUrl,
-        version_id: i.versionId.toString(),
-        zk_verified: i.zkVerified,
-        status: i.status,
-        self: i.teeWallet === this.wallet,
-      })),
+      refreshed_at_ms: refreshedAt || null,
+      nodes: members.map((m) => {
+        const sync = states.get(m.wallet);
+        return {
+          wallet: m.wallet,
+          instance_id: m.instanceId.toString(),
+          url: m.url,
+          version_id: m.versionId.toString(),
+          self: m.self,
+          ...(m.excluded ? { excluded: m.excluded } : {}),
+          ...(m.self
+            ? {}
+            : {
+                last_sync_ok_ms: sync?.lastSuccessAt ?? null,
+                last_sync_attempt_ms: sync?.lastAttemptAt ?? null,
+                last_error: sync?.lastError ?? null,
+                sync_lag: this.replicator.lagOf(m.wallet) ?? null,
+              }),
+        };
+      }),
     };
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.syncTimer) clearInterval(this.syncTimer);
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.peerClient.close();
     await this.tee.close();
   }
 }

@@ -1,5 +1,5 @@
-// The node's HTTP surface (PROTOCOL.md §9): public routes, then `/kms/*` behind rate limits,
-// body limits and the authenticated encrypted channel. Assembly only; each concern lives in
+// The node's HTTP surface (PROTOCOL.md §9, §10): public routes, peer /sync, then `/kms/*` behind
+// rate limits, body limits and the authenticated encrypted channel. Assembly only; each concern lives in
 // its own middleware or route module.
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
@@ -13,15 +13,9 @@ import { certificateRoutes } from "./routes/certificates.js";
 import { deriveRoutes } from "./routes/derive.js";
 import { kvRoutes } from "./routes/kv.js";
 import { publicRoutes } from "./routes/public.js";
+import { syncRoutes } from "./routes/sync.js";
 
-export interface ExtraRoutes {
-  /** Mounted under /kms behind the app channel (KV, certificates). */
-  kms?: Array<{ mount: (kms: Hono<KmsEnv>) => void }>;
-  /** Mounted at the root (peer sync). */
-  root?: Array<{ mount: (root: Hono) => void }>;
-}
-
-export function createHttpApp(deps: HttpDeps, extra: ExtraRoutes = {}): Hono {
+export function createHttpApp(deps: HttpDeps): Hono {
   const { config } = deps;
   const app = new Hono();
   app.onError(handleError(deps.log));
@@ -35,13 +29,16 @@ export function createHttpApp(deps: HttpDeps, extra: ExtraRoutes = {}): Hono {
     limitRate({ perMinute: config.RATE_LIMIT_PER_MINUTE, key: (c) => clientAddress(c, config.TRUST_PROXY), name: "client" }),
   );
 
-  // The outer cap fits a KV write of a 1 MiB value (≈2.8 MB once base64 → envelope hex → JSON)
-  // and a sync batch; routes whose bodies are small get the tighter MAX_BODY_BYTES below.
-  app.use("*", limitBody(config.MAX_KV_BODY_BYTES));
-
   app.route("/", publicRoutes(deps));
 
+  // Peer batches are bounded by the sender (a 1 MiB value goes alone, ≈2.8 MB on the wire).
+  app.use("/sync", limitBody(config.SYNC_MAX_BODY_BYTES));
+  app.route("/", syncRoutes(deps, deps.sync));
+
   const kms = new Hono<KmsEnv>();
+  // A KV write carries up to a 1 MiB value (≈2.8 MB once base64 → envelope hex → JSON);
+  // routes whose bodies are small get the tighter MAX_BODY_BYTES.
+  kms.use("*", limitBody(config.MAX_KV_BODY_BYTES));
   for (const smallBodyRoute of ["/derive", "/sign_cert"]) kms.use(smallBodyRoute, limitBody(config.MAX_BODY_BYTES));
   kms.use("*", appChannel(deps));
   kms.use(
@@ -51,9 +48,6 @@ export function createHttpApp(deps: HttpDeps, extra: ExtraRoutes = {}): Hono {
   kms.route("/", deriveRoutes(deps));
   kms.route("/", certificateRoutes(deps));
   kms.route("/", kvRoutes(deps, () => deps.store()));
-  for (const route of extra.kms ?? []) route.mount(kms);
   app.route("/kms", kms);
-
-  for (const route of extra.root ?? []) route.mount(app);
   return app;
 }

@@ -10,6 +10,7 @@ import type { Tee } from "../tee/tee.js";
 import type { NodeMetrics } from "./metrics.js";
 import type { ServingKeys } from "../serving-keys.js";
 import type { KvStore } from "../store/kv-store.js";
+import type { SyncHandler } from "../cluster/sync-handler.js";
 
 export interface HttpDeps {
   config: Config;
@@ -25,6 +26,8 @@ export interface HttpDeps {
   servingKeys(): ServingKeys | undefined;
   /** The KV store of the current secret (only called while serving). */
   store(): KvStore;
+  /** Handles authenticated peer messages on /sync. */
+  sync: SyncHandler;
   /** Why the node is not serving (shown in 503s and /status). */
   unavailableReason(): string;
   status(): Promise<Record<string, unknown>>;

@@ -1,0 +1,119 @@
+// What a node does with an authenticated /sync message (the transport checks — peer PoP,
+// membership, envelope, HMAC — happen in enclave/http/routes/sync.ts before this is called).
+import type { RegisteredCaller } from "../auth/registry-rules.js";
+import { VersionStatus } from "../chain/types.js";
+import { hexToBytes } from "../crypto/bytes.js";
+import { sealMasterSecret } from "../crypto/sealed-transfer.js";
+import { KmsError, badRequest, forbidden } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { KvStore } from "../store/kv-store.js";
+import { DEFAULT_SYNC_BATCH_BYTES } from "./replicator.js";
+import type { SyncMessage } from "./sync-messages.js";
+
+export interface SyncHandlerOptions {
+  /** The store of the served secret, or undefined while not serving. */
+  store(): KvStore | undefined;
+  /** The served master secret, or undefined while not serving. */
+  masterSecret(): Uint8Array | undefined;
+  log: Logger;
+  /** master_secret_request answers per requesting wallet per minute. */
+  secretRequestsPerMinute?: number;
+  maxReplyBytes?: number;
+}
+
+export class SyncHandler {
+  private readonly secretRequests = new Map<string, { windowStart: number; count: number }>();
+
+  constructor(private readonly options: SyncHandlerOptions) {}
+
+  async handle(message: SyncMessage, peer: RegisteredCaller): Promise<Record<string, unknown>> {
+    if (message.type === "master_secret_request") return this.masterSecret(message.ecdh_pubkey, peer);
+    const store = this.options.store();
+    if (!store) throw new KmsError("unavailable", "Service not ready");
+    const maxBytes = this.options.maxReplyBytes ?? DEFAULT_SYNC_BATCH_BYTES;
+    switch (message.type) {
+      case "delta":
+      case "repair": {
+        const result = store.merge(message.records);
+        if (result.counts.rejected > 0) {
+          const reasons = [...new Set(result.outcomes.filter((o) => o.status === "rejected").map((o) => o.reason))];
+          this.options.log.warn({ peer: peer.wallet, rejected: result.counts.rejected, reasons }, "rejected replicated records");
+        }
+        return { type: `${message.type}_ack`, epoch: store.epoch, counts: result.counts };
+      }
+      case "snapshot_request": {
+        const page = store.snapshot(message.cursor, { maxBytes: Math.min(message.max_bytes ?? maxBytes, maxBytes) });
+        return { type: "snapshot_page", ...page };
+      }
+      case "digest":
+        return this.digestReply(store, message.digests, maxBytes);
+    }
+  }
+
+  /** Our records wherever the peer's digest differs from ours, plus apps the peer did not list. */
+  private digestReply(store: KvStore, digests: Extract<SyncMessage, { type: "digest" }>["digests"], maxBytes: number) {
+    const records: unknown[] = [];
+    const differing: Array<{ app_id: string; buckets: number[] }> = [];
+    let bytes = 0;
+    let truncated = false;
+    const add = (batch: unknown[]) => {
+      for (const r of batch) {
+        const size = JSON.stringify(r).length;
+        if (records.length > 0 && bytes + size > maxBytes) {
+          truncated = true;
+          return;
+        }
+        records.push(r);
+        bytes += size;
+      }
+    };
+    const listed = new Set<string>();
+    for (const digest of digests) {
+      listed.add(digest.app_id);
+      let buckets: number[];
+      try {
+        buckets = store.diffDigest(digest);
+      } catch {
+        throw badRequest("malformed digest");
+      }
+      if (buckets.length === 0) continue;
+      differing.push({ app_id: digest.app_id, buckets });
+      add(store.recordsInBuckets(BigInt(digest.app_id), buckets));
+    }
+    for (const appId of store.appIds()) {
+      if (listed.has(appId.toString())) continue;
+      const all = store.digest(appId).hashes.map((_, i) => i);
+      add(store.recordsInBuckets(appId, all));
+    }
+    return { type: "digest_reply", epoch: store.epoch, records, differing, truncated };
+  }
+
+  private masterSecret(ecdhPubkeyHex: string, peer: RegisteredCaller): Record<string, unknown> {
+    if (peer.versionStatus !== VersionStatus.ENROLLED) {
+      throw forbidden("Master secret is only shared with ENROLLED versions", "secret_request_version_not_enrolled");
+    }
+    this.checkSecretRate(peer.wallet);
+    const secret = this.options.masterSecret();
+    if (!secret) throw new KmsError("unavailable", "This node does not hold the cluster secret");
+    let sealed;
+    try {
+      sealed = sealMasterSecret({ requesterEcdhPublicKey: hexToBytes(ecdhPubkeyHex), masterSecret: secret });
+    } catch {
+      throw badRequest("Invalid ecdh_pubkey");
+    }
+    this.options.log.info({ peer: peer.wallet, instance: peer.instanceId.toString() }, "served the master secret to a peer");
+    return { status: "ok", sealed };
+  }
+
+  private checkSecretRate(wallet: string): void {
+    const limit = this.options.secretRequestsPerMinute ?? 10;
+    const now = Date.now();
+    const entry = this.secretRequests.get(wallet);
+    if (!entry || now - entry.windowStart >= 60_000) {
+      this.secretRequests.set(wallet, { windowStart: now, count: 1 });
+      return;
+    }
+    entry.count++;
+    if (entry.count > limit) throw new KmsError("rate_limited", "Too many master secret requests");
+  }
+}

@@ -1,0 +1,79 @@
+// POST /sync (PROTOCOL.md §10): node-to-node messages. Transport checks, in order:
+//   peer PoP (x-kms-*) → the signer is a registered, ACTIVE, zkVerified, non-revoked instance of
+//   KMS_APP_ID → x-sync-signature HMAC over the exact body (required for every type but
+//   master_secret_request) → envelope from the peer's on-chain key → inner sender_wallet = signer.
+// Only then does the cluster's SyncHandler see the message. Replies are sealed to the peer's
+// on-chain key and signed over its PoP signature (x-kms-peer-signature).
+import { Hono } from "hono";
+import type { RegisteredCaller } from "../../auth/registry-rules.js";
+import { readPopHeaders } from "../../auth/pop-verifier.js";
+import { bytesToHex, hexToBytes, utf8 } from "../../crypto/bytes.js";
+import { canonicalJson } from "../../crypto/canonical-json.js";
+import { EnvelopeFormatError, parseEnvelope } from "../../crypto/envelope.js";
+import { verifyHmacSha256 } from "../../crypto/hmac.js";
+import { peerResponseMessage } from "../../crypto/pop.js";
+import { KmsError, badRequest, forbidden } from "../../errors.js";
+import { OdynError } from "../../tee/odyn.js";
+import type { SyncHandler } from "../../cluster/sync-handler.js";
+import { syncMessage } from "../../cluster/sync-messages.js";
+import type { HttpDeps } from "../context.js";
+
+export function syncRoutes(deps: HttpDeps, handler: SyncHandler) {
+  return new Hono().post("/sync", async (c) => {
+    const pop = deps.pop.verify("peer", readPopHeaders("peer", (name) => c.req.header(name)));
+    const peer = await deps.authorizer.authorize(pop.wallet);
+    if (peer.appId !== deps.config.KMS_APP_ID) throw forbidden("Not a KMS node", "sync_not_kms_member");
+
+    const raw = await c.req.text();
+    const macHeader = c.req.header("x-sync-signature");
+    const macValid = macHeader !== undefined && checkMac(deps, raw, macHeader);
+    if (macHeader !== undefined && !macValid) throw forbidden("Invalid sync signature", "sync_bad_hmac");
+
+    const inner = await openSyncBody(deps, raw, peer);
+    const parsed = syncMessage.safeParse(inner);
+    if (!parsed.success) throw badRequest(`Invalid sync message: ${parsed.error.issues[0]?.message ?? "malformed"}`);
+    const message = parsed.data;
+    if (message.sender_wallet.toLowerCase() !== pop.wallet) throw forbidden("sender_wallet does not match the signer", "sync_sender_mismatch");
+    if (message.type !== "master_secret_request" && !macValid) throw forbidden("Missing sync signature", "sync_missing_hmac");
+
+    const reply = await handler.handle(message, peer);
+    const envelope = await deps.tee.encryptTo(peer.teePublicKey, utf8(canonicalJson(reply)));
+    c.header("x-kms-peer-signature", await deps.tee.signMessage(peerResponseMessage(pop.signature, deps.ownWallet)));
+    return c.json(envelope);
+  });
+}
+
+function checkMac(deps: HttpDeps, raw: string, macHex: string): boolean {
+  const keys = deps.servingKeys();
+  if (!keys) throw new KmsError("unavailable", `Service not ready: ${deps.unavailableReason()}`);
+  try {
+    return verifyHmacSha256(keys.syncMacKey, utf8(raw), hexToBytes(macHex));
+  } catch {
+    return false;
+  }
+}
+
+async function openSyncBody(deps: HttpDeps, raw: string, peer: RegisteredCaller): Promise<unknown> {
+  let envelope;
+  try {
+    envelope = parseEnvelope(JSON.parse(raw));
+  } catch (e) {
+    if (e instanceof SyntaxError || e instanceof EnvelopeFormatError) throw new KmsError("not_encrypted", "Request must be E2E encrypted");
+    throw e;
+  }
+  if (bytesToHex(envelope.senderPublicKey) !== bytesToHex(peer.teePublicKey)) {
+    throw forbidden("sender_tee_pubkey does not match the peer's registered teePubkey", "envelope_sender_mismatch");
+  }
+  let plaintext: Uint8Array;
+  try {
+    plaintext = await deps.tee.decryptFrom(envelope);
+  } catch (e) {
+    if (e instanceof OdynError) throw e;
+    throw badRequest("Envelope could not be decrypted");
+  }
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plaintext));
+  } catch {
+    throw badRequest("Encrypted body is not valid JSON");
+  }
+}
