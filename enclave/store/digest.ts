@@ -43,6 +43,15 @@ export class BucketDigest {
     for (let i = 0; i < HASH_WORDS; i++) this.acc[base + i]! ^= hash[i]!;
   }
 
+  /** XOR of all buckets = XOR of every key's hash: one value that differs iff some bucket differs (w.h.p.). */
+  root(): string {
+    const words = new Int32Array(HASH_WORDS);
+    for (let b = 0; b < this.buckets; b++) for (let i = 0; i < HASH_WORDS; i++) words[i]! ^= this.acc[b * HASH_WORDS + i]!;
+    let s = "";
+    for (let i = 0; i < HASH_WORDS; i++) s += (words[i]! >>> 0).toString(16).padStart(7, "0");
+    return s;
+  }
+
   /** Hex string per bucket ("0…0" for an empty bucket). */
   hex(): string[] {
     const out: string[] = [];

@@ -264,6 +264,18 @@ export class KvStore {
     return { app_id: appId.toString(10), buckets: this.buckets, hashes };
   }
 
+  /**
+   * One root hash per app that has any records (tombstones included), keyed by decimal app id: the
+   * first step of anti-entropy, to find which apps need a bucket-level comparison. O(apps × buckets).
+   */
+  appRoots(): Record<string, string> {
+    this.sweep(this.nowMs());
+    const out: Record<string, string> = {};
+    const apps = [...this.namespaces.values()].filter((ns) => ns.entries.size > 0).sort((a, b) => (a.appId < b.appId ? -1 : 1));
+    for (const ns of apps) out[ns.appId.toString(10)] = ns.digest.root();
+    return out;
+  }
+
   /** Bucket indexes where a peer's digest differs from ours. */
   diffDigest(peer: AppDigest): number[] {
     if (typeof peer?.app_id !== "string" || !/^(0|[1-9][0-9]{0,77})$/.test(peer.app_id) || !Array.isArray(peer.hashes)) {

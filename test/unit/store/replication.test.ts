@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { bytesToBase64 } from "../../../enclave/crypto/bytes.js";
 import { deriveInternalKey } from "../../../enclave/crypto/kdf.js";
 import { differingBuckets } from "../../../enclave/store/digest.js";
@@ -45,6 +46,42 @@ describe("change feed", () => {
     const json = JSON.parse(JSON.stringify(b2.records)) as WireRecord[];
     expect(peer.merge(json).counts.inserted).toBe(1);
     expect(peer.get(APP, "big")?.value.length).toBe(1 << 20);
+  });
+
+  it("batches of more than one record stay within maxBytes of JSON, whatever the keys contain", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ key: fc.string({ minLength: 1, maxLength: 40, unit: "binary" }), size: fc.nat(3000) }), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 500, max: 20_000 }),
+        (writes, maxBytes) => {
+          const s = makeStore(0, new ManualClock(), { limits: { maxBytesPerApp: 1 << 24 } });
+          const keys = new Set<string>();
+          for (const w of writes) {
+            if (Buffer.from(w.key).toString() !== w.key) continue; // lone surrogates are refused
+            s.put(APP, w.key, new Uint8Array(w.size));
+            keys.add(w.key);
+          }
+          let pos = 0;
+          const seen = new Set<string>();
+          for (;;) {
+            const batch = s.changesSince(pos, { maxBytes });
+            if (batch.records.length > 1) expect(Buffer.byteLength(JSON.stringify(batch.records))).toBeLessThanOrEqual(maxBytes);
+            for (const r of batch.records) seen.add(r.key);
+            pos = batch.next;
+            if (!batch.more) break;
+            expect(batch.records.length).toBeGreaterThan(0);
+          }
+          expect(seen).toEqual(keys);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("a new store instance has a new epoch (positions do not carry over)", () => {
+    const clock = new ManualClock();
+    expect(makeStore(0, clock).changesSince(0).epoch).not.toBe(makeStore(0, clock).changesSince(0).epoch);
+    expect(makeStore(0, clock, { epoch: "fixed" }).changesSince(0).epoch).toBe("fixed");
   });
 
   it("stays ordered when log slots are compacted after many overwrites", () => {
@@ -97,6 +134,20 @@ describe("digests and anti-entropy", () => {
     b.merge(records);
     expect(differingBuckets(a.digest(APP), b.digest(APP))).toEqual([]);
     expect(b.canonicalDump()).toBe(a.canonicalDump());
+  });
+
+  it("app roots name exactly the apps whose contents differ", () => {
+    const clock = new ManualClock();
+    const a = makeStore(0, clock);
+    const b = makeStore(1, clock);
+    for (let i = 0; i < 30; i++) a.put(BigInt(i % 3), `k${i}`, bytes(String(i)));
+    syncAll(a, b);
+    expect(b.appRoots()).toEqual(a.appRoots());
+    expect(Object.keys(a.appRoots())).toEqual(["0", "1", "2"]);
+    a.put(1n, "k1", bytes("changed"));
+    const ra = a.appRoots();
+    const rb = b.appRoots();
+    expect(Object.keys(ra).filter((app) => ra[app] !== rb[app])).toEqual(["1"]);
   });
 
   it("digest of an unknown app is all-zero buckets and changes when a key is written", () => {
