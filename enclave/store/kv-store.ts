@@ -199,7 +199,10 @@ export class KvStore {
 
   /** Apps that have any record (live or tombstone) on this node, for anti-entropy. */
   appIds(): bigint[] {
-    return [...this.namespaces.keys()];
+    this.sweep(this.nowMs());
+    const ids: bigint[] = [];
+    for (const ns of this.namespaces.values()) if (ns.entries.size > 0) ids.push(ns.appId);
+    return ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** Live keys of an app, sorted. */

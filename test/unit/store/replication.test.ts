@@ -144,6 +144,7 @@ describe("digests and anti-entropy", () => {
     syncAll(a, b);
     expect(b.appRoots()).toEqual(a.appRoots());
     expect(Object.keys(a.appRoots())).toEqual(["0", "1", "2"]);
+    expect(a.appIds()).toEqual([0n, 1n, 2n]);
     a.put(1n, "k1", bytes("changed"));
     const ra = a.appRoots();
     const rb = b.appRoots();
@@ -157,8 +158,10 @@ describe("digests and anti-entropy", () => {
     s.put(5n, "x", bytes("1"));
     expect(s.digest(5n).hashes).not.toEqual(empty.hashes);
     s.delete(5n, "x");
+    expect(s.appIds()).toEqual([5n]);
     s.collectTombstones(s.head);
     expect(s.digest(5n).hashes).toEqual(empty.hashes);
+    expect(s.appIds()).toEqual([]);
   });
 });
 
