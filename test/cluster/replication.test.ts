@@ -1,0 +1,125 @@
+// Three real node processes on a real chain: one secret, replication, crash and pause recovery,
+// concurrent writes, deletes that stay deleted, large values.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SimulatedTee } from "../../enclave/tee/simulated.js";
+import { registerDemoApp, type NodeProcess } from "../../scripts/cluster/index.js";
+import { appRequest, type NodeTarget } from "../support/app-request.js";
+import { getJson, waitFor } from "../support/kms-harness.js";
+import { SYNC_INTERVAL_MS, startClusterFixture, targetOf, waitForServing, type ClusterFixture } from "../support/process-cluster.js";
+
+let cluster: ClusterFixture;
+let a: NodeProcess, b: NodeProcess, c: NodeProcess;
+let tee: SimulatedTee;
+
+const b64 = (s: string | Uint8Array) => Buffer.from(s).toString("base64");
+const put = (node: NodeProcess, key: string, value: string | Uint8Array) =>
+  appRequest(targetOf(node), tee, { method: "PUT", path: "/kms/data", body: { key, value: b64(value) } });
+const del = (node: NodeProcess, key: string) => appRequest(targetOf(node), tee, { method: "DELETE", path: "/kms/data", body: { key } });
+const get = (node: NodeProcess, key: string) => appRequest(targetOf(node), tee, { method: "GET", path: `/kms/data/${encodeURIComponent(key)}` });
+const list = async (node: NodeProcess) => (await appRequest(targetOf(node), tee, { method: "GET", path: "/kms/data" })).json?.keys as string[];
+
+async function inParallel<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+beforeAll(async () => {
+  cluster = await startClusterFixture("replication");
+  // Started and registered together, with no preset secret: they race to bootstrap it.
+  [a, b, c] = await Promise.all(["rep-a", "rep-b", "rep-c"].map((seed) => cluster.start(seed)));
+  for (const node of [a, b, c]) await cluster.register(node);
+  await Promise.all([a, b, c].map((n) => waitForServing(n.url, 60_000)));
+  const app = await registerDemoApp(cluster.chain.admin, { seed: "rep-app" });
+  tee = new SimulatedTee({ seed: app.seed });
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describe("bootstrap", () => {
+  it("ends with exactly one secret that every node serves, and the same keys everywhere", async () => {
+    const onChain = await cluster.chain.reader.masterSecretHash();
+    for (const node of [a, b, c]) {
+      expect((await getJson(`${node.url}/status`)).master_secret.on_chain_hash).toBe(onChain);
+    }
+    const keys = await Promise.all(
+      [a, b, c].map(async (n) => (await appRequest(targetOf(n), tee, { method: "POST", path: "/kms/derive", body: { path: "k" } })).json.key),
+    );
+    expect(new Set(keys).size).toBe(1);
+    const cas = await Promise.all([a, b, c].map(async (n) => (await fetch(`${n.url}/kms/ca`)).text()));
+    expect(new Set(cas).size).toBe(1);
+  });
+
+  it("a node started later adopts the secret from a peer and derives the same keys", async () => {
+    const late = await cluster.start("rep-late");
+    await cluster.register(late);
+    await waitForServing(late.url, 30_000);
+    expect((await getJson(`${late.url}/status`)).master_secret.origin).toBe("peer");
+    const [k1, k2] = await Promise.all(
+      [a, late].map(async (n) => (await appRequest(targetOf(n), tee, { method: "POST", path: "/kms/derive", body: { path: "k" } })).json.key),
+    );
+    expect(k2).toBe(k1);
+    await late.stop();
+  });
+});
+
+describe("replication", () => {
+  it("a write on A is readable on B and C within 2 sync intervals (plus request time)", async () => {
+    const written = await put(a, "fresh", "hello");
+    expect(written.status).toBe(200);
+    const started = Date.now();
+    for (const node of [b, c]) {
+      await waitFor(async () => (await get(node, "fresh")).json?.value === b64("hello"), 2 * SYNC_INTERVAL_MS + 2_000, `fresh on ${node.seed}`);
+    }
+    expect(Date.now() - started).toBeLessThan(2 * SYNC_INTERVAL_MS + 2_000);
+  });
+
+  it("a 1 MiB value replicates", async () => {
+    const mib = new Uint8Array(1024 * 1024).map((_, i) => (i * 7) % 256);
+    expect((await put(a, "mib", mib)).status).toBe(200);
+    await waitFor(async () => (await get(c, "mib")).json?.value === b64(mib), 15_000, "1 MiB on C");
+  });
+
+  it("concurrent writes of one key on A and B end with the same value everywhere", async () => {
+    await Promise.all([put(a, "contended", "from-a"), put(b, "contended", "from-b")]);
+    const values = await waitFor(async () => {
+      const seen = await Promise.all([a, b, c].map(async (n) => (await get(n, "contended")).json?.value));
+      return seen.every((v) => v !== undefined && v === seen[0]) ? seen : undefined;
+    }, 10_000, "agreement on the contended key");
+    expect([b64("from-a"), b64("from-b")]).toContain(values[0]);
+  });
+
+  it("C killed while 1,000 keys are written, restarted empty, recovers all of them", async () => {
+    await c.kill();
+    const keys = Array.from({ length: 1000 }, (_, i) => `bulk/${i}`);
+    await inParallel(keys, 16, async (key) => expect((await put(a, key, key)).status).toBe(200));
+    c = await cluster.start("rep-c"); // same identity, same registration, empty memory
+    await waitForServing(c.url, 30_000);
+    await waitFor(async () => (await list(c))?.filter((k) => k.startsWith("bulk/")).length === 1000, 30_000, "1,000 keys on C");
+    expect((await get(c, "bulk/999")).json.value).toBe(b64("bulk/999"));
+  });
+
+  it("C paused while writes and deletes happen converges after resume, and deleted keys never come back", async () => {
+    expect((await put(a, "doomed", "x")).status).toBe(200);
+    await waitFor(async () => (await get(c, "doomed")).status === 200, 10_000, "doomed on C");
+    c.pause();
+    try {
+      expect((await del(b, "doomed")).status).toBe(200);
+      expect((await put(b, "while-paused", "y")).status).toBe(200);
+      // Let the others collect what they can while C is away; C still holds "doomed" live.
+      await new Promise((r) => setTimeout(r, 4 * SYNC_INTERVAL_MS));
+    } finally {
+      c.resume();
+    }
+    await waitFor(async () => (await get(c, "while-paused")).status === 200, 15_000, "write reached C after resume");
+    await waitFor(async () => (await get(c, "doomed")).status === 404, 15_000, "delete reached C after resume");
+    // Several anti-entropy rounds later, the delete still holds on every node.
+    await new Promise((r) => setTimeout(r, 12 * SYNC_INTERVAL_MS));
+    for (const node of [a, b, c]) expect((await get(node, "doomed")).status).toBe(404);
+  });
+});
