@@ -1,64 +1,89 @@
-// `make run` (for now): a dev chain with the KMS contracts and one registered, zkVerified demo KMS
-// instance, read back through the same RegistryReader the node uses. With --once (or CI=true) it exits
-// after printing; otherwise it keeps the chain up until Ctrl-C.
+// `make run`: a local KMS cluster from nothing — dev chain, three node processes registered on chain,
+// a demo app — and a walk-through of the SDK against it (scripts/demo/demo.ts). With --once (or
+// CI=true) it exits after the demo: 0 when every step passed, 1 otherwise. Without it the cluster
+// keeps running for you to try (Ctrl-C or `make stop-simulation` to stop).
 import { Command } from "commander";
-import { toPrintableJson } from "./devchain/json.js";
+import { startCluster, type Cluster } from "./cluster/cluster.js";
+import { parseNodeCount, passThroughEnv } from "./cluster/options.js";
+import { DEFAULT_LOG_DIR, DEFAULT_PID_FILE } from "./cluster/pid-file.js";
+import { registerDemoApp } from "./cluster/registration.js";
+import { clusterSummary, publishRecord, refuseIfRunning, simulationRecord, stopSignal, superviseUntilStopped } from "./cluster/supervisor.js";
+import { displayPath } from "./cluster/table.js";
+import { DEMO_APP_SEED } from "./cluster/simulation-cli.js";
+import { runDemo } from "./demo/demo.js";
 import { DEFAULT_DEPLOYMENT_PATH } from "./devchain/paths.js";
-import { registerSimInstance } from "./devchain/sim-instance.js";
-import { startDevchain } from "./devchain/start.js";
 
 const options = new Command("run")
-  .description("start a dev chain, deploy the KMS contracts and register a demo KMS instance")
-  .option("--once", "exit after printing (default when CI=true)", false)
-  .option("--file <path>", "deployment record", DEFAULT_DEPLOYMENT_PATH)
+  .description("start a local KMS cluster and walk through the SDK against it")
+  .option("--once", "exit after the demo (default when CI=true)", false)
+  .option("--nodes <n>", "how many KMS nodes", parseNodeCount, 3)
+  .option("--file <path>", "deployment record to write", DEFAULT_DEPLOYMENT_PATH)
+  .option("--pid-file <path>", "where the running processes are recorded", DEFAULT_PID_FILE)
+  .option("--log-dir <path>", "node logs (node-<i>.log)", DEFAULT_LOG_DIR)
   .parse()
-  .opts<{ once: boolean; file: string }>();
+  .opts<{ once: boolean; nodes: number; file: string; pidFile: string; logDir: string }>();
 
 const once = options.once || process.env.CI === "true";
+const say = (line: string): void => void process.stdout.write(`[run] ${line}\n`);
+const print = (line: string): void => void process.stdout.write(`${line}\n`);
+// Listening before anything starts, so Ctrl-C during set-up still ends in a clean stop.
+const stop = stopSignal();
 
-// Registered before anything starts so Ctrl-C during set-up still ends in a clean stop; kept as `on`
-// listeners so the dev chain's exit cleanup leaves the exit decision to this script.
-const stopSignal = new Promise<string>((resolve) => {
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => resolve(signal));
-});
-
-const devchain = await startDevchain({ deploymentFile: options.file }).catch((error: unknown) => {
+function fail(error: unknown): never {
   process.stderr.write(`run: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
-});
+}
+
+try {
+  refuseIfRunning(options.pidFile);
+} catch (error) {
+  fail(error);
+}
+
+const starting = startCluster({ nodes: options.nodes, deploymentFile: options.file, logDir: options.logDir, env: passThroughEnv(), log: say });
+const first = await Promise.race([starting.then((cluster) => ({ cluster }), (error: unknown) => ({ error })), stop.then((signal) => ({ signal }))]);
+if ("signal" in first) {
+  // Node processes and anvil are killed with this process (exit cleanup), the deployment file removed.
+  say(`${first.signal} during start-up: stopping`);
+  void starting.then((cluster) => cluster.stop(), () => undefined);
+  process.exit(130);
+}
+if ("error" in first) fail(first.error);
+const cluster: Cluster = first.cluster;
+const removeRecord = publishRecord(options.pidFile, simulationRecord(cluster, "scripts/run.ts", options.file));
+print(`\n${clusterSummary(cluster)}`);
+
 let exitCode = 0;
 try {
-  const { deployment, admin, reader } = devchain;
-  const demo = await registerSimInstance(admin, deployment, { instanceUrl: "http://127.0.0.1:8000" });
-  const [instance, app, version, activeKmsInstances, masterSecretHash] = await Promise.all([
-    reader.getInstanceByWallet(demo.wallet),
-    reader.getApp(deployment.kmsAppId),
-    reader.getVersion(deployment.kmsAppId, deployment.kmsVersionId),
-    reader.getActiveInstances(deployment.kmsAppId),
-    reader.masterSecretHash(),
+  const app = await registerDemoApp(cluster.devchain.admin, { seed: DEMO_APP_SEED });
+  print(`\ndemo app ${app.appId} (version ${app.versionId}, instance ${app.instanceId}, wallet ${app.wallet}, SimulatedTee seed "${app.seed}")`);
+  const failed = await Promise.race([
+    runDemo({
+      nodes: cluster.nodes.map((n) => ({ name: `node-${n.index}`, url: n.url, wallet: n.wallet })),
+      registry: cluster.devchain.reader,
+      kmsAppId: cluster.devchain.deployment.kmsAppId,
+      appSeed: app.seed,
+      appId: app.appId,
+      out: print,
+    }),
+    stop.then(() => ["interrupted"]),
   ]);
-  process.stdout.write(
-    `${toPrintableJson({
-      rpcUrl: deployment.rpcUrl,
-      chainId: deployment.chainId,
-      novaAppRegistry: deployment.novaAppRegistry,
-      kmsRegistry: deployment.kmsRegistry,
-      kmsAppId: deployment.kmsAppId,
-      kmsVersionId: deployment.kmsVersionId,
-      deploymentFile: options.file,
-      demoInstance: { instanceId: demo.instanceId, wallet: demo.wallet.toLowerCase(), privateKey: demo.privateKey },
-      readback: { instance, app, version, activeKmsInstances, masterSecretHash },
-    })}\n`,
-  );
-  if (!once) {
-    process.stderr.write(`dev chain running at ${deployment.rpcUrl}; Ctrl-C to stop\n`);
-    const reason = await Promise.race([stopSignal, devchain.anvil.exited.then(() => "anvil exited")]);
-    if (reason === "anvil exited") exitCode = 1;
+  if (failed.length > 0) exitCode = 1;
+
+  if (!once && !failed.includes("interrupted")) {
+    const cli = `npx tsx client/cli.ts --deployment ${displayPath(options.file)} --allow-http --app-seed ${app.seed}`;
+    print("");
+    say(`cluster running; node logs in ${displayPath(options.logDir)}/node-<i>.log, PID file ${displayPath(options.pidFile)}`);
+    say(`try: ${cli} kv put greeting hello   |   ${cli} kv get greeting   |   ${cli} status`);
+    say("Ctrl-C (or `make stop-simulation` elsewhere) stops everything");
+    const code = await superviseUntilStopped(cluster, stop, say);
+    if (code !== 0) exitCode = code;
   }
 } catch (error) {
   process.stderr.write(`run: ${error instanceof Error ? error.message : String(error)}\n`);
   exitCode = 1;
 } finally {
-  await devchain.stop();
+  await cluster.stop();
+  removeRecord();
 }
 process.exit(exitCode);

@@ -1,11 +1,11 @@
 // The body of `make simulation` (one node) and `make simulation-multi` (N nodes): start a dev chain
 // and the nodes, register them, publish the PID file, print a summary, then stay up until Ctrl-C or
 // `make stop-simulation`, and stop everything on the way out.
-import path from "node:path";
 import { Command } from "commander";
 import { DEFAULT_DEPLOYMENT_PATH } from "../devchain/paths.js";
 import { startCluster } from "./cluster.js";
 import { registerDemoApp } from "./registration.js";
+import { displayPath } from "./table.js";
 import { parseNodeCount, passThroughEnv } from "./options.js";
 import { DEFAULT_LOG_DIR, DEFAULT_PID_FILE } from "./pid-file.js";
 import { clusterSummary, publishRecord, refuseIfRunning, simulationRecord, stopSignal, superviseUntilStopped } from "./supervisor.js";
@@ -66,7 +66,7 @@ export async function runSimulationCli(cli: SimulationCliOptions): Promise<never
   // An app ready to use, so the CLI works against the simulation straight away.
   try {
     const app = await registerDemoApp(cluster.devchain.admin, { seed: DEMO_APP_SEED });
-    const cliBase = `npx tsx client/cli.ts --deployment ${path.relative(process.cwd(), options.file) || options.file} --allow-http --app-seed ${app.seed}`;
+    const cliBase = `npx tsx client/cli.ts --deployment ${displayPath(options.file)} --allow-http --app-seed ${app.seed}`;
     say(`demo app ${app.appId} registered (instance wallet ${app.wallet}); try:`);
     say(`  ${cliBase} derive my/key --hex`);
     say(`  ${cliBase} kv put greeting hello && ${cliBase} kv get greeting`);

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Cluster } from "./cluster.js";
 import { isOurs } from "./process-control.js";
 import { readSimulationRecord, removeSimulationRecord, writeSimulationRecord, type SimulationRecord } from "./pid-file.js";
-import { formatTable } from "./table.js";
+import { displayPath, formatTable } from "./table.js";
 
 /** What a node process's command line contains (node-process.ts spawns `node --import tsx enclave/main.ts`). */
 const NODE_ENTRY = "enclave/main.ts";
@@ -80,7 +80,7 @@ export function clusterSummary(cluster: Cluster): string {
     n.wallet,
     n.instanceId.toString(),
     reasons.has(n.index) ? "NO" : "yes",
-    n.logFile ? path.relative(process.cwd(), n.logFile) : "-",
+    n.logFile ? displayPath(n.logFile) : "-",
   ]);
   const d = cluster.devchain.deployment;
   const lines = [
