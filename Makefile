@@ -37,13 +37,13 @@ bench: install
 	$(NPX) tsx bench/run-all.ts
 
 simulation: contracts
-	@echo "not yet: the single-node simulation arrives with the node issue"
+	$(NPX) tsx scripts/simulate.ts
 
 simulation-multi: contracts
-	@echo "not yet: the multi-node simulation arrives with the cluster issue"
+	$(NPX) tsx scripts/run-multi-node.ts --nodes $(or $(NODES),3)
 
-stop-simulation:
-	@echo "not yet: nothing to stop"
+stop-simulation: install
+	$(NPX) tsx scripts/stop-simulation.ts
 
 clean:
 	rm -rf dist contracts/out contracts/cache .devchain
