@@ -33,7 +33,7 @@ runMain(async () => {
       printResult({ bench: BENCH, metric: m("ops_per_sec"), value: r.opsPerSec, unit: "ops/s", baseline: baseline.reqPerSec, baseline_metric: "hono_echo_req_per_sec", ops: r.ops, errors: r.errors, ...common });
       printResult({ bench: BENCH, metric: m("latency_p50_ms"), value: r.latencyP50Ms, unit: "ms", baseline: baseline.latencyP50Ms, baseline_metric: "hono_echo_latency_p50_ms", ...common });
       printResult({ bench: BENCH, metric: m("latency_p99_ms"), value: r.latencyP99Ms, unit: "ms", baseline: baseline.latencyP99Ms, baseline_metric: "hono_echo_latency_p99_ms", ...common });
-      printResult({ bench: BENCH, metric: m("node_cpu_ms_per_op"), value: r.nodeCpuMsPerOp, unit: "ms", baseline: baseline.serverCpuMsPerReq, baseline_metric: "hono_echo_server_cpu_ms_per_req", ...common });
+      printResult({ bench: BENCH, metric: m("node_cpu_ms_per_op"), value: r.nodeCpuMsPerOp, unit: "ms", baseline: baseline.serverCpuMsPerReq, baseline_metric: "hono_echo_server_cpu_ms_per_req", node_system_ms: Math.round(r.nodeSystemCpuMsPerOp * 1000) / 1000, ...common });
       printResult({ bench: BENCH, metric: m("client_cpu_ms_per_op"), value: r.clientCpuMsPerOp, unit: "ms", baseline: null, ...common });
     }
   });

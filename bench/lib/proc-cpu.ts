@@ -16,8 +16,8 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** User + system CPU milliseconds consumed so far by `pid` (resolution: one clock tick, 10 ms). */
-export function processCpuMs(pid: number): number {
+/** User and system CPU milliseconds consumed so far by `pid` (resolution: one clock tick, 10 ms). */
+export function processCpuTimes(pid: number): { userMs: number; systemMs: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   // Field 2 (comm) is parenthesised and may contain spaces; count fields after the last ')'.
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -25,7 +25,13 @@ export function processCpuMs(pid: number): number {
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
   if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`unexpected /proc/${pid}/stat format`);
-  return ((utime + stime) * 1000) / clockTicks();
+  return { userMs: (utime * 1000) / clockTicks(), systemMs: (stime * 1000) / clockTicks() };
+}
+
+/** User + system CPU milliseconds consumed so far by `pid`. */
+export function processCpuMs(pid: number): number {
+  const t = processCpuTimes(pid);
+  return t.userMs + t.systemMs;
 }
 
 /** This process's own user + system CPU milliseconds (microsecond resolution). */

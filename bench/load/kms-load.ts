@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { bytesToBase64 } from "../../enclave/crypto/bytes.js";
 import { percentile } from "../lib/percentile.js";
-import { ownCpuMs, processCpuMs } from "../lib/proc-cpu.js";
+import { ownCpuMs, processCpuTimes } from "../lib/proc-cpu.js";
 import { openAppChannel, type AppChannel, type ClientMode } from "./app-channel.js";
 import type { LoadTarget } from "./kms-node.js";
 
@@ -40,6 +40,8 @@ export interface PhaseResult {
   errorSamples: string[];
   clientCpuMsPerOp: number;
   nodeCpuMsPerOp: number;
+  /** The kernel's share of nodeCpuMsPerOp (socket reads and writes, loopback TCP). */
+  nodeSystemCpuMsPerOp: number;
 }
 
 const keyName = (i: number) => `bench-${i.toString().padStart(6, "0")}`;
@@ -83,7 +85,7 @@ async function runPhase(job: LoadJob, channel: AppChannel, workload: Workload, p
   let warmupErrors = 0;
   const errorSamples: string[] = [];
   const latencies: number[] = [];
-  let cpu = { client0: 0, node0: 0, client1: 0, node1: 0 };
+  const cpu = { client0: 0, client1: 0, node0: { userMs: 0, systemMs: 0 }, node1: { userMs: 0, systemMs: 0 } };
   let counter = 0;
 
   const loop = async () => {
@@ -115,12 +117,12 @@ async function runPhase(job: LoadJob, channel: AppChannel, workload: Workload, p
   const loops = Array.from({ length: job.concurrency }, loop);
   await new Promise((r) => setTimeout(r, phase.warmupMs));
   cpu.client0 = ownCpuMs();
-  cpu.node0 = processCpuMs(job.target.nodePid);
+  cpu.node0 = processCpuTimes(job.target.nodePid);
   t0 = performance.now();
   t1 = t0 + phase.durationMs;
   state = "measure";
   await new Promise((r) => setTimeout(r, phase.durationMs));
-  cpu.node1 = processCpuMs(job.target.nodePid);
+  cpu.node1 = processCpuTimes(job.target.nodePid);
   cpu.client1 = ownCpuMs();
   const seconds = (performance.now() - t0) / 1000;
   state = "done";
@@ -137,7 +139,8 @@ async function runPhase(job: LoadJob, channel: AppChannel, workload: Workload, p
     warmupErrors,
     errorSamples,
     clientCpuMsPerOp: (cpu.client1 - cpu.client0) / Math.max(ops, 1),
-    nodeCpuMsPerOp: (cpu.node1 - cpu.node0) / Math.max(ops, 1),
+    nodeCpuMsPerOp: (cpu.node1.userMs + cpu.node1.systemMs - cpu.node0.userMs - cpu.node0.systemMs) / Math.max(ops, 1),
+    nodeSystemCpuMsPerOp: (cpu.node1.systemMs - cpu.node0.systemMs) / Math.max(ops, 1),
   };
 }
 
