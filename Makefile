@@ -42,7 +42,7 @@ simulation: contracts
 simulation-multi: contracts
 	$(NPX) tsx scripts/run-multi-node.ts --nodes $(or $(NODES),3)
 
-stop-simulation: install
+stop-simulation:
 	$(NPX) tsx scripts/stop-simulation.ts
 
 clean:
