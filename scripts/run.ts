@@ -41,7 +41,7 @@ try {
 }
 
 const starting = startCluster({ nodes: options.nodes, deploymentFile: options.file, logDir: options.logDir, env: passThroughEnv(), log: say });
-const first = await Promise.race([starting.then((cluster) => ({ cluster }), (error: unknown) => ({ error })), stop.then((signal) => ({ signal }))]);
+const first = await Promise.race([starting.then((cluster) => ({ cluster }), (error: unknown) => ({ error })), stop.received.then((signal) => ({ signal }))]);
 if ("signal" in first) {
   // Node processes and anvil are killed with this process (exit cleanup), the deployment file removed.
   say(`${first.signal} during start-up: stopping`);
@@ -50,6 +50,7 @@ if ("signal" in first) {
 }
 if ("error" in first) fail(first.error);
 const cluster: Cluster = first.cluster;
+stop.onReceived(() => void cluster.stop());
 const removeRecord = publishRecord(options.pidFile, simulationRecord(cluster, "scripts/run.ts", options.file));
 print(`\n${clusterSummary(cluster)}`);
 
@@ -66,7 +67,7 @@ try {
       appId: app.appId,
       out: print,
     }),
-    stop.then(() => ["interrupted"]),
+    stop.received.then(() => ["interrupted"]),
   ]);
   if (failed.length > 0) exitCode = 1;
 

@@ -135,13 +135,22 @@ async function launch(options: NodeProcessOptions, port: number, append: boolean
     else child.once("exit", (code) => resolve(code));
   });
   let running = true;
-  // A node must not outlive the script or test that started it, however that one ends.
+  let stopRequested = false;
+  // A node must not outlive the script or test that started it, however that one ends. The shared
+  // cleanup also runs on SIGINT/SIGTERM to this process; a node whose graceful stop() has already
+  // begun (a script shutting down on Ctrl-C) is left to finish it, and only an actual exit of this
+  // process kills it outright.
   const unregister = onProcessExit(() => {
-    if (running) child.kill("SIGKILL");
+    if (running && !stopRequested) child.kill("SIGKILL");
   });
+  const killOnExit = (): void => {
+    if (running) child.kill("SIGKILL");
+  };
+  process.on("exit", killOnExit);
   void exited.then(() => {
     running = false;
     unregister();
+    process.off("exit", killOnExit);
   });
 
   const signal = (name: NodeJS.Signals): void => {
@@ -154,6 +163,7 @@ async function launch(options: NodeProcessOptions, port: number, append: boolean
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = DEFAULT_STOP_GRACE_MS): Promise<void> =>
     (stopping ??= (async () => {
+      stopRequested = true;
       signal("SIGTERM");
       // A paused process would hold the SIGTERM until continued.
       signal("SIGCONT");

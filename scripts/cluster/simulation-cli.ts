@@ -48,7 +48,7 @@ export async function runSimulationCli(cli: SimulationCliOptions): Promise<never
     env: passThroughEnv(),
     log: say,
   });
-  const first = await Promise.race([starting.then((cluster) => ({ cluster }), (error: unknown) => ({ error })), stop.then((signal) => ({ signal }))]);
+  const first = await Promise.race([starting.then((cluster) => ({ cluster }), (error: unknown) => ({ error })), stop.received.then((signal) => ({ signal }))]);
   if ("signal" in first) {
     // Children die with this process (exit cleanup); the deployment file goes with them.
     say(`${first.signal} during start-up: stopping`);
@@ -60,6 +60,7 @@ export async function runSimulationCli(cli: SimulationCliOptions): Promise<never
     process.exit(1);
   }
   const { cluster } = first;
+  stop.onReceived(() => void cluster.stop());
   const removeRecord = publishRecord(options.pidFile, simulationRecord(cluster, cli.script, options.file));
   process.stdout.write(`\n${clusterSummary(cluster)}\n\n`);
   say(`running; PID file ${options.pidFile}. Ctrl-C or \`make stop-simulation\` to stop.`);

@@ -10,13 +10,37 @@ import { displayPath, formatTable } from "./table.js";
 /** What a node process's command line contains (node-process.ts spawns `node --import tsx enclave/main.ts`). */
 const NODE_ENTRY = "enclave/main.ts";
 
-/** Resolves with the signal's name on the first SIGINT, SIGTERM or SIGHUP. Call before starting anything. */
-export function stopSignal(): Promise<string> {
-  return new Promise<string>((resolve) => {
+export interface StopSignal {
+  /** Resolves with the signal's name on the first SIGINT, SIGTERM or SIGHUP. */
+  readonly received: Promise<string>;
+  /**
+   * Runs `begin` synchronously inside the signal handler, before the shared exit cleanup would kill
+   * the children outright, so a graceful stop gets to start first (pass `() => void cluster.stop()`).
+   */
+  onReceived(begin: () => void): void;
+}
+
+/** Call before starting anything, so Ctrl-C during set-up still ends in a clean stop. */
+export function stopSignal(): StopSignal {
+  let begin: (() => void) | undefined;
+  let fired = false;
+  const received = new Promise<string>((resolve) => {
     // `on`, not `once`: a second Ctrl-C must not fall back to the default (immediate) exit while
     // the first one is still shutting down in order.
-    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => resolve(signal));
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+      process.on(signal, () => {
+        if (!fired) begin?.();
+        fired = true;
+        resolve(signal);
+      });
+    }
   });
+  return {
+    received,
+    onReceived: (fn) => {
+      begin = fn;
+    },
+  };
 }
 
 /** Throws when the PID file names a simulation whose processes still run. A stale file is fine. */
@@ -98,14 +122,14 @@ export function clusterSummary(cluster: Cluster): string {
  * Waits until a stop signal arrives or anvil dies, reporting nodes that exit on their own meanwhile;
  * then stops the cluster. Returns the exit code to use: 0 after a signal, 1 when the chain died.
  */
-export async function superviseUntilStopped(cluster: Cluster, stop: Promise<string>, log: (line: string) => void): Promise<number> {
+export async function superviseUntilStopped(cluster: Cluster, stop: StopSignal, log: (line: string) => void): Promise<number> {
   let stopping = false;
   for (const node of cluster.nodes) {
     void node.exited.then((code) => {
       if (!stopping) log(`node-${node.index} (pid ${node.pid}) exited on its own with ${code === null ? "a signal" : `code ${code}`}; see ${node.logFile ?? "its output"}`);
     });
   }
-  const reason = await Promise.race([stop, cluster.devchain.anvil.exited.then(() => "anvil exited")]);
+  const reason = await Promise.race([stop.received, cluster.devchain.anvil.exited.then(() => "anvil exited")]);
   stopping = true;
   log(reason === "anvil exited" ? "the dev chain exited; stopping the nodes" : `${reason}: stopping the nodes and the dev chain`);
   await cluster.stop();

@@ -153,6 +153,8 @@ describe("cluster scripts", () => {
       expect(String(stop.stdout)).toMatch(/stopped node-1/);
       for (const pid of [record.supervisor.pid, record.anvilPid, ...record.nodes.map((n) => n.pid)]) expect(isAlive(pid)).toBe(false);
       expect((await simulation).exitCode).toBe(0);
+      // The supervisor stopped its nodes gracefully (their own shutdown ran), not with SIGKILL.
+      for (const node of record.nodes) expect(readFileSync(node.logFile!, "utf8")).toMatch(/shutting down/);
       expect(existsSync(f.pidFile)).toBe(false);
       expect(existsSync(f.deployment)).toBe(false);
 
