@@ -1,4 +1,4 @@
-// Locates the anvil executable shipped by @foundry-rs/anvil. We run the platform binary directly
+// Locates the anvil executable (the @foundry-rs/anvil-<platform> package). We run the binary directly
 // rather than the package's node launcher (node_modules/.bin/anvil), because the launcher is a second
 // process: killing it with SIGKILL would leave the real anvil orphaned.
 import { existsSync } from "node:fs";
@@ -26,5 +26,5 @@ export function resolveAnvilBinary(): string {
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
   const launcher = path.join(repoRoot, "node_modules", ".bin", "anvil");
   if (existsSync(launcher)) return launcher;
-  throw new Error("anvil not found: run `npm ci` (it installs @foundry-rs/anvil) or set ANVIL_BIN");
+  throw new Error("anvil not found: run `npm ci` (it installs @foundry-rs/anvil-linux-amd64) or set ANVIL_BIN");
 }
