@@ -13,6 +13,7 @@ import type { Logger } from "../log.js";
 import type { KvStore } from "../store/kv-store.js";
 import type { PeerInfo } from "./peer-directory.js";
 import type { PeerClient } from "./peer-client.js";
+import { dropUnknownTombstones } from "./repair-filter.js";
 
 /**
  * Soft bound on the record JSON of one sync batch. The envelope hex-encodes it (×2), so 1 MiB of
@@ -156,7 +157,7 @@ export class Replicator {
     const digests = store.appIds().map((appId) => store.digest(appId));
     const reply = await this.options.client.call(peer, { type: "digest", digests }, { syncKey: key });
     if (!Array.isArray(reply?.records) || !Array.isArray(reply?.differing)) throw new Error("malformed digest_reply");
-    if (reply.records.length > 0) store.merge(reply.records);
+    if (reply.records.length > 0) store.merge(dropUnknownTombstones(store, reply.records));
     const ours: unknown[] = [];
     for (const { app_id, buckets } of reply.differing as Array<{ app_id: string; buckets: number[] }>) {
       if (!/^[0-9]{1,78}$/.test(app_id) || !Array.isArray(buckets)) continue;

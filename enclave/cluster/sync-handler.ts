@@ -8,6 +8,7 @@ import { KmsError, badRequest, forbidden } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { KvStore } from "../store/kv-store.js";
 import { DEFAULT_SYNC_BATCH_BYTES } from "./replicator.js";
+import { dropUnknownTombstones } from "./repair-filter.js";
 import type { SyncMessage } from "./sync-messages.js";
 
 export interface SyncHandlerOptions {
@@ -34,7 +35,8 @@ export class SyncHandler {
     switch (message.type) {
       case "delta":
       case "repair": {
-        const result = store.merge(message.records);
+        const records = message.type === "repair" ? dropUnknownTombstones(store, message.records) : message.records;
+        const result = store.merge(records);
         if (result.counts.rejected > 0) {
           const reasons = [...new Set(result.outcomes.filter((o) => o.status === "rejected").map((o) => o.reason))];
           this.options.log.warn({ peer: peer.wallet, rejected: result.counts.rejected, reasons }, "rejected replicated records");

@@ -205,6 +205,11 @@ export class KvStore {
     return ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
+  /** Whether this node holds any version (live, expired or tombstone) of the key. */
+  holdsKey(appIdIn: bigint, key: string): boolean {
+    return this.namespaces.get(checkAppId(appIdIn))?.entries.has(key) ?? false;
+  }
+
   /** Live keys of an app, sorted. */
   keys(appIdIn: bigint): string[] {
     const appId = checkAppId(appIdIn);

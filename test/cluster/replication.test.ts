@@ -1,6 +1,8 @@
 // Three real node processes on a real chain: one secret, replication, crash and pause recovery,
 // concurrent writes, deletes that stay deleted, large values.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kmsRegistryAbi } from "../../enclave/chain/abi/kmsRegistry.js";
+import { InstanceStatus } from "../../enclave/chain/types.js";
 import { SimulatedTee } from "../../enclave/tee/simulated.js";
 import { registerDemoApp, type NodeProcess } from "../../scripts/cluster/index.js";
 import { appRequest, type NodeTarget } from "../support/app-request.js";
@@ -10,6 +12,8 @@ import { SYNC_INTERVAL_MS, startClusterFixture, targetOf, waitForServing, type C
 let cluster: ClusterFixture;
 let a: NodeProcess, b: NodeProcess, c: NodeProcess;
 let tee: SimulatedTee;
+/** A member that was started once and then stopped without leaving the registry. */
+let departedInstanceId: bigint;
 
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString("base64");
 const put = (node: NodeProcess, key: string, value: string | Uint8Array) =>
@@ -30,7 +34,7 @@ async function inParallel<T>(items: T[], concurrency: number, fn: (item: T) => P
 beforeAll(async () => {
   cluster = await startClusterFixture("replication");
   // Started and registered together, with no preset secret: they race to bootstrap it.
-  [a, b, c] = await Promise.all(["rep-a", "rep-b", "rep-c"].map((seed) => cluster.start(seed)));
+  [a, b, c] = (await Promise.all(["rep-a", "rep-b", "rep-c"].map((seed) => cluster.start(seed)))) as [NodeProcess, NodeProcess, NodeProcess];
   for (const node of [a, b, c]) await cluster.register(node);
   await Promise.all([a, b, c].map((n) => waitForServing(n.url, 60_000)));
   const app = await registerDemoApp(cluster.chain.admin, { seed: "rep-app" });
@@ -57,7 +61,7 @@ describe("bootstrap", () => {
 
   it("a node started later adopts the secret from a peer and derives the same keys", async () => {
     const late = await cluster.start("rep-late");
-    await cluster.register(late);
+    departedInstanceId = await cluster.register(late);
     await waitForServing(late.url, 30_000);
     expect((await getJson(`${late.url}/status`)).master_secret.origin).toBe("peer");
     const [k1, k2] = await Promise.all(
@@ -98,7 +102,7 @@ describe("replication", () => {
     await c.kill();
     const keys = Array.from({ length: 1000 }, (_, i) => `bulk/${i}`);
     await inParallel(keys, 16, async (key) => expect((await put(a, key, key)).status).toBe(200));
-    c = await cluster.start("rep-c"); // same identity, same registration, empty memory
+    c = await cluster.start("rep-c", {}, c.port); // same identity, URL and registration; empty memory
     await waitForServing(c.url, 30_000);
     await waitFor(async () => (await list(c))?.filter((k) => k.startsWith("bulk/")).length === 1000, 30_000, "1,000 keys on C");
     expect((await get(c, "bulk/999")).json.value).toBe(b64("bulk/999"));
@@ -106,7 +110,7 @@ describe("replication", () => {
 
   it("C paused while writes and deletes happen converges after resume, and deleted keys never come back", async () => {
     expect((await put(a, "doomed", "x")).status).toBe(200);
-    await waitFor(async () => (await get(c, "doomed")).status === 200, 10_000, "doomed on C");
+    for (const node of [b, c]) await waitFor(async () => (await get(node, "doomed")).status === 200, 10_000, `doomed on ${node.seed}`);
     c.pause();
     try {
       expect((await del(b, "doomed")).status).toBe(200);
@@ -120,6 +124,31 @@ describe("replication", () => {
     await waitFor(async () => (await get(c, "doomed")).status === 404, 15_000, "delete reached C after resume");
     // Several anti-entropy rounds later, the delete still holds on every node.
     await new Promise((r) => setTimeout(r, 12 * SYNC_INTERVAL_MS));
+    for (const node of [a, b, c]) expect((await get(node, "doomed")).status).toBe(404);
+  });
+
+  it("after an owner reset of the hash the nodes re-agree on the secret they hold, and data stays readable", async () => {
+    expect((await put(a, "survives-reset", "z")).status).toBe(200);
+    await waitFor(async () => (await get(c, "survives-reset")).status === 200, 10_000, "replicated before reset");
+    const before = await cluster.chain.reader.masterSecretHash();
+    const { walletClient, publicClient } = cluster.chain.clients;
+    const hash = await walletClient.writeContract({
+      address: cluster.chain.deployment.kmsRegistry,
+      abi: kmsRegistryAbi,
+      functionName: "resetMasterSecretHash",
+    });
+    await publicClient.waitForTransactionReceipt({ hash });
+    await waitFor(async () => (await cluster.chain.reader.masterSecretHash()) === before, 20_000, "hash set again");
+    await Promise.all([a, b, c].map((n) => waitForServing(n.url, 20_000)));
+    for (const node of [a, b, c]) expect((await get(node, "survives-reset")).json?.value).toBe(b64("z"));
+  });
+
+  it("keeps tombstones while a registered member has not acknowledged them, and collects them once it leaves", async () => {
+    const tombstones = async (n: NodeProcess) => (await getJson(`${n.url}/status`)).store.tombstones as number;
+    // The stopped "late" node is still ACTIVE on chain and has acknowledged nothing since.
+    expect(await tombstones(a)).toBeGreaterThan(0);
+    await cluster.chain.admin.setInstanceStatus(departedInstanceId, InstanceStatus.STOPPED);
+    await waitFor(async () => (await Promise.all([a, b, c].map(tombstones))).every((t) => t === 0), 20_000, "tombstones collected");
     for (const node of [a, b, c]) expect((await get(node, "doomed")).status).toBe(404);
   });
 });

@@ -11,7 +11,8 @@ export const SYNC_INTERVAL_MS = 300;
 export interface ClusterFixture {
   chain: Devchain;
   env: Record<string, string>;
-  start(seed: string, extraEnv?: Record<string, string>): Promise<NodeProcess>;
+  /** Starts a node process; pass `port` to restart a node at the URL it is registered with. */
+  start(seed: string, extraEnv?: Record<string, string>, port?: number): Promise<NodeProcess>;
   register(node: NodeProcess): Promise<bigint>;
   stop(): Promise<void>;
 }
@@ -36,10 +37,11 @@ export async function startClusterFixture(name: string, env: Record<string, stri
   return {
     chain,
     env: baseEnv,
-    async start(seed, extraEnv = {}) {
+    async start(seed, extraEnv = {}, port) {
       const node = await startNodeProcess({
         env: { ...baseEnv, ...extraEnv },
         seed,
+        ...(port !== undefined ? { port } : {}),
         logFile: path.join("logs", "test-cluster", name, `${seed}.log`),
       });
       started.push(node);
