@@ -34,7 +34,7 @@ runMain(async () => {
     printResult({ bench: BENCH, metric: "client_cpu_ms_per_op", value: r.clientCpuMsPerOp, unit: "ms", baseline: null, ...common });
     printResult({ bench: BENCH, metric: "latency_p50_ms", value: r.latencyP50Ms, unit: "ms", baseline: baseline.latencyP50Ms, baseline_metric: "hono_echo_latency_p50_ms", ...common });
     printResult({ bench: BENCH, metric: "latency_p99_ms", value: r.latencyP99Ms, unit: "ms", baseline: baseline.latencyP99Ms, baseline_metric: "hono_echo_latency_p99_ms", ...common });
-    printResult({ bench: BENCH, metric: "ratio_to_baseline", value: r.opsPerSec / baseline.reqPerSec, unit: "ratio", baseline: 1, baseline_metric: "hono_echo_req_per_sec", ...common });
+    printResult({ bench: BENCH, metric: "ratio_to_baseline", value: (100 * r.opsPerSec) / baseline.reqPerSec, unit: "%", baseline: 100, baseline_metric: "hono_echo_req_per_sec", ...common });
     printResult({ bench: BENCH, metric: "errors", value: r.errors, unit: "count", baseline: baseline.errors, baseline_metric: "hono_echo_errors", ...common });
   });
 });
