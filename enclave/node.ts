@@ -54,7 +54,7 @@ export class KmsNode {
   /** Records are sealed under keys of one master secret, so a store lives and dies with it. */
   private kvStore: KvStore | undefined;
   private storeSecret: Uint8Array | undefined;
-  private self: SelfRegistration = { registered: false, reason: "not checked yet" };
+  private self: SelfRegistration = { registered: false, reason: "registration not checked yet" };
   readonly directory: PeerDirectory;
   readonly peerClient: PeerClient;
   readonly replicator: Replicator;

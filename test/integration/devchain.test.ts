@@ -282,15 +282,4 @@ describe("CLI (scripts/devchain.ts, scripts/run.ts)", { timeout: 180_000 }, () =
       await anvil.stop();
     }
   });
-
-  it("run.ts --once deploys, registers a demo instance, prints the readback and exits cleanly", async () => {
-    const file = path.join(scratch, "run.json");
-    const result = await execa(TSX, [path.join(REPO_ROOT, "scripts", "run.ts"), "--once", "--file", file], { cwd: REPO_ROOT });
-    const printed = json(result.stdout) as { demoInstance: { wallet: string }; readback: { instance: Record<string, unknown>; activeKmsInstances: string[] }; rpcUrl: string };
-    expect(printed.readback.instance.zkVerified).toBe(true);
-    expect(printed.readback.instance.teeWallet).toBe(printed.demoInstance.wallet);
-    expect(printed.readback.activeKmsInstances).toContain(printed.demoInstance.wallet);
-    expect(existsSync(file)).toBe(false);
-    expect(await answersChainId(printed.rpcUrl)).toBe(false);
-  });
 });
