@@ -43,7 +43,9 @@ async function runStep(step: Step): Promise<boolean> {
   }
   const started = Date.now();
   process.stderr.write(`[bench] ${step.name} ...\n`);
-  const child = spawnChild(step.name, process.execPath, [...step.nodeArgs, "--import", "tsx", file, ...step.args], { cwd: REPO_ROOT });
+  // SIGTERM, not SIGKILL, if we are stopped: the benchmark then stops its own node, chain and load
+  // generator instead of leaving them orphaned.
+  const child = spawnChild(step.name, process.execPath, [...step.nodeArgs, "--import", "tsx", file, ...step.args], { cwd: REPO_ROOT, exitSignal: "SIGTERM" });
   child.onLine((line) => {
     if (line.startsWith('{"bench"')) process.stdout.write(line + "\n");
     else process.stderr.write(`[${step.name}] ${line}\n`);

@@ -19,8 +19,17 @@ export interface BenchChild {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function spawnChild(name: string, command: string, args: string[], options: SpawnOptions = {}): BenchChild {
-  const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+export interface SpawnChildOptions extends SpawnOptions {
+  /**
+   * Sent when this process ends before the child: SIGKILL (default) for leaves; SIGTERM for a child
+   * that has children of its own (a benchmark under run-all), so it can clean up after itself.
+   */
+  exitSignal?: NodeJS.Signals;
+}
+
+export function spawnChild(name: string, command: string, args: string[], options: SpawnChildOptions = {}): BenchChild {
+  const { exitSignal = "SIGKILL", ...spawnOptions } = options;
+  const child = spawn(command, args, { ...spawnOptions, stdio: ["ignore", "pipe", "pipe"] });
   if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
   const pid = child.pid;
   let tail = "";
@@ -41,7 +50,7 @@ export function spawnChild(name: string, command: string, args: string[], option
   });
   let running = true;
   const unregister = onProcessExit(() => {
-    if (running) child.kill("SIGKILL");
+    if (running) child.kill(exitSignal);
   });
   void exited.then(() => {
     running = false;
