@@ -42,6 +42,8 @@ export interface NodeOptions {
 interface SelfRegistration {
   registered: boolean;
   reason: string;
+  /** The URL the registry lists for this node (what peers and apps dial). */
+  instanceUrl?: string;
 }
 
 export class KmsNode {
@@ -251,7 +253,12 @@ export class KmsNode {
     if (instance.appId !== this.config.KMS_APP_ID) return { registered: false, reason: "this node is registered under another app" };
     if (instance.status !== InstanceStatus.ACTIVE) return { registered: false, reason: "this node's instance is not ACTIVE" };
     if (!instance.zkVerified) return { registered: false, reason: "this node's instance is not zkVerified" };
-    return { registered: true, reason: "registered" };
+    const configured = this.config.NODE_INSTANCE_URL?.replace(/\/+$/, "");
+    if (configured && instance.instanceUrl.replace(/\/+$/, "") !== configured && !this.self.registered) {
+      // Peers and apps dial the registered URL; a mismatch usually means a stale registration.
+      this.log.warn({ registered: instance.instanceUrl, configured }, "registered instanceUrl differs from NODE_INSTANCE_URL");
+    }
+    return { registered: true, reason: "registered", instanceUrl: instance.instanceUrl };
   }
 
   private statusView(): Record<string, unknown> {
@@ -265,6 +272,8 @@ export class KmsNode {
       service_available: this.serving,
       reason: this.unavailableReason(),
       registered: this.self.registered,
+      instance_url: { configured: this.config.NODE_INSTANCE_URL ?? null, registered: this.self.instanceUrl ?? null },
+      peers: this.directory.peers().length,
       store: this.kvStore?.stats() ?? null,
       master_secret: { state: secret.ready ? "ready" : "pending", origin: secret.origin ?? null, on_chain_hash: secret.onChainHash ?? null },
     };
