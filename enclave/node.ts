@@ -112,6 +112,7 @@ export class KmsNode {
             receiptTimeoutMs: Math.max(config.CHAIN_TIMEOUT_MS, 30_000),
           }),
         randomBytes: (n) => this.tee.randomBytes(n),
+        peerCount: () => this.directory.peers().length,
         adoptFromPeers: (expectedHash) =>
           fetchMasterSecretFromPeers({ client: this.peerClient, peers: this.directory.peers(), expectedHash, log }),
       },

@@ -21,7 +21,17 @@ export interface MasterSecretSources {
   randomBytes(n: number): Promise<Uint8Array>;
   /** Fetches the secret with this hash from a peer (cluster mode); undefined when none could provide it. */
   adoptFromPeers?(expectedHash: Hex): Promise<Uint8Array | undefined>;
+  /** How many other members the registry lists (cluster mode). */
+  peerCount?(): number;
 }
+
+/**
+ * Ticks a node that holds no secret waits, while the on-chain hash is zero and it has peers,
+ * before proposing a fresh one. After an owner reset the nodes that hold the cluster's secret
+ * propose it on their first tick; without this grace a newly started node could win with a random
+ * secret and orphan every stored record.
+ */
+export const FRESH_PROPOSAL_GRACE_TICKS = 3;
 
 export interface MasterSecretStatus {
   ready: boolean;
@@ -41,6 +51,7 @@ export class MasterSecretManager {
   private state: MasterSecretStatus = { ready: false, reason: "starting", onChainHash: undefined, origin: undefined };
   private readonly listeners: Array<(secret: Uint8Array | undefined) => void> = [];
   private ticking: Promise<void> | undefined;
+  private zeroHashTicks = 0;
 
   constructor(
     private readonly sources: MasterSecretSources,
@@ -80,7 +91,11 @@ export class MasterSecretManager {
       this.state = { ...this.state, reason: this.state.ready ? this.state.reason : "KMS registry unreadable" };
       return;
     }
-    if (onChain === ZERO_HASH) return this.bootstrap();
+    if (onChain === ZERO_HASH) {
+      this.zeroHashTicks++;
+      return this.bootstrap();
+    }
+    this.zeroHashTicks = 0;
     if (this.held?.hash === onChain) return this.serve(onChain);
     for (const known of [this.candidate, this.presetEntry()]) {
       if (known?.hash === onChain) {
@@ -98,6 +113,11 @@ export class MasterSecretManager {
   }
 
   private async bootstrap(): Promise<void> {
+    const holdsOne = this.held !== undefined || this.candidate !== undefined || this.preset !== undefined;
+    if (!holdsOne && (this.sources.peerCount?.() ?? 0) > 0 && this.zeroHashTicks <= FRESH_PROPOSAL_GRACE_TICKS) {
+      this.stop(ZERO_HASH, "master secret not set on chain; giving peers that hold one time to propose it");
+      return;
+    }
     this.stop(ZERO_HASH, "master secret not set on chain; proposing one");
     this.candidate ??= this.held
       ? { secret: this.held.secret, hash: this.held.hash, origin: this.held.origin === "preset" ? "preset" : "generated" }
