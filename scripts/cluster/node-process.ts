@@ -10,6 +10,7 @@ import type { Deployment } from "../devchain/deployment-file.js";
 import { onProcessExit } from "../devchain/exit-cleanup.js";
 import { REPO_ROOT } from "../devchain/paths.js";
 import { waitForHealth } from "./wait.js";
+import { settlesWithin } from "../lib/settles-within.js";
 
 export interface NodeProcessOptions {
   /**
@@ -167,15 +168,7 @@ async function launch(options: NodeProcessOptions, port: number, append: boolean
       signal("SIGTERM");
       // A paused process would hold the SIGTERM until continued.
       signal("SIGCONT");
-      let timer: NodeJS.Timeout | undefined;
-      const lingering = await Promise.race([
-        exited.then(() => false),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), graceMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (lingering) await kill();
+      if (!(await settlesWithin(exited, graceMs))) await kill();
     })());
 
   try {

@@ -4,6 +4,7 @@ import getPort from "get-port";
 import { resolveAnvilBinary } from "./anvil-binary.js";
 import { onProcessExit } from "./exit-cleanup.js";
 import { answersChainId } from "./rpc-probe.js";
+import { settlesWithin } from "../lib/settles-within.js";
 
 export interface AnvilOptions {
   /** Fixed port; by default a free one is picked (and re-picked if another process grabs it first). */
@@ -107,15 +108,7 @@ async function launch(options: AnvilOptions & { port: number }): Promise<AnvilIn
 async function terminate(child: ChildProcess, exited: Promise<void>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill("SIGTERM");
-  let timer: NodeJS.Timeout | undefined;
-  const lingering = await Promise.race([
-    exited.then(() => false),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), STOP_GRACE_MS);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (lingering) {
+  if (!(await settlesWithin(exited, STOP_GRACE_MS))) {
     child.kill("SIGKILL");
     await exited;
   }

@@ -7,16 +7,13 @@
 // taken from the request) and signs the response over the caller's PoP signature.
 import type { Context, MiddlewareHandler } from "hono";
 import { hasAnyPopHeader, readPopHeaders } from "../../auth/pop-verifier.js";
-import { bytesToHex, utf8 } from "../../crypto/bytes.js";
+import { utf8 } from "../../crypto/bytes.js";
 import { canonicalJson } from "../../crypto/canonical-json.js";
-import { EnvelopeFormatError, parseEnvelope } from "../../crypto/envelope.js";
 import { appResponseMessage } from "../../crypto/pop.js";
 import { canonicalWallet } from "../../crypto/secp256k1.js";
-import { KmsError, badRequest, forbidden } from "../../errors.js";
-import { OdynError } from "../../tee/odyn.js";
+import { KmsError, forbidden } from "../../errors.js";
 import type { HttpDeps, KmsEnv } from "../context.js";
-
-const NOT_ENCRYPTED = "Request must be E2E encrypted";
+import { openSealedBody } from "../sealed-body.js";
 
 /** @example app.use("/kms/*", appChannel(deps)) */
 export function appChannel(deps: HttpDeps): MiddlewareHandler<KmsEnv> {
@@ -52,35 +49,7 @@ function identifyCaller(c: Context<KmsEnv>, deps: HttpDeps): string {
 
 async function openRequestBody(c: Context<KmsEnv>, deps: HttpDeps, callerKey: Uint8Array): Promise<unknown> {
   if (c.req.method === "GET" || c.req.method === "HEAD") return undefined;
-  const raw = await c.req.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw badRequest(NOT_ENCRYPTED);
-  }
-  let envelope;
-  try {
-    envelope = parseEnvelope(json);
-  } catch (e) {
-    if (e instanceof EnvelopeFormatError) throw new KmsError("not_encrypted", `${NOT_ENCRYPTED}: ${e.message}`);
-    throw e;
-  }
-  if (bytesToHex(envelope.senderPublicKey) !== bytesToHex(callerKey)) {
-    throw forbidden("sender_tee_pubkey does not match the caller's registered teePubkey", "envelope_sender_mismatch");
-  }
-  let plaintext: Uint8Array;
-  try {
-    plaintext = await deps.tee.decryptFrom(envelope);
-  } catch (e) {
-    if (e instanceof OdynError) throw e;
-    throw badRequest("Envelope could not be decrypted");
-  }
-  try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plaintext));
-  } catch {
-    throw badRequest("Encrypted body is not valid JSON");
-  }
+  return openSealedBody(deps.tee, await c.req.text(), callerKey);
 }
 
 /**

@@ -5,18 +5,16 @@
 // Only then does the cluster's SyncHandler see the message. Replies are sealed to the peer's
 // on-chain key and signed over its PoP signature (x-kms-peer-signature).
 import { Hono } from "hono";
-import type { RegisteredCaller } from "../../auth/registry-rules.js";
 import { readPopHeaders } from "../../auth/pop-verifier.js";
-import { bytesToHex, hexToBytes, utf8 } from "../../crypto/bytes.js";
+import { hexToBytes, utf8 } from "../../crypto/bytes.js";
 import { canonicalJson } from "../../crypto/canonical-json.js";
-import { EnvelopeFormatError, parseEnvelope } from "../../crypto/envelope.js";
 import { verifyHmacSha256 } from "../../crypto/hmac.js";
 import { peerResponseMessage } from "../../crypto/pop.js";
 import { KmsError, badRequest, forbidden } from "../../errors.js";
-import { OdynError } from "../../tee/odyn.js";
 import type { SyncHandler } from "../../cluster/sync-handler.js";
 import { syncMessage } from "../../cluster/sync-messages.js";
 import type { HttpDeps } from "../context.js";
+import { openSealedBody } from "../sealed-body.js";
 
 export function syncRoutes(deps: HttpDeps, handler: SyncHandler) {
   return new Hono().post("/sync", async (c) => {
@@ -29,7 +27,7 @@ export function syncRoutes(deps: HttpDeps, handler: SyncHandler) {
     const macValid = macHeader !== undefined && checkMac(deps, raw, macHeader);
     if (macHeader !== undefined && !macValid) throw forbidden("Invalid sync signature", "sync_bad_hmac");
 
-    const inner = await openSyncBody(deps, raw, peer);
+    const inner = await openSealedBody(deps.tee, raw, peer.teePublicKey);
     const parsed = syncMessage.safeParse(inner);
     if (!parsed.success) throw badRequest(`Invalid sync message: ${parsed.error.issues[0]?.message ?? "malformed"}`);
     const message = parsed.data;
@@ -50,30 +48,5 @@ function checkMac(deps: HttpDeps, raw: string, macHex: string): boolean {
     return verifyHmacSha256(keys.syncMacKey, utf8(raw), hexToBytes(macHex));
   } catch {
     return false;
-  }
-}
-
-async function openSyncBody(deps: HttpDeps, raw: string, peer: RegisteredCaller): Promise<unknown> {
-  let envelope;
-  try {
-    envelope = parseEnvelope(JSON.parse(raw));
-  } catch (e) {
-    if (e instanceof SyntaxError || e instanceof EnvelopeFormatError) throw new KmsError("not_encrypted", "Request must be E2E encrypted");
-    throw e;
-  }
-  if (bytesToHex(envelope.senderPublicKey) !== bytesToHex(peer.teePublicKey)) {
-    throw forbidden("sender_tee_pubkey does not match the peer's registered teePubkey", "envelope_sender_mismatch");
-  }
-  let plaintext: Uint8Array;
-  try {
-    plaintext = await deps.tee.decryptFrom(envelope);
-  } catch (e) {
-    if (e instanceof OdynError) throw e;
-    throw badRequest("Envelope could not be decrypted");
-  }
-  try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plaintext));
-  } catch {
-    throw badRequest("Encrypted body is not valid JSON");
   }
 }
