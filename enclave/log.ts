@@ -1,7 +1,7 @@
 // Structured JSON logs. Callers log ids, routes, wallets and reasons — never keys, values,
 // secrets or signatures; the redaction list is a second line of defence for fields that
 // could carry them if someone logs a whole object by mistake.
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
 
@@ -26,11 +26,13 @@ const REDACTED_FIELDS = [
   "*.headers",
 ];
 
-export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
-  return pino({
+/** A JSON logger to stdout, or to `destination` (tests capture the lines there). */
+export function createLogger(level: string, bindings: Record<string, unknown> = {}, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: "nova-kms", ...bindings },
     redact: { paths: REDACTED_FIELDS, censor: "[redacted]" },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

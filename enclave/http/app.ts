@@ -5,6 +5,7 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { HttpDeps, KmsEnv } from "./context.js";
+import { accessLog } from "./middleware/access-log.js";
 import { appChannel } from "./middleware/app-channel.js";
 import { clientAddress } from "./middleware/client-address.js";
 import { errorResponse, handleError } from "./middleware/errors.js";
@@ -21,6 +22,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.onError(handleError(deps.log));
   app.notFound((c) => errorResponse(c, 404, "not_found", "no such route"));
   app.use("*", deps.metrics.middleware());
+  app.use("*", accessLog(deps.log));
   app.use("*", requestId());
   app.use("*", secureHeaders());
   app.use("*", limitTime(config.REQUEST_TIMEOUT_MS));

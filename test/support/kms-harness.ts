@@ -31,6 +31,8 @@ export interface NodeStartOptions {
   env?: Record<string, string>;
   /** Register (ACTIVE + zkVerified) before starting; default true. */
   register?: boolean;
+  /** Where the node's JSON log lines go (default: nowhere at LOG_LEVEL=silent). */
+  logDestination?: { write(line: string): void };
 }
 
 export class KmsHarness {
@@ -65,7 +67,7 @@ export class KmsHarness {
       env.SIMULATION_MODE = "false";
     }
     const config = loadConfig(env);
-    const node = await KmsNode.create(config, { log: createLogger(config.LOG_LEVEL) });
+    const node = await KmsNode.create(config, { log: createLogger(config.LOG_LEVEL, {}, options.logDestination) });
     await node.start();
     const url = `http://127.0.0.1:${node.port}`;
     const running: RunningNode = { node, url, wallet: node.wallet, seed, instanceId: undefined, stop: () => node.stop() };
