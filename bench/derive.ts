@@ -28,7 +28,7 @@ runMain(async () => {
     });
     if (!r) throw new Error("no result from the load generator");
     if (r.errorSamples.length > 0) process.stderr.write(`derive errors (first ${r.errorSamples.length}):\n  ${r.errorSamples.join("\n  ")}\n`);
-    const common = { concurrency: s.concurrency, client: s.client, seconds: Math.round(r.seconds * 10) / 10 };
+    const common = { concurrency: s.concurrency, client: s.client, seconds: Math.round(r.seconds * 10) / 10, others_cpu_pct: Math.round(r.othersCpuPercent) };
     printResult({ bench: BENCH, metric: "ops_per_sec", value: r.opsPerSec, unit: "ops/s", baseline: baseline.reqPerSec, baseline_metric: "hono_echo_req_per_sec", target: TARGET_OPS_PER_SEC, ops: r.ops, errors: r.errors, ...common });
     printResult({ bench: BENCH, metric: "node_cpu_ms_per_op", value: r.nodeCpuMsPerOp, unit: "ms", baseline: baseline.serverCpuMsPerReq, baseline_metric: "hono_echo_server_cpu_ms_per_req", target: TARGET_NODE_CPU_MS, goal: GOAL_NODE_CPU_MS, node_system_ms: Math.round(r.nodeSystemCpuMsPerOp * 1000) / 1000, ...common });
     printResult({ bench: BENCH, metric: "client_cpu_ms_per_op", value: r.clientCpuMsPerOp, unit: "ms", baseline: null, ...common });

@@ -39,3 +39,16 @@ export function ownCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
+
+/**
+ * CPU milliseconds the whole machine has spent busy (all cores, everything but idle and iowait),
+ * from the first line of /proc/stat. Busy time minus what the benchmark's own processes used is
+ * what the neighbours took: the number that says how noisy a run was.
+ */
+export function machineBusyCpuMs(): number {
+  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already inside user/nice).
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return ((user + nice + system + irq + softirq + steal) * 1000) / clockTicks();
+}

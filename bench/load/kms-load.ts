@@ -4,9 +4,10 @@
 // edges of each measuring window. Prints one JSON line per phase on stdout.
 // Run by bench/derive.ts and bench/kv.ts: node --import tsx bench/load/kms-load.ts '<LoadJob JSON>'
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { bytesToBase64 } from "../../enclave/crypto/bytes.js";
 import { percentile } from "../lib/percentile.js";
-import { ownCpuMs, processCpuTimes } from "../lib/proc-cpu.js";
+import { machineBusyCpuMs, ownCpuMs, processCpuTimes } from "../lib/proc-cpu.js";
 import { openAppChannel, type AppChannel, type ClientMode } from "./app-channel.js";
 import type { LoadTarget } from "./kms-node.js";
 
@@ -42,6 +43,8 @@ export interface PhaseResult {
   nodeCpuMsPerOp: number;
   /** The kernel's share of nodeCpuMsPerOp (socket reads and writes, loopback TCP). */
   nodeSystemCpuMsPerOp: number;
+  /** Share of the machine (all cores, %) used by processes other than the node and this generator. */
+  othersCpuPercent: number;
 }
 
 const keyName = (i: number) => `bench-${i.toString().padStart(6, "0")}`;
@@ -85,7 +88,7 @@ async function runPhase(job: LoadJob, channel: AppChannel, workload: Workload, p
   let warmupErrors = 0;
   const errorSamples: string[] = [];
   const latencies: number[] = [];
-  const cpu = { client0: 0, client1: 0, node0: { userMs: 0, systemMs: 0 }, node1: { userMs: 0, systemMs: 0 } };
+  const cpu = { client0: 0, client1: 0, node0: { userMs: 0, systemMs: 0 }, node1: { userMs: 0, systemMs: 0 }, machine0: 0, machine1: 0 };
   let counter = 0;
 
   const loop = async () => {
@@ -118,13 +121,17 @@ async function runPhase(job: LoadJob, channel: AppChannel, workload: Workload, p
   await new Promise((r) => setTimeout(r, phase.warmupMs));
   cpu.client0 = ownCpuMs();
   cpu.node0 = processCpuTimes(job.target.nodePid);
+  cpu.machine0 = machineBusyCpuMs();
   t0 = performance.now();
   t1 = t0 + phase.durationMs;
   state = "measure";
   await new Promise((r) => setTimeout(r, phase.durationMs));
+  cpu.machine1 = machineBusyCpuMs();
   cpu.node1 = processCpuTimes(job.target.nodePid);
   cpu.client1 = ownCpuMs();
   const seconds = (performance.now() - t0) / 1000;
+  const nodeMs = cpu.node1.userMs + cpu.node1.systemMs - cpu.node0.userMs - cpu.node0.systemMs;
+  const othersMs = cpu.machine1 - cpu.machine0 - nodeMs - (cpu.client1 - cpu.client0);
   state = "done";
   await Promise.all(loops);
 
@@ -139,8 +146,9 @@ async function runPhase(job: LoadJob, channel: AppChannel, workload: Workload, p
     warmupErrors,
     errorSamples,
     clientCpuMsPerOp: (cpu.client1 - cpu.client0) / Math.max(ops, 1),
-    nodeCpuMsPerOp: (cpu.node1.userMs + cpu.node1.systemMs - cpu.node0.userMs - cpu.node0.systemMs) / Math.max(ops, 1),
+    nodeCpuMsPerOp: nodeMs / Math.max(ops, 1),
     nodeSystemCpuMsPerOp: (cpu.node1.systemMs - cpu.node0.systemMs) / Math.max(ops, 1),
+    othersCpuPercent: Math.max(0, (100 * othersMs) / (seconds * 1000 * availableParallelism())),
   };
 }
 
