@@ -1,8 +1,9 @@
 // Single-use nonces for PoP (PROTOCOL.md §2). Bounded in memory: when full, the oldest
 // outstanding nonce is dropped (its client just fetches a new one), so a flood of /nonce calls
 // cannot grow memory; the per-address rate limit in front of /nonce keeps that flood small.
-import { randomBytes } from "node:crypto";
 import { LRUCache } from "lru-cache";
+import { bytesToBase64 } from "../crypto/bytes.js";
+import { RandomPool } from "../crypto/random-pool.js";
 
 export interface NonceStoreOptions {
   /** How long an issued nonce stays redeemable (POP_TIMEOUT_SECONDS). */
@@ -15,6 +16,7 @@ export interface NonceStoreOptions {
 
 export class NonceStore {
   private readonly issued: LRUCache<string, true>;
+  private readonly random = new RandomPool();
 
   constructor(options: NonceStoreOptions) {
     const now = options.now ?? Date.now;
@@ -31,7 +33,7 @@ export class NonceStore {
 
   /** A fresh nonce: standard padded base64 of 16 random bytes. */
   issue(): string {
-    const nonce = randomBytes(16).toString("base64");
+    const nonce = bytesToBase64(this.random.take(16));
     this.issued.set(nonce, true);
     return nonce;
   }

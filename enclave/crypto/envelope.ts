@@ -92,13 +92,15 @@ export function sealEnvelope(args: {
   recipientPublicKey: Uint8Array;
   plaintext: Uint8Array | string;
   nonce?: Uint8Array;
+  /** Hex SPKI of `senderPublicKey`, when the caller keeps it (a TEE's own key never changes). */
+  senderSpkiHex?: string;
 }): Envelope {
   const nonce = args.nonce ?? new Uint8Array(randomBytes(GCM_NONCE_BYTES));
   const sender = asSec1(args.senderPublicKey);
   const key = envelopeAesKey(args.sharedX, sender, args.recipientPublicKey, nonce);
   const plaintext = typeof args.plaintext === "string" ? utf8(args.plaintext) : args.plaintext;
   return {
-    sender_tee_pubkey: bytesToHex(p384SpkiFromSec1(sender)),
+    sender_tee_pubkey: args.senderSpkiHex ?? bytesToHex(p384SpkiFromSec1(sender)),
     nonce: bytesToHex(nonce),
     encrypted_data: bytesToHex(aesGcmEncrypt(key, nonce, plaintext)),
   };

@@ -8,6 +8,7 @@ import { bytesToHex } from "../crypto/bytes.js";
 import { P384_SEC1_BYTES, P384KeyError, parseP384PublicKey } from "../crypto/p384.js";
 import { sealEnvelope, openEnvelope, EnvelopeDecryptError, EnvelopeFormatError, type Envelope } from "../crypto/envelope.js";
 import { EcdhSecretCache } from "../crypto/ecdh-cache.js";
+import { RandomPool } from "../crypto/random-pool.js";
 import { signPersonalMessage } from "../crypto/secp256k1.js";
 import { TeeInputError, type ParsedEnvelope, type Tee } from "./tee.js";
 import { toEip1559 } from "./eip1559.js";
@@ -46,6 +47,8 @@ export class SimulatedTee implements Tee {
   private readonly ecdh: EcdhSecretCache;
   private readonly replay: EnvelopeReplayGuard;
   private readonly publicIdentity: SimulatedIdentity;
+  private readonly ownSpkiHex: string;
+  private readonly nonces = new RandomPool();
 
   constructor(options: SimulatedTeeOptions = {}) {
     const keys = deriveSimulatedKeys(options.seed ?? nodeRandomBytes(32));
@@ -54,6 +57,7 @@ export class SimulatedTee implements Tee {
     this.ecdh = new EcdhSecretCache(keys.encryptionPrivateKey, options.ecdhCacheEntries ?? 4096);
     this.replay = new EnvelopeReplayGuard(options.replayWindow ?? DEFAULT_REPLAY_WINDOW);
     this.publicIdentity = identityFromKeys(keys);
+    this.ownSpkiHex = bytesToHex(this.publicIdentity.teePubkeySpki);
   }
 
   /** Public identity (wallet, teePubkey in both encodings); synchronous for scripts and the simulator. */
@@ -94,8 +98,10 @@ export class SimulatedTee implements Tee {
     return sealEnvelope({
       sharedX: this.ecdh.sharedX(recipient),
       senderPublicKey: this.publicIdentity.teePubkey,
+      senderSpkiHex: this.ownSpkiHex,
       recipientPublicKey: recipient,
       plaintext,
+      nonce: this.nonces.take(ENVELOPE_NONCE_BYTES),
     });
   }
 
