@@ -1,7 +1,7 @@
 // `make bench`: every benchmark, one after another (they would skew each other in parallel on a
 // 2-core machine), each as its own child process with short durations so the whole run stays under
-// ~3 minutes. Result lines ({"bench": ...}) go to stdout untouched; everything else the benchmarks
-// print goes to stderr, so `make bench > results.jsonl` keeps only results.
+// ~3 minutes (sync takes ~1 of them). Result lines ({"bench": ...}) go to stdout untouched; everything
+// else the benchmarks print goes to stderr, so `make bench > results.jsonl` keeps only results.
 // Run: npx tsx bench/run-all.ts [--duration 5]   (--duration: seconds per measured HTTP phase)
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -12,7 +12,7 @@ import { spawnChild } from "./load/child.js";
 const flags = parseFlags(
   process.argv.slice(2),
   {
-    duration: { default: "5", help: "seconds per measured phase of derive and kv" },
+    duration: { default: "5", help: "seconds per measured phase of derive and kv, and of the lag phase of sync" },
     warmup: { default: "2", help: "seconds of warm-up per phase of derive and kv" },
   },
   "npx tsx bench/run-all.ts [flags]",
@@ -33,6 +33,8 @@ const steps: Step[] = [
   { name: "kv-store", file: "bench/kv-store.ts", nodeArgs: ["--expose-gc"], args: [] },
   { name: "derive", file: "bench/derive.ts", nodeArgs: [], args: ["--duration", duration, "--warmup", warmup] },
   { name: "kv", file: "bench/kv.ts", nodeArgs: [], args: ["--duration", duration, "--warmup", warmup] },
+  // 3 node processes; --duration is its lag phase. The two 10,000-write catch-up phases add ~40 s.
+  { name: "sync", file: "bench/sync.ts", nodeArgs: [], args: ["--duration", duration] },
 ];
 
 async function runStep(step: Step): Promise<boolean> {
