@@ -69,8 +69,10 @@ export class Replicator {
   }
 
   /**
-   * One replication round: snapshot bootstrap if needed, a push to every idle peer, anti-entropy
-   * when due, then tombstone collection. Resolves when the started pushes end; never throws.
+   * One replication round: snapshot bootstrap if needed, then a push (and anti-entropy when due)
+   * started for every peer that has none in flight, then tombstone collection. Resolves without
+   * waiting for the pushes, so a peer that hangs until its timeout delays only its own stream,
+   * never the next round for the others. Never throws.
    */
   async round(): Promise<void> {
     const store = this.options.store();
@@ -83,14 +85,12 @@ export class Replicator {
       if (store.head === 0 && peers.length > 0) await this.pullSnapshot(store, key, peers);
     }
     const antiEntropy = (this.rounds++ % (this.options.antiEntropyEvery ?? 5)) === 0;
-    await Promise.all(
-      peers.map((peer) => {
-        const s = this.stateOf(peer.wallet);
-        if (s.inFlight) return undefined;
-        s.inFlight = true;
-        return this.limit(() => this.syncPeer(store, key, peer, s, antiEntropy)).finally(() => (s.inFlight = false));
-      }),
-    );
+    for (const peer of peers) {
+      const s = this.stateOf(peer.wallet);
+      if (s.inFlight) continue;
+      s.inFlight = true;
+      void this.limit(() => this.syncPeer(store, key, peer, s, antiEntropy)).finally(() => (s.inFlight = false));
+    }
     this.collectTombstones(store, peers);
   }
 
