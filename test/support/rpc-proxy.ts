@@ -6,11 +6,14 @@ export interface RpcProxy {
   url: string;
   /** While cut, every request's connection is dropped without an answer. */
   setCut(cut: boolean): void;
+  /** Bodies of the JSON-RPC requests forwarded so far. */
+  readonly bodies: string[];
   close(): Promise<void>;
 }
 
 export async function startRpcProxy(upstream: string): Promise<RpcProxy> {
   let cut = false;
+  const bodies: string[] = [];
   const server: Server = createServer(async (req, res) => {
     if (cut) {
       req.socket.destroy();
@@ -18,6 +21,7 @@ export async function startRpcProxy(upstream: string): Promise<RpcProxy> {
     }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    bodies.push(Buffer.concat(chunks).toString("utf8"));
     try {
       const answer = await fetch(upstream, {
         method: req.method,
@@ -35,6 +39,7 @@ export async function startRpcProxy(upstream: string): Promise<RpcProxy> {
   return {
     url: `http://127.0.0.1:${port}`,
     setCut: (value) => (cut = value),
+    bodies,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -104,6 +104,19 @@ describe("limits", () => {
     await limited.stop();
   });
 
+  it("answers 429 when one app exceeds its per-app limit, while another app is still served", async () => {
+    const limited = await harness.startNode({ env: { APP_RATE_LIMIT_PER_MINUTE: "3", MASTER_SECRET_HEX: SECRET } });
+    await waitFor(async () => (await getJson(`${limited.url}/status`)).service_available, 20_000, "limited node ready");
+    const node = { url: limited.url, wallet: limited.wallet, teePublicKey: limited.node.teePublicKey };
+    const derive = (caller: TestApp) => appRequest(node, caller.tee, { method: "POST", path: "/kms/derive", body: { path: "p" } });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await derive(app)).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const other = await harness.registerApp();
+    expect((await derive(other)).status).toBe(200);
+    await limited.stop();
+  });
+
   it("answers 404 with a JSON body for unknown routes", async () => {
     const res = await fetch(`${kms.url}/nope`);
     expect(res.status).toBe(404);
@@ -129,6 +142,38 @@ describe("registry outage", () => {
     expect((await call()).status).toBe(200);
     await node.stop();
     await proxy.close();
+  });
+});
+
+describe("authorization cache", () => {
+  it("concurrent requests of one new caller share one registry lookup", async () => {
+    const proxy = await startRpcProxy(harness.chain.deployment.rpcUrl);
+    const node = await harness.startNode({ env: { CHAIN_RPC_URL: proxy.url, MASTER_SECRET_HEX: SECRET, RATE_LIMIT_PER_MINUTE: "0" } });
+    try {
+      await waitFor(async () => (await getJson(`${node.url}/status`)).service_available, 20_000, "node ready");
+      const caller = await harness.registerApp();
+      const walletInCalldata = caller.wallet.slice(2).toLowerCase();
+      const lookups = () => proxy.bodies.filter((b) => b.toLowerCase().includes(walletInCalldata)).length;
+      const nodeTarget = { url: node.url, wallet: node.wallet, teePublicKey: node.node.teePublicKey };
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => appRequest(nodeTarget, caller.tee, { method: "POST", path: "/kms/derive", body: { path: "p" } })),
+      );
+      expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
+      expect(lookups()).toBe(1);
+    } finally {
+      await node.stop();
+      await proxy.close();
+    }
+  });
+
+  it("a refused wallet is let in within the negative cache time (≤ 5 s) once it is registered", async () => {
+    const pending = await harness.registerApp({ zkVerified: false });
+    const derive = () => appRequest(target, pending.tee, { method: "POST", path: "/kms/derive", body: { path: "p" } });
+    expect((await derive()).status).toBe(403);
+    await harness.chain.admin.setZkVerified(pending.instanceId, true);
+    const verifiedAt = Date.now();
+    await waitFor(async () => (await derive()).status === 200, 8_000, "negative answer expired");
+    expect(Date.now() - verifiedAt).toBeLessThan(6_000);
   });
 });
 

@@ -51,6 +51,26 @@ describe("enclave mode against the Odyn simulator", () => {
     expect(odyn.requestCount("/v1/encryption/decrypt")).toBeGreaterThan(0);
   });
 
+  it("answers 504 when a request outlives REQUEST_TIMEOUT_MS (a stalled enclave runtime)", async () => {
+    // Its own chain: enclave-mode nodes only talk to https peers on public addresses, so a second
+    // node here could not fetch the first one's secret.
+    const own = await KmsHarness.start();
+    const slowOdyn = await startOdynSimulator({ seed: "enclave-slow" });
+    try {
+      const slow = await own.startNode({ seed: "enclave-slow", env: { IN_ENCLAVE: "true", ODYN_URL: slowOdyn.url, REQUEST_TIMEOUT_MS: "300" } });
+      await waitFor(async () => (await getJson(`${slow.url}/status`)).service_available, 20_000, "slow node ready");
+      const caller = await own.registerApp();
+      const slowTarget = { url: slow.url, wallet: slow.wallet, teePublicKey: slow.node.teePublicKey };
+      slowOdyn.faults.delayNext(1, 1_000, { path: "/v1/encryption/decrypt" });
+      const res = await appRequest(slowTarget, caller.tee, { method: "POST", path: "/kms/derive", body: { path: "k" } });
+      expect(res.status).toBe(504);
+      expect(res.raw).toMatchObject({ code: "timeout" });
+    } finally {
+      await own.stop();
+      await slowOdyn.stop();
+    }
+  });
+
   it("refuses the x-tee-wallet dev shortcut", async () => {
     const res = await appRequest(target, app.tee, { method: "POST", path: "/kms/derive", body: { path: "k" }, devWallet: app.wallet });
     expect(res.status).toBe(403);
