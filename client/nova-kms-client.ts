@@ -19,6 +19,7 @@ import {
   type SignedCertificate,
 } from "./responses.js";
 import { publicGet, signedRequest, type AppTee, type FetchLike, type SignedRequest } from "./signed-request.js";
+import { undiciFetch } from "./undici-fetch.js";
 
 export interface NovaKmsClientOptions {
   /** The app's own enclave identity (Odyn inside an enclave, a SimulatedTee in simulation). */
@@ -31,6 +32,7 @@ export interface NovaKmsClientOptions {
   timeoutMs?: number;
   /** Nodes tried per call before giving up, default 3. Each try goes to a different node. */
   maxAttempts?: number;
+  /** Transport; default undici `request` on its shared keep-alive pool (see undici-fetch.ts). */
   fetch?: FetchLike;
   /** Accept `http:` node URLs; only for simulation on a trusted network. Default false. */
   allowHttp?: boolean;
@@ -84,7 +86,7 @@ export class NovaKmsClient {
     this.maxAttempts = positive(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, "maxAttempts");
     if (!Number.isInteger(this.maxAttempts)) throw new KmsClientError("maxAttempts must be an integer");
     this.cooldownMs = options.discoveryTtlMs ?? 10_000;
-    this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
+    this.fetchFn = options.fetch ?? undiciFetch;
     this.discovery = new NodeDiscovery({
       registry: options.registry,
       kmsAppId: options.kmsAppId,

@@ -3,9 +3,10 @@
 //           signature, envelope sealed to the node's on-chain key, response signature recovered and
 //           compared with the on-chain wallet, response envelope sender checked, body decrypted.
 //           Lean on purpose: on 2 cores every client microsecond is taken from the node.
-//   sdk     client/signed-request.ts (what a Nova app runs) over undici's fetch on a keep-alive Agent.
+//   sdk     client/signed-request.ts over the SDK's default transport (what a Nova app runs).
 // Both reject anything the protocol says a client must reject, so an error is counted, not hidden.
-import { Agent, Pool, fetch as undiciFetch } from "undici";
+import { Pool } from "undici";
+import { undiciFetch } from "../../client/undici-fetch.js";
 import { compareBytes, hexToBytes, utf8 } from "../../enclave/crypto/bytes.js";
 import { canonicalJson } from "../../enclave/crypto/canonical-json.js";
 import { parseEnvelope } from "../../enclave/crypto/envelope.js";
@@ -30,7 +31,7 @@ export async function openAppChannel(target: LoadTarget, connections: number, mo
   const tee = new SimulatedTee({ seed: target.appSeed });
   const appWallet = (await tee.address()).toLowerCase();
   const nodeKey = hexToBytes(target.nodeTeePubkeyHex);
-  return mode === "sdk" ? sdkChannel(target, tee, appWallet, nodeKey, connections) : directChannel(target, tee, appWallet, nodeKey, connections);
+  return mode === "sdk" ? sdkChannel(target, tee, appWallet, nodeKey) : directChannel(target, tee, appWallet, nodeKey, connections);
 }
 
 function directChannel(target: LoadTarget, tee: SimulatedTee, appWallet: string, nodeKey: Uint8Array, connections: number): AppChannel {
@@ -66,14 +67,11 @@ function directChannel(target: LoadTarget, tee: SimulatedTee, appWallet: string,
   return { call, close: () => pool.close() };
 }
 
-function sdkChannel(target: LoadTarget, tee: SimulatedTee, appWallet: string, nodeKey: Uint8Array, connections: number): AppChannel {
-  const agent = new Agent({ connections, pipelining: 1 });
-  // undici's fetch is the one Node ships as global fetch, with our pool as its dispatcher; its
-  // Request/Response types are undici's own, structurally the same as the DOM ones the SDK names.
-  const fetchFn = ((input: string, init: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher: agent })) as unknown as FetchLike;
+function sdkChannel(target: LoadTarget, tee: SimulatedTee, appWallet: string, nodeKey: Uint8Array): AppChannel {
+  // The SDK's own default transport (client/undici-fetch.ts), so the bench measures what apps run.
   const node: KmsNodeInfo = { url: target.url, wallet: target.nodeWallet, teePubkey: nodeKey, instanceId: 0n, versionId: 0n };
   return {
-    call: (method, path, body) => signedRequest({ fetch: fetchFn, tee, appWallet, node, timeoutMs: 10_000 }, { method, path, body }),
-    close: () => agent.close(),
+    call: (method, path, body) => signedRequest({ fetch: undiciFetch, tee, appWallet, node, timeoutMs: 10_000 }, { method, path, body }),
+    close: async () => {},
   };
 }
