@@ -133,7 +133,8 @@ export class KmsNode {
       return;
     }
     const keys = new ServingKeys(secret, this.certificatePolicy);
-    if (!this.kvStore || !this.storeSecret || bytesToHex(this.storeSecret) !== bytesToHex(secret)) {
+    const newStore = !this.kvStore || !this.storeSecret || bytesToHex(this.storeSecret) !== bytesToHex(secret);
+    if (newStore) {
       const { config } = this;
       this.kvStore = new KvStore({
         nodeId: this.wallet,
@@ -148,8 +149,11 @@ export class KmsNode {
         },
       });
       this.storeSecret = secret;
+      this.replicator.beginRecovery(this.kvStore.epoch, this.masterSecret.status().origin !== "generated");
     }
     this.keys = keys;
+    // Recover (pull a peer's snapshot) now rather than at the next sync interval.
+    if (newStore) void this.syncRound();
   }
 
   static async create(config: Config, options: NodeOptions = {}): Promise<KmsNode> {
@@ -165,6 +169,11 @@ export class KmsNode {
   /** True when this node may answer /kms/*: registered on chain and holding the cluster secret. */
   get serving(): boolean {
     return this.self.registered && this.keys !== undefined;
+  }
+
+  /** Serving, and its KV store has caught up with its peers (what /status calls available). */
+  get available(): boolean {
+    return this.serving && this.kvStore !== undefined && this.replicator.isRecovered(this.kvStore.epoch);
   }
 
   get port(): number {
@@ -186,12 +195,16 @@ export class KmsNode {
       servingKeys: () => (this.serving ? this.keys : undefined),
       store: () => {
         if (!this.kvStore) throw new KmsError("unavailable", `Service not ready: ${this.unavailableReason()}`);
+        if (!this.replicator.isRecovered(this.kvStore.epoch)) {
+          throw new KmsError("unavailable", "KV store is recovering from peers; retry shortly");
+        }
         return this.kvStore;
       },
       unavailableReason: () => this.unavailableReason(),
       sync: new SyncHandler({
         store: () => (this.serving ? this.kvStore : undefined),
         masterSecret: () => (this.serving ? this.masterSecret.secret : undefined),
+        storeRecovered: () => this.kvStore !== undefined && this.replicator.isRecovered(this.kvStore.epoch),
         log: this.log,
       }),
       status: async () => this.statusView(),
@@ -202,7 +215,8 @@ export class KmsNode {
   unavailableReason(): string {
     if (!this.self.registered) return this.self.reason;
     const secret = this.masterSecret.status();
-    return secret.ready ? "serving" : secret.reason;
+    if (!secret.ready) return secret.reason;
+    return this.available ? "serving" : "KV store recovering from peers";
   }
 
   /** Starts the HTTP server and the tick loop; resolves once listening. */
@@ -270,7 +284,7 @@ export class KmsNode {
       tee_wallet: this.wallet,
       tee_pubkey: bytesToHex(p384SpkiFromSec1(this.teePublicKey)),
       kms_app_id: this.config.KMS_APP_ID.toString(),
-      service_available: this.serving,
+      service_available: this.available,
       reason: this.unavailableReason(),
       registered: this.self.registered,
       instance_url: { configured: this.config.NODE_INSTANCE_URL ?? null, registered: this.self.instanceUrl ?? null },

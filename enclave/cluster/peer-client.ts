@@ -20,6 +20,8 @@ export class PeerCallError extends Error {
     readonly peer: string,
     readonly status: number | undefined,
     message: string,
+    /** The socket error code when the peer could not be reached (e.g. ECONNREFUSED). */
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -125,7 +127,8 @@ export class PeerClient {
       return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
     } catch (e) {
       if (e instanceof PeerCallError) throw e;
-      throw new PeerCallError(peer.wallet, undefined, `peer unreachable: ${(e as Error).message}`);
+      const code = (e as { code?: unknown }).code;
+      throw new PeerCallError(peer.wallet, undefined, `peer unreachable: ${(e as Error).message}`, typeof code === "string" ? code : undefined);
     }
   }
 }

@@ -3,7 +3,8 @@
 //   confirms the merge, so a failed push is retried from the same place, never skipped;
 // - each peer's reply names its store epoch; a new epoch means the peer restarted empty, so its
 //   position goes back to 0 and it receives everything again;
-// - a node whose store is empty pulls a paged snapshot from a peer first, to catch up in bulk;
+// - a node that opens a store for a secret it adopted pulls a paged snapshot from a peer before
+//   its KV API opens (see beginRecovery), so it never answers "not found" for a key the cluster has;
 // - every few rounds, a digest exchange per peer repairs anything missed either way;
 // - tombstones are collected only up to the lowest position every member has acknowledged;
 // - one slow or dead peer never delays the others: each peer has its own in-flight flag and
@@ -12,7 +13,7 @@ import pLimit from "p-limit";
 import type { Logger } from "../log.js";
 import type { KvStore } from "../store/kv-store.js";
 import type { PeerInfo } from "./peer-directory.js";
-import type { PeerClient } from "./peer-client.js";
+import { PeerCallError, type PeerClient } from "./peer-client.js";
 import { dropUnknownTombstones } from "./repair-filter.js";
 
 /**
@@ -43,13 +44,17 @@ export interface ReplicatorOptions {
   concurrency?: number;
   /** Run a digest exchange every this many rounds. */
   antiEntropyEvery?: number;
+  /** How long a new store waits for a peer snapshot before serving anyway. */
+  recoveryDeadlineMs?: number;
 }
+
+export const DEFAULT_RECOVERY_DEADLINE_MS = 30_000;
 
 export class Replicator {
   private readonly state = new Map<string, PeerSyncState>();
   private readonly limit;
   private rounds = 0;
-  private bootstrappedEpoch: string | undefined;
+  private recovery: { epoch: string; done: boolean; deadline: number } | undefined;
 
   constructor(private readonly options: ReplicatorOptions) {
     this.limit = pLimit(options.concurrency ?? 4);
@@ -58,6 +63,20 @@ export class Replicator {
   /** Per-peer replication state for /nodes and /status. */
   peerStates(): ReadonlyMap<string, PeerSyncState> {
     return this.state;
+  }
+
+  /**
+   * Called when the node opens a new store. A store opened for a secret this node generated has
+   * nothing to recover (nothing anywhere is sealed under it yet); one opened for an adopted or
+   * preset secret must first pull a peer's snapshot, so that the node never answers "not found"
+   * for a key the cluster holds. Until then `isRecovered` is false and the KV API answers 503.
+   */
+  beginRecovery(epoch: string, fromPeers: boolean): void {
+    this.recovery = { epoch, done: !fromPeers, deadline: Date.now() + (this.options.recoveryDeadlineMs ?? DEFAULT_RECOVERY_DEADLINE_MS) };
+  }
+
+  isRecovered(epoch: string): boolean {
+    return this.recovery?.epoch !== epoch || this.recovery.done;
   }
 
   /** Lag of a peer in change-log positions (how much of our log it has not acknowledged). */
@@ -80,10 +99,7 @@ export class Replicator {
     if (!store || !key) return;
     const peers = this.options.peers();
     this.forgetDeparted(peers);
-    if (this.bootstrappedEpoch !== store.epoch) {
-      this.bootstrappedEpoch = store.epoch;
-      if (store.head === 0 && peers.length > 0) await this.pullSnapshot(store, key, peers);
-    }
+    if (!this.isRecovered(store.epoch)) await this.recover(store, key, peers);
     const antiEntropy = (this.rounds++ % (this.options.antiEntropyEvery ?? 5)) === 0;
     for (const peer of peers) {
       const s = this.stateOf(peer.wallet);
@@ -167,25 +183,49 @@ export class Replicator {
     if (typeof reply.epoch === "string") s.peerEpoch ??= reply.epoch;
   }
 
-  /** Pages a peer's whole store into ours (a node that starts empty); tries peers in turn. */
-  private async pullSnapshot(store: KvStore, key: Uint8Array, peers: readonly PeerInfo[]): Promise<void> {
+  /**
+   * Pulls a full snapshot from the first peer that can give one. Recovery ends when a snapshot
+   * arrived; when there is no peer, or every peer either answered that it is not serving or refused
+   * the connection (nothing listens there: a stopped process, whose memory held nothing it could
+   * still give); or — so a member cut off by the network cannot keep the KV API closed forever — at
+   * the deadline, with a warning. Otherwise it is retried next round.
+   */
+  private async recover(store: KvStore, key: Uint8Array, peers: readonly PeerInfo[]): Promise<void> {
+    const recovery = this.recovery!;
+    let unreachable = 0;
     for (const peer of peers) {
       try {
-        let cursor = 0;
-        let pages = 0;
-        for (;;) {
-          const page = await this.options.client.call(peer, { type: "snapshot_request", cursor }, { syncKey: key });
-          if (!Array.isArray(page?.records) || typeof page?.next !== "number") throw new Error("malformed snapshot_page");
-          store.merge(page.records);
-          pages++;
-          if (!page.more || page.next <= cursor) break;
-          cursor = page.next;
-        }
+        const pages = await this.pullSnapshot(store, key, peer);
         this.options.log.info({ peer: peer.wallet, pages }, "recovered the store from a peer snapshot");
+        recovery.done = true;
         return;
       } catch (e) {
+        const holdsNothing = e instanceof PeerCallError && (e.status === 503 || e.code === "ECONNREFUSED");
+        if (!holdsNothing) unreachable++;
         this.options.log.warn({ peer: peer.wallet, err: (e as Error).message.split("\n")[0] }, "snapshot from peer failed");
       }
+    }
+    if (unreachable === 0) {
+      recovery.done = true;
+      return;
+    }
+    if (Date.now() > recovery.deadline) {
+      this.options.log.warn({ unreachable }, "no peer snapshot before the recovery deadline; serving with what replication delivers");
+      recovery.done = true;
+    }
+  }
+
+  /** Pages one peer's whole store into ours; returns the number of pages. */
+  private async pullSnapshot(store: KvStore, key: Uint8Array, peer: PeerInfo): Promise<number> {
+    let cursor = 0;
+    let pages = 0;
+    for (;;) {
+      const page = await this.options.client.call(peer, { type: "snapshot_request", cursor }, { syncKey: key });
+      if (!Array.isArray(page?.records) || typeof page?.next !== "number") throw new Error("malformed snapshot_page");
+      store.merge(page.records);
+      pages++;
+      if (!page.more || page.next <= cursor) return pages;
+      cursor = page.next;
     }
   }
 

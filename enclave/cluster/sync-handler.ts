@@ -16,6 +16,8 @@ export interface SyncHandlerOptions {
   store(): KvStore | undefined;
   /** The served master secret, or undefined while not serving. */
   masterSecret(): Uint8Array | undefined;
+  /** False while this node's own store is still recovering (its snapshot would be partial). */
+  storeRecovered(): boolean;
   log: Logger;
   /** master_secret_request answers per requesting wallet per minute. */
   secretRequestsPerMinute?: number;
@@ -44,6 +46,7 @@ export class SyncHandler {
         return { type: `${message.type}_ack`, epoch: store.epoch, counts: result.counts };
       }
       case "snapshot_request": {
+        if (!this.options.storeRecovered()) throw new KmsError("unavailable", "Store is recovering; ask another peer");
         const page = store.snapshot(message.cursor, { maxBytes: Math.min(message.max_bytes ?? maxBytes, maxBytes) });
         return { type: "snapshot_page", ...page };
       }

@@ -106,6 +106,15 @@ describe("replication", () => {
     await inParallel(keys, 16, async (key) => expect((await put(a, key, key)).status).toBe(200));
     c = await cluster.start("rep-c", {}, c.port); // same identity, URL and registration; empty memory
     await waitForServing(c.url, 30_000);
+    // Serving, but until its snapshot from a peer is in, C answers 503 (the SDK tries another node),
+    // never a false "not found".
+    const seen = new Set<number>();
+    await waitFor(async () => {
+      const status = (await get(c, "bulk/0")).status;
+      seen.add(status);
+      return status === 200;
+    }, 30_000, "bulk/0 on the restarted C");
+    expect(seen.has(404)).toBe(false);
     await waitFor(async () => (await list(c))?.filter((k) => k.startsWith("bulk/")).length === 1000, 30_000, "1,000 keys on C");
     expect((await get(c, "bulk/999")).json.value).toBe(b64("bulk/999"));
   });
