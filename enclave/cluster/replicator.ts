@@ -15,6 +15,7 @@ import type { KvStore } from "../store/kv-store.js";
 import type { PeerInfo } from "./peer-directory.js";
 import { PeerCallError, type PeerClient } from "./peer-client.js";
 import { dropUnknownTombstones } from "./repair-filter.js";
+import { MAX_DIGEST_APPS } from "./sync-messages.js";
 
 /**
  * Soft bound on the record JSON of one sync batch. The envelope hex-encodes it (×2), so 1 MiB of
@@ -170,7 +171,12 @@ export class Replicator {
   }
 
   private async exchangeDigests(store: KvStore, key: Uint8Array, peer: PeerInfo, s: PeerSyncState): Promise<void> {
-    const digests = store.appIds().map((appId) => store.digest(appId));
+    // Roots first (one hash per app), then buckets only for the apps that differ.
+    const rootsReply = await this.options.client.call(peer, { type: "roots", roots: store.appRoots() }, { syncKey: key });
+    if (!Array.isArray(rootsReply?.differing)) throw new Error("malformed roots_reply");
+    const apps = (rootsReply.differing as unknown[]).filter((a): a is string => typeof a === "string" && /^[0-9]{1,78}$/.test(a));
+    if (apps.length === 0) return;
+    const digests = apps.slice(0, MAX_DIGEST_APPS).map((app) => store.digest(BigInt(app)));
     const reply = await this.options.client.call(peer, { type: "digest", digests }, { syncKey: key });
     if (!Array.isArray(reply?.records) || !Array.isArray(reply?.differing)) throw new Error("malformed digest_reply");
     if (reply.records.length > 0) store.merge(dropUnknownTombstones(store, reply.records));

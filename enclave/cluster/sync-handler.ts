@@ -50,12 +50,14 @@ export class SyncHandler {
         const page = store.snapshot(message.cursor, { maxBytes: Math.min(message.max_bytes ?? maxBytes, maxBytes) });
         return { type: "snapshot_page", ...page };
       }
+      case "roots":
+        return { type: "roots_reply", differing: differingApps(store.appRoots(), message.roots) };
       case "digest":
         return this.digestReply(store, message.digests, maxBytes);
     }
   }
 
-  /** Our records wherever the peer's digest differs from ours, plus apps the peer did not list. */
+  /** Our records wherever the peer's digest differs from ours (bounded by bytes). */
   private digestReply(store: KvStore, digests: Extract<SyncMessage, { type: "digest" }>["digests"], maxBytes: number) {
     const records: unknown[] = [];
     const differing: Array<{ app_id: string; buckets: number[] }> = [];
@@ -72,9 +74,7 @@ export class SyncHandler {
         bytes += size;
       }
     };
-    const listed = new Set<string>();
     for (const digest of digests) {
-      listed.add(digest.app_id);
       let buckets: number[];
       try {
         buckets = store.diffDigest(digest);
@@ -84,11 +84,6 @@ export class SyncHandler {
       if (buckets.length === 0) continue;
       differing.push({ app_id: digest.app_id, buckets });
       add(store.recordsInBuckets(BigInt(digest.app_id), buckets));
-    }
-    for (const appId of store.appIds()) {
-      if (listed.has(appId.toString())) continue;
-      const all = store.digest(appId).hashes.map((_, i) => i);
-      add(store.recordsInBuckets(appId, all));
     }
     return { type: "digest_reply", epoch: store.epoch, records, differing, truncated };
   }
@@ -121,4 +116,10 @@ export class SyncHandler {
     entry.count++;
     if (entry.count > limit) throw new KmsError("rate_limited", "Too many master secret requests");
   }
+}
+
+/** App ids whose root hashes differ between two nodes, or that only one of them holds. */
+export function differingApps(ours: Record<string, string>, theirs: Record<string, string>): string[] {
+  const apps = new Set([...Object.keys(ours), ...Object.keys(theirs)]);
+  return [...apps].filter((app) => ours[app] !== theirs[app]).sort();
 }

@@ -5,13 +5,18 @@
 //   delta             {records, from, next, epoch}  push of the sender's changes (from, next] of its
 //                                                   change log `epoch`; answered with delta_ack
 //   snapshot_request  {cursor, max_bytes?}          page of the receiver's whole store
-//   digest            {digests: AppDigest[]}        anti-entropy: receiver answers with its records
-//                                                   in buckets that differ (and apps the sender lacks)
+//   roots             {roots: {app_id: hash}}       anti-entropy, step 1: receiver answers with the app
+//                                                   ids whose roots differ or that only one side has
+//   digest            {digests: AppDigest[]}        step 2, for those apps only: receiver answers with
+//                                                   its records in the buckets that differ
 //   repair            {records}                     records sent back after a digest exchange
 //   master_secret_request {ecdh_pubkey}             §7; no HMAC, ENROLLED versions only
 import { z } from "zod";
 
 const record = z.record(z.string(), z.unknown());
+
+/** Apps compared bucket by bucket in one digest exchange; the rest wait for the next one. */
+export const MAX_DIGEST_APPS = 32;
 const position = z.number().int().min(0);
 
 export const syncMessage = z.discriminatedUnion("type", [
@@ -30,11 +35,16 @@ export const syncMessage = z.discriminatedUnion("type", [
     max_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
   }),
   z.object({
+    type: z.literal("roots"),
+    sender_wallet: z.string(),
+    roots: z.record(z.string().regex(/^[0-9]{1,78}$/), z.string().max(64)),
+  }),
+  z.object({
     type: z.literal("digest"),
     sender_wallet: z.string(),
     digests: z
       .array(z.object({ app_id: z.string().regex(/^[0-9]{1,78}$/), buckets: z.number().int(), hashes: z.array(z.string()).max(65536) }))
-      .max(100_000),
+      .max(MAX_DIGEST_APPS),
   }),
   z.object({
     type: z.literal("repair"),
