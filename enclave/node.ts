@@ -125,7 +125,7 @@ export class KmsNode {
   /**
    * Switches to a new served secret. The store is kept while the secret stays the same (a pause in
    * serving loses nothing); a different secret starts an empty store, because records sealed
-   * under the old one cannot be opened (see README "Master secret").
+   * under the old one cannot be opened (README "Cluster", owner reset).
    */
   private useSecret(secret: Uint8Array | undefined): void {
     if (!secret) {
