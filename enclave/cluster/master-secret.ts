@@ -7,7 +7,7 @@
 //   hash ≠ ours         → adopt it from a peer that holds it (if a peer source is configured),
 //                         else stay unavailable and say why.
 // After an owner reset (hash back to 0) the node proposes the secret it already holds, so a reset
-// alone does not orphan data encrypted under that secret; see README "Master secret".
+// alone does not orphan data encrypted under that secret; see README "Cluster".
 import { keccak256, type Hex } from "viem";
 import type { Logger } from "../log.js";
 
