@@ -16,7 +16,8 @@ FROM node:20-bookworm-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# --omit=optional: the only optional packages are dev tools' binaries (forge, anvil, tsgo).
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 COPY --from=build /src/dist ./dist
 # Inside the enclave the node talks to Odyn for keys and randomness; simulation is refused.
 ENV IN_ENCLAVE=true \
