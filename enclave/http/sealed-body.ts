@@ -22,7 +22,10 @@ export async function openSealedBody(tee: Tee, raw: string, senderKey: Uint8Arra
   try {
     envelope = parseEnvelope(json);
   } catch (e) {
-    if (e instanceof EnvelopeFormatError) throw new KmsError("not_encrypted", `${NOT_ENCRYPTED}: ${e.message}`);
+    if (e instanceof EnvelopeFormatError) {
+      const detail = e.message.startsWith(NOT_ENCRYPTED) ? e.message : `${NOT_ENCRYPTED}: ${e.message}`;
+      throw new KmsError("not_encrypted", detail);
+    }
     throw e;
   }
   if (bytesToHex(envelope.senderPublicKey) !== bytesToHex(senderKey)) {
