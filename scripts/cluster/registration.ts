@@ -31,8 +31,11 @@ export interface DemoApp {
   seed: string;
 }
 
-/** A new app with one enrolled version and one ACTIVE, zkVerified instance whose identity is `seed`. */
-export async function registerDemoApp(admin: RegistryAdmin, options: { seed: string; name?: string }): Promise<DemoApp> {
+/**
+ * A new app with one enrolled version and one ACTIVE instance whose identity is `seed`, zkVerified
+ * unless `zkVerified: false` (tests of the verification rule).
+ */
+export async function registerDemoApp(admin: RegistryAdmin, options: { seed: string; name?: string; zkVerified?: boolean }): Promise<DemoApp> {
   const identity = simulatedIdentity(options.seed);
   const appId = await admin.createApp({ dappContract: zeroAddress, metadataUri: `demo://${options.name ?? options.seed}` });
   const versionId = await admin.enrollVersion({
@@ -50,6 +53,6 @@ export async function registerDemoApp(admin: RegistryAdmin, options: { seed: str
     // An app instance never sends transactions in the demo.
     funding: 0n,
   });
-  await admin.setZkVerified(instanceId, true);
+  if (options.zkVerified ?? true) await admin.setZkVerified(instanceId, true);
   return { appId, versionId, instanceId, wallet: identity.wallet.toLowerCase(), seed: options.seed };
 }

@@ -1,13 +1,13 @@
 // A real dev chain (anvil + our contracts) with KMS nodes running in this process on loopback
 // ports, and helpers to register nodes and apps the way the Nova platform would.
-import { toHex, type Address } from "viem";
 import { startDevchain, type Devchain } from "../../scripts/devchain/index.js";
+import { pollUntil } from "../../scripts/cluster/wait.js";
+import { registerDemoApp, registerNode } from "../../scripts/cluster/registration.js";
 import { loadConfig } from "../../enclave/config.js";
 import { KmsNode } from "../../enclave/node.js";
 import { createLogger } from "../../enclave/log.js";
-import { SimulatedTee, simulatedIdentity } from "../../enclave/tee/simulated.js";
+import { SimulatedTee } from "../../enclave/tee/simulated.js";
 import { randomUUID } from "node:crypto";
-import { keccak256, stringToHex } from "viem";
 
 export interface RunningNode {
   node: KmsNode;
@@ -77,38 +77,15 @@ export class KmsHarness {
   }
 
   /** Registers a simulated node identity as an ACTIVE, zkVerified instance of the KMS app. */
-  async registerNode(seed: string, url: string): Promise<bigint> {
-    const identity = simulatedIdentity(seed);
-    const d = this.chain.deployment;
-    const instanceId = await this.chain.admin.registerInstance({
-      appId: d.kmsAppId,
-      versionId: d.kmsVersionId,
-      teeWallet: identity.wallet as Address,
-      teePubkey: identity.teePubkeySpkiHex,
-      instanceUrl: url,
-    });
-    await this.chain.admin.setZkVerified(instanceId, true);
-    return instanceId;
+  registerNode(seed: string, url: string): Promise<bigint> {
+    return registerNode(this.chain.admin, this.chain.deployment, { seed, url });
   }
 
-  /** A new app with one enrolled version and one ACTIVE, zkVerified instance held by a SimulatedTee. */
+  /** A new app with one enrolled version and one ACTIVE (by default zkVerified) instance held by a SimulatedTee. */
   async registerApp(options: { seed?: string; zkVerified?: boolean } = {}): Promise<TestApp> {
     const seed = options.seed ?? `app-${randomUUID()}`;
-    const tee = new SimulatedTee({ seed });
-    const identity = simulatedIdentity(seed);
-    const admin = this.chain.admin;
-    const appId = await admin.createApp({ dappContract: "0x0000000000000000000000000000000000000000", metadataUri: "test" });
-    const versionId = await admin.enrollVersion({ appId, versionName: "v1", codeMeasurement: keccak256(stringToHex(seed)) });
-    const instanceId = await admin.registerInstance({
-      appId,
-      versionId,
-      teeWallet: identity.wallet as Address,
-      teePubkey: toHex(identity.teePubkeySpki),
-      instanceUrl: "https://app.invalid",
-      funding: 0n,
-    });
-    if (options.zkVerified ?? true) await admin.setZkVerified(instanceId, true);
-    return { tee, wallet: identity.wallet, appId, versionId, instanceId };
+    const app = await registerDemoApp(this.chain.admin, { seed, ...(options.zkVerified === undefined ? {} : { zkVerified: options.zkVerified }) });
+    return { tee: new SimulatedTee({ seed }), wallet: app.wallet, appId: app.appId, versionId: app.versionId, instanceId: app.instanceId };
   }
 
   async stop(): Promise<void> {
@@ -117,20 +94,21 @@ export class KmsHarness {
   }
 }
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+/** Polls `check` until it returns a truthy value (errors count as "not yet") or `timeoutMs` passes. */
 export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 15_000, what = "condition"): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return pollUntil(
+    async () => {
+      try {
+        const value = await check();
+        return value ? (value as NonNullable<T>) : undefined;
+      } catch (e) {
+        lastError = e;
+        return undefined;
+      }
+    },
+    { timeoutMs, what, intervalMs: 50, describe: () => (lastError ? String(lastError) : "") },
+  );
 }
 
 /** GET a JSON document (status pages in tests). */
