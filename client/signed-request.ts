@@ -5,13 +5,12 @@
 //   response envelope to come from the node's on-chain teePubkey, decrypt, parse.
 // The two response checks are what stop a stranger at the node's URL (or on the path) from
 // answering in the node's name; both compare against the chain, never against anything the node says.
-import { bytesToHex, compareBytes, utf8 } from "../enclave/crypto/bytes.js";
-import { canonicalJson } from "../enclave/crypto/canonical-json.js";
+import { bytesToHex, compareBytes } from "../enclave/crypto/bytes.js";
 import { parseEnvelope, type ParsedEnvelope } from "../enclave/crypto/envelope.js";
 import { appAuthMessage, verifyAppResponse } from "../enclave/crypto/pop.js";
-import type { Tee } from "../enclave/tee/tee.js";
 import type { KmsNodeInfo } from "./discovery.js";
 import { KmsRequestError, KmsResponseVerificationError, KmsTransportError } from "./errors.js";
+import { sealJson, type Tee } from "../enclave/tee/tee.js";
 
 /** The part of a TEE an app needs to talk to the KMS: its wallet and its P-384 envelope key. */
 export type AppTee = Pick<Tee, "address" | "signMessage" | "encryptTo" | "decryptFrom" | "encryptionPublicKey">;
@@ -144,7 +143,7 @@ export async function signedRequest(ctx: SignedRequestContext, request: SignedRe
   };
   const init: RequestInit = { method: request.method, headers };
   if (request.method !== "GET") {
-    const envelope = await ctx.tee.encryptTo(ctx.node.teePubkey, utf8(canonicalJson(request.body ?? {})));
+    const envelope = await sealJson(ctx.tee, ctx.node.teePubkey, request.body ?? {});
     headers["content-type"] = "application/json";
     init.body = JSON.stringify(envelope);
   }

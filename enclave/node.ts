@@ -9,7 +9,7 @@ import { RegistryAuthorizer } from "./auth/registry-authorizer.js";
 import { submitMasterSecretHash } from "./chain/master-secret-hash-writer.js";
 import { RegistryReader } from "./chain/registry-reader.js";
 import { InstanceStatus } from "./chain/types.js";
-import { MasterSecretManager } from "./cluster/master-secret.js";
+import { MasterSecretManager, masterSecretHashOf } from "./cluster/master-secret.js";
 import { PeerClient } from "./cluster/peer-client.js";
 import { PeerDirectory } from "./cluster/peer-directory.js";
 import { Replicator } from "./cluster/replicator.js";
@@ -55,7 +55,8 @@ export class KmsNode {
   private keys: ServingKeys | undefined;
   /** Records are sealed under keys of one master secret, so a store lives and dies with it. */
   private kvStore: KvStore | undefined;
-  private storeSecret: Uint8Array | undefined;
+  /** Hash of the secret the store was opened for (not a second copy of the secret). */
+  private storeSecretHash: Hex | undefined;
   private self: SelfRegistration = { registered: false, reason: "registration not checked yet" };
   readonly directory: PeerDirectory;
   readonly peerClient: PeerClient;
@@ -133,7 +134,7 @@ export class KmsNode {
       return;
     }
     const keys = new ServingKeys(secret, this.certificatePolicy);
-    const newStore = !this.kvStore || !this.storeSecret || bytesToHex(this.storeSecret) !== bytesToHex(secret);
+    const newStore = !this.kvStore || this.storeSecretHash !== masterSecretHashOf(secret);
     if (newStore) {
       const { config } = this;
       this.kvStore = new KvStore({
@@ -148,7 +149,7 @@ export class KmsNode {
           maxKeyBytes: config.KV_MAX_KEY_BYTES,
         },
       });
-      this.storeSecret = secret;
+      this.storeSecretHash = masterSecretHashOf(secret);
       this.replicator.beginRecovery(this.kvStore.epoch, this.masterSecret.status().origin !== "generated");
     }
     this.keys = keys;

@@ -5,14 +5,13 @@
 // not check out is an error; nothing from an unverified response is used.
 import { Agent, request } from "undici";
 import { bytesToHex, utf8 } from "../crypto/bytes.js";
-import { canonicalJson } from "../crypto/canonical-json.js";
 import { parseEnvelope } from "../crypto/envelope.js";
 import { hmacSha256 } from "../crypto/hmac.js";
 import { peerAuthMessage, peerResponseMessage } from "../crypto/pop.js";
 import { recoverPersonalMessageSigner } from "../crypto/secp256k1.js";
-import type { Tee } from "../tee/tee.js";
 import type { PeerInfo } from "./peer-directory.js";
 import { guardedLookup, type PeerUrlPolicy } from "./peer-policy.js";
+import { sealJson, type Tee } from "../tee/tee.js";
 
 export class PeerCallError extends Error {
   override name = "PeerCallError";
@@ -60,7 +59,7 @@ export class PeerClient {
     const nonce = await this.fetchNonce(peer);
     const ts = String(Math.floor(Date.now() / 1000));
     const signature = await tee.signMessage(peerAuthMessage(nonce, peer.wallet, ts));
-    const envelope = await tee.encryptTo(peer.teePublicKey, utf8(canonicalJson({ ...inner, sender_wallet: ownWallet })));
+    const envelope = await sealJson(tee, peer.teePublicKey, { ...inner, sender_wallet: ownWallet });
     const body = JSON.stringify(envelope);
     const headers: Record<string, string> = {
       "content-type": "application/json",

@@ -7,7 +7,8 @@
 import type { Hex, TransactionSerializable } from "viem";
 import type { Envelope, ParsedEnvelope } from "../crypto/envelope.js";
 import { p384SpkiFromSec1 } from "../crypto/p384.js";
-import { bytesToHex } from "../crypto/bytes.js";
+import { bytesToHex, utf8 } from "../crypto/bytes.js";
+import { canonicalJson } from "../crypto/canonical-json.js";
 
 /** `ParsedEnvelope` is what `parseEnvelope` returns: sender SEC1 key, 12-byte nonce, ciphertext ‖ tag. */
 export type { Envelope, ParsedEnvelope };
@@ -63,4 +64,9 @@ export async function encryptionPublicKeySpkiHex(tee: Tee): Promise<string> {
 /** A request the TEE cannot serve as given (unsupported transaction type, bad length, …). */
 export class TeeInputError extends Error {
   override readonly name = "TeeInputError";
+}
+
+/** Seals a JSON value to `recipientPublicKey`: canonical JSON (PROTOCOL.md §5), then the envelope. */
+export function sealJson(tee: Pick<Tee, "encryptTo">, recipientPublicKey: Uint8Array, value: unknown): Promise<Envelope> {
+  return tee.encryptTo(recipientPublicKey, utf8(canonicalJson(value)));
 }

@@ -7,13 +7,12 @@
 // taken from the request) and signs the response over the caller's PoP signature.
 import type { Context, MiddlewareHandler } from "hono";
 import { hasAnyPopHeader, readPopHeaders } from "../../auth/pop-verifier.js";
-import { utf8 } from "../../crypto/bytes.js";
-import { canonicalJson } from "../../crypto/canonical-json.js";
 import { appResponseMessage } from "../../crypto/pop.js";
 import { canonicalWallet } from "../../crypto/secp256k1.js";
 import { KmsError, forbidden } from "../../errors.js";
 import type { HttpDeps, KmsEnv } from "../context.js";
 import { openSealedBody } from "../sealed-body.js";
+import { sealJson } from "../../tee/tee.js";
 
 /** @example app.use("/kms/*", appChannel(deps)) */
 export function appChannel(deps: HttpDeps): MiddlewareHandler<KmsEnv> {
@@ -57,7 +56,7 @@ async function openRequestBody(c: Context<KmsEnv>, deps: HttpDeps, callerKey: Ui
  * signature `NovaKMS:Response:<x-app-signature>:<node wallet>` when the caller used PoP.
  */
 export async function replySealed(c: Context<KmsEnv>, deps: HttpDeps, payload: unknown, status: 200 | 201 = 200): Promise<Response> {
-  const envelope = await deps.tee.encryptTo(c.get("caller").teePublicKey, utf8(canonicalJson(payload)));
+  const envelope = await sealJson(deps.tee, c.get("caller").teePublicKey, payload);
   const pop = c.get("pop");
   if (pop) {
     c.header("x-kms-response-signature", await deps.tee.signMessage(appResponseMessage(pop.signature, deps.ownWallet)));

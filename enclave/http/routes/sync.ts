@@ -7,7 +7,6 @@
 import { Hono } from "hono";
 import { readPopHeaders } from "../../auth/pop-verifier.js";
 import { hexToBytes, utf8 } from "../../crypto/bytes.js";
-import { canonicalJson } from "../../crypto/canonical-json.js";
 import { verifyHmacSha256 } from "../../crypto/hmac.js";
 import { peerResponseMessage } from "../../crypto/pop.js";
 import { KmsError, badRequest, forbidden } from "../../errors.js";
@@ -15,6 +14,7 @@ import type { SyncHandler } from "../../cluster/sync-handler.js";
 import { syncMessage } from "../../cluster/sync-messages.js";
 import type { HttpDeps } from "../context.js";
 import { openSealedBody } from "../sealed-body.js";
+import { sealJson } from "../../tee/tee.js";
 
 export function syncRoutes(deps: HttpDeps, handler: SyncHandler) {
   return new Hono().post("/sync", async (c) => {
@@ -35,7 +35,7 @@ export function syncRoutes(deps: HttpDeps, handler: SyncHandler) {
     if (message.type !== "master_secret_request" && !macValid) throw forbidden("Missing sync signature", "sync_missing_hmac");
 
     const reply = await handler.handle(message, peer);
-    const envelope = await deps.tee.encryptTo(peer.teePublicKey, utf8(canonicalJson(reply)));
+    const envelope = await sealJson(deps.tee, peer.teePublicKey, reply);
     c.header("x-kms-peer-signature", await deps.tee.signMessage(peerResponseMessage(pop.signature, deps.ownWallet)));
     return c.json(envelope);
   });
