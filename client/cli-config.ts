@@ -3,6 +3,10 @@
 // so a deployment file from a newer script version still works.
 import { existsSync, readFileSync } from "node:fs";
 import { isAddress, zeroAddress, type Address } from "viem";
+import { CAPSULE_LABEL, ENCLAVER_LABEL, type EnvelopeLabel } from "../enclave/crypto/envelope.js";
+
+/** `--label` values: the runtime whose envelope label the app uses. */
+export const CLI_LABELS: Readonly<Record<string, EnvelopeLabel>> = { capsule: CAPSULE_LABEL, enclaver: ENCLAVER_LABEL };
 
 export const DEFAULT_DEPLOYMENT_FILE = ".devchain/deployment.json";
 
@@ -18,6 +22,8 @@ export interface GlobalOptions {
   appSeed?: string;
   allowHttp?: boolean;
   timeoutMs?: number;
+  /** Envelope label (PROTOCOL.md §5); parsed from `--label capsule|enclaver`. */
+  label?: EnvelopeLabel;
 }
 
 export interface ChainTarget {

@@ -6,7 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { RegistryReader } from "../enclave/chain/registry-reader.js";
 import { base64ToBytes, bytesToBase64, bytesToHex } from "../enclave/crypto/bytes.js";
 import { SimulatedTee } from "../enclave/tee/simulated.js";
-import { CliUsageError, DEFAULT_DEPLOYMENT_FILE, nodeEnv, resolveChainTarget, type GlobalOptions } from "./cli-config.js";
+import { CLI_LABELS, CliUsageError, DEFAULT_DEPLOYMENT_FILE, nodeEnv, resolveChainTarget, type GlobalOptions } from "./cli-config.js";
 import { describeNode } from "./discovery.js";
 import { KmsClientError, KmsRequestError, KmsResponseVerificationError, KmsTransportError } from "./errors.js";
 import { NovaKmsClient } from "./nova-kms-client.js";
@@ -47,7 +47,14 @@ function defaultClient(options: GlobalOptions, tee: SimulatedTee): NovaKmsClient
     kmsAppId: chain.kmsAppId,
     allowHttp: options.allowHttp ?? false,
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.label ? { label: options.label } : {}),
   });
+}
+
+function envelopeLabel(value: string) {
+  const label = CLI_LABELS[value];
+  if (!label) throw new InvalidArgumentError(`expected one of ${Object.keys(CLI_LABELS).join(", ")}`);
+  return label;
 }
 
 async function defaultStartNode(options: GlobalOptions, overrides: Record<string, string>): Promise<void> {
@@ -79,6 +86,7 @@ export function buildProgram(io: CliIo): Command {
     .option("--app-seed <seed>", "simulated app identity (SimulatedTee seed); simulation only")
     .option("--allow-http", "accept http:// node URLs (simulation on loopback only)")
     .option("--timeout-ms <n>", "per-node timeout of one call", integer(1, 600_000))
+    .option("--label <runtime>", "envelope label: capsule (current Nova runtime, default) or enclaver (earlier)", envelopeLabel)
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });

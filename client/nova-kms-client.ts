@@ -3,6 +3,7 @@
 // and typed results. A node that refuses (4xx) is believed at once — asking another node the same
 // question would only hide the refusal; a response that fails verification is never retried away.
 import { bytesToBase64, utf8 } from "../enclave/crypto/bytes.js";
+import { DEFAULT_ENVELOPE_LABEL, type EnvelopeLabel } from "../enclave/crypto/envelope.js";
 import { NodeDiscovery, nodeBaseUrl, type KmsNodeInfo, type KmsRegistryView } from "./discovery.js";
 import { isRetryable, KmsClientError, KmsRequestError, KmsResponseVerificationError, type FailedAttempt } from "./errors.js";
 import {
@@ -43,6 +44,12 @@ export interface NovaKmsClientOptions {
    * "ordered": registry order, predictable (tests, or a registry listing the nearest node first).
    */
   nodeSelection?: "spread" | "ordered";
+  /**
+   * HKDF label of the envelopes (PROTOCOL.md §5): the current Nova runtime's
+   * `capsule-ecdh-aes256gcm-v1` (default) or the earlier `enclaver-ecdh-aes256gcm-v1`. Inside an
+   * enclave the runtime decides (it seals under its own label); set it to match the runtime.
+   */
+  label?: EnvelopeLabel;
 }
 
 export interface DeriveRequest {
@@ -181,7 +188,14 @@ export class NovaKmsClient {
     const appWallet = await this.wallet();
     return this.withFailover(async (node) => {
       const payload = await signedRequest(
-        { fetch: this.fetchFn, tee: this.options.tee, appWallet, node, timeoutMs: this.timeoutMs },
+        {
+          fetch: this.fetchFn,
+          tee: this.options.tee,
+          appWallet,
+          node,
+          timeoutMs: this.timeoutMs,
+          label: this.options.label ?? DEFAULT_ENVELOPE_LABEL,
+        },
         request,
       );
       try {

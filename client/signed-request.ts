@@ -6,7 +6,7 @@
 // The two response checks are what stop a stranger at the node's URL (or on the path) from
 // answering in the node's name; both compare against the chain, never against anything the node says.
 import { bytesToHex, compareBytes } from "../enclave/crypto/bytes.js";
-import { parseEnvelope, type ParsedEnvelope } from "../enclave/crypto/envelope.js";
+import { DEFAULT_ENVELOPE_LABEL, parseEnvelope, type EnvelopeLabel, type ParsedEnvelope } from "../enclave/crypto/envelope.js";
 import { appAuthMessage, verifyAppResponse } from "../enclave/crypto/pop.js";
 import type { KmsNodeInfo } from "./discovery.js";
 import { KmsRequestError, KmsResponseVerificationError, KmsTransportError } from "./errors.js";
@@ -36,6 +36,8 @@ export interface SignedRequestContext {
   /** Budget for the whole exchange (nonce + call + body), per node. */
   timeoutMs: number;
   nowSeconds?: () => number;
+  /** HKDF label of the request envelope; the reply must come under the same one. Default capsule. */
+  label?: EnvelopeLabel;
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
@@ -93,7 +95,13 @@ function verificationError(ctx: SignedRequestContext, what: string, cause?: unkn
 }
 
 /** Checks and opens a 2xx response; every failure is a KmsResponseVerificationError. */
-async function openResponse(ctx: SignedRequestContext, appSignature: string, res: Response, text: string): Promise<unknown> {
+async function openResponse(
+  ctx: SignedRequestContext,
+  appSignature: string,
+  res: Response,
+  text: string,
+  sentLabel: EnvelopeLabel | undefined,
+): Promise<unknown> {
   const responseSignature = res.headers.get("x-kms-response-signature");
   if (!responseSignature) throw verificationError(ctx, "missing x-kms-response-signature");
   try {
@@ -114,8 +122,15 @@ async function openResponse(ctx: SignedRequestContext, appSignature: string, res
   }
   let plaintext: Uint8Array;
   try {
-    plaintext = await ctx.tee.decryptFrom(envelope);
+    const opened = await ctx.tee.decryptFrom(envelope);
+    // A reply to a body comes under the body's label (PROTOCOL.md §5); a GET sent none, so the node
+    // picks. A TEE that cannot name the label (an enclave runtime) opens only its own anyway.
+    if (sentLabel !== undefined && opened.label !== undefined && opened.label !== sentLabel) {
+      throw verificationError(ctx, `reply sealed under ${opened.label}, request under ${sentLabel}`);
+    }
+    plaintext = opened.plaintext;
   } catch (e) {
+    if (e instanceof KmsResponseVerificationError) throw e;
     throw verificationError(ctx, "envelope does not decrypt", e);
   }
   try {
@@ -142,15 +157,17 @@ export async function signedRequest(ctx: SignedRequestContext, request: SignedRe
     "x-app-wallet": ctx.appWallet,
   };
   const init: RequestInit = { method: request.method, headers };
+  let sentLabel: EnvelopeLabel | undefined;
   if (request.method !== "GET") {
-    const envelope = await sealJson(ctx.tee, ctx.node.teePubkey, request.body ?? {});
+    sentLabel = ctx.label ?? DEFAULT_ENVELOPE_LABEL;
+    const envelope = await sealJson(ctx.tee, ctx.node.teePubkey, request.body ?? {}, sentLabel);
     headers["content-type"] = "application/json";
     init.body = JSON.stringify(envelope);
   }
 
   const { res, text } = await exchange(ctx, signal, request.path, init);
   if (!res.ok) throw requestErrorOf(res.status, text, ctx.node.url);
-  return openResponse(ctx, signature, res, text);
+  return openResponse(ctx, signature, res, text, sentLabel);
 }
 
 /** An unauthenticated GET (`/kms/ca`, `/status`): the answer is only as good as the node that sent it. */

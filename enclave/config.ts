@@ -33,8 +33,12 @@ const schema = z.object({
   POP_TIMEOUT_SECONDS: int(1, 3_600).default(120),
   ODYN_URL: url.default("http://127.0.0.1:18000"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  NONCE_RATE_LIMIT_PER_MINUTE: int(0).default(1_200),
-  RATE_LIMIT_PER_MINUTE: int(0).default(6_000),
+  // Per-address limits only stop a flood from one source: every app on a host may share one address,
+  // and the runtime's KMS client retries each call up to 3 rounds with a fresh nonce, so fairness
+  // between apps comes from the per-wallet and per-app limits (README "Rate limits").
+  NONCE_RATE_LIMIT_PER_MINUTE: int(0).default(12_000),
+  RATE_LIMIT_PER_MINUTE: int(0).default(30_000),
+  WALLET_RATE_LIMIT_PER_MINUTE: int(0).default(3_000),
   APP_RATE_LIMIT_PER_MINUTE: int(0).default(6_000),
   TRUST_PROXY: bool.default(false),
   MAX_BODY_BYTES: int(1_024).default(64 * 1024),

@@ -1,7 +1,9 @@
 // Odyn-compatible HTTP simulator: the enclave runtime's internal API on loopback, holding the same
 // keys a SimulatedTee with the same seed holds, so enclave mode (OdynTee) can run and be tested
 // outside an enclave.
-//   npx tsx scripts/odyn-simulator.ts --port 18000 --seed node-1 [--host 127.0.0.1]
+//   npx tsx scripts/odyn-simulator.ts --port 18000 --seed node-1 [--host 127.0.0.1] [--label capsule|enclaver]
+// Like a real runtime it opens and seals under one envelope label: the current Nova runtime's
+// (capsule, default) or the earlier enclaver/Odyn's (`--label enclaver`).
 // --seed defaults to $SIM_NODE_SEED, then to a random identity. Prints one JSON line
 // {url, wallet, tee_pubkey (SPKI hex)} once listening; stops on SIGINT/SIGTERM.
 // In tests: `const sim = await startOdynSimulator({ seed })`, `sim.faults.failNext(2)`, `await sim.stop()`.
@@ -12,6 +14,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
 import { SimulatedTee, type SimulatedIdentity, type SimulatedSeed } from "../enclave/tee/simulated.js";
+import { CAPSULE_LABEL, ENCLAVER_LABEL, type EnvelopeLabel } from "../enclave/crypto/envelope.js";
 import { createOdynApp, RequestLog, type RequestRecord } from "./odyn-simulator/app.js";
 import { FaultInjector } from "./odyn-simulator/faults.js";
 
@@ -26,6 +29,8 @@ export interface OdynSimulatorOptions {
   host?: string;
   /** Remembered (client key, nonce) pairs for decrypt replay refusal; 0 turns it off. */
   replayWindow?: number;
+  /** The one label this runtime opens and seals under; default the current runtime's (capsule). */
+  envelopeLabel?: EnvelopeLabel;
 }
 
 export interface OdynSimulator {
@@ -44,6 +49,7 @@ export async function startOdynSimulator(options: OdynSimulatorOptions = {}): Pr
   const tee = new SimulatedTee({
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.replayWindow !== undefined ? { replayWindow: options.replayWindow } : {}),
+    envelopeLabels: [options.envelopeLabel ?? CAPSULE_LABEL],
   });
   const faults = new FaultInjector();
   const requests = new RequestLog(1_000);
@@ -96,6 +102,7 @@ async function main(): Promise<void> {
       port: { type: "string", default: "18000" },
       host: { type: "string", default: "127.0.0.1" },
       seed: { type: "string" },
+      label: { type: "string", default: "capsule" },
     },
     strict: true,
   });
@@ -103,7 +110,10 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error("--port must be an integer in 0..65535");
   const seed = values.seed ?? process.env.SIM_NODE_SEED;
   if (seed === "") throw new Error("--seed must not be empty");
-  const sim = await startOdynSimulator({ port, host: values.host, ...(seed !== undefined ? { seed } : {}) });
+  const labels: Record<string, EnvelopeLabel> = { capsule: CAPSULE_LABEL, enclaver: ENCLAVER_LABEL };
+  const envelopeLabel = labels[values.label];
+  if (!envelopeLabel) throw new Error("--label must be capsule or enclaver");
+  const sim = await startOdynSimulator({ port, host: values.host, envelopeLabel, ...(seed !== undefined ? { seed } : {}) });
   process.stdout.write(JSON.stringify({ url: sim.url, wallet: sim.identity.wallet, tee_pubkey: sim.identity.teePubkeySpkiHex.slice(2) }) + "\n");
   const shutdown = () => {
     void sim.stop().then(() => process.exit(0));

@@ -62,7 +62,7 @@ function directChannel(target: LoadTarget, tee: SimulatedTee, appWallet: string,
     verifyAppResponse({ appSignature: signature, nodeWallet: target.nodeWallet, responseSignature });
     const envelope = parseEnvelope(JSON.parse(text));
     if (compareBytes(envelope.senderPublicKey, nodeKey) !== 0) throw new Error(`${method} ${path}: response envelope not from the node's on-chain key`);
-    return JSON.parse(strictUtf8.decode(await tee.decryptFrom(envelope)));
+    return JSON.parse(strictUtf8.decode((await tee.decryptFrom(envelope)).plaintext));
   };
   return { call, close: () => pool.close() };
 }

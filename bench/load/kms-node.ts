@@ -89,6 +89,7 @@ export async function startBenchNode(options: BenchNodeOptions = {}): Promise<Be
       LOG_LEVEL: "warn",
       RATE_LIMIT_PER_MINUTE: "0",
       NONCE_RATE_LIMIT_PER_MINUTE: "0",
+      WALLET_RATE_LIMIT_PER_MINUTE: "0",
       APP_RATE_LIMIT_PER_MINUTE: "0",
       ...options.env,
     };

@@ -41,6 +41,7 @@ export async function startSyncCluster(options: { syncIntervalMs: number; seeds:
       LOG_LEVEL: "warn",
       RATE_LIMIT_PER_MINUTE: "0",
       NONCE_RATE_LIMIT_PER_MINUTE: "0",
+      WALLET_RATE_LIMIT_PER_MINUTE: "0",
       APP_RATE_LIMIT_PER_MINUTE: "0",
     };
     const start = async (seed: string, port?: number) => {

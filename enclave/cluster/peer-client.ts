@@ -90,7 +90,8 @@ export class PeerClient {
     if (bytesToHex(parsed.senderPublicKey) !== bytesToHex(peer.teePublicKey)) {
       throw new PeerCallError(peer.wallet, 200, "response sealed by a key other than the peer's registered one");
     }
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(await tee.decryptFrom(parsed)));
+    const { plaintext } = await tee.decryptFrom(parsed);
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plaintext));
   }
 
   /** GET /health with the call timeout; true when the peer answers 200. */

@@ -9,7 +9,24 @@ import { bytesToHex, compareBytes, concatBytes, hexToBytes, utf8 } from "./bytes
 import { hkdfSha256 } from "./kdf.js";
 import { P384_SEC1_BYTES, P384KeyError, parseP384PublicKey, p384SpkiFromSec1 } from "./p384.js";
 
-export const ENVELOPE_HKDF_INFO = "enclaver-ecdh-aes256gcm-v1";
+/**
+ * HKDF info labels of the two runtimes apps run on (PROTOCOL.md §5): the current Nova runtime
+ * (nova-enclave-capsule) and the earlier enclaver/Odyn. Same construction, only the label differs,
+ * so a node opens either and answers under the one the caller used.
+ */
+export const CAPSULE_LABEL = "capsule-ecdh-aes256gcm-v1";
+export const ENCLAVER_LABEL = "enclaver-ecdh-aes256gcm-v1";
+export const ENVELOPE_LABELS = [CAPSULE_LABEL, ENCLAVER_LABEL] as const;
+export type EnvelopeLabel = (typeof ENVELOPE_LABELS)[number];
+/** What a node or SDK seals under when nothing says otherwise: the current runtime's label. */
+export const DEFAULT_ENVELOPE_LABEL: EnvelopeLabel = CAPSULE_LABEL;
+
+export function isEnvelopeLabel(value: unknown): value is EnvelopeLabel {
+  return (ENVELOPE_LABELS as readonly unknown[]).includes(value);
+}
+
+/** A decrypted envelope and the label it was sealed under (undefined: the TEE cannot tell, see Tee). */
+export type OpenedEnvelope = { plaintext: Uint8Array; label: EnvelopeLabel | undefined };
 const ENVELOPE_FIELDS = ["encrypted_data", "nonce", "sender_tee_pubkey"] as const;
 
 export type Envelope = { sender_tee_pubkey: string; nonce: string; encrypted_data: string };
@@ -76,14 +93,23 @@ function asSec1(key: Uint8Array): Uint8Array {
   return key.length === P384_SEC1_BYTES && key[0] === 0x04 ? key : parseP384PublicKey(key);
 }
 
-/** AES-256 key of one envelope: HKDF(IKM = shared x, salt = sort(senderSec1, recipientSec1) ‖ nonce). */
-export function envelopeAesKey(sharedX: Uint8Array, senderSec1: Uint8Array, recipientSec1: Uint8Array, nonce: Uint8Array): Uint8Array {
+/**
+ * AES-256 key of one envelope: HKDF(IKM = shared x, salt = sort(senderSec1, recipientSec1) ‖ nonce,
+ * info = the runtime's label).
+ */
+export function envelopeAesKey(
+  sharedX: Uint8Array,
+  senderSec1: Uint8Array,
+  recipientSec1: Uint8Array,
+  nonce: Uint8Array,
+  label: EnvelopeLabel = DEFAULT_ENVELOPE_LABEL,
+): Uint8Array {
   if (nonce.length !== GCM_NONCE_BYTES) throw new EnvelopeFormatError(`envelope nonce must be ${GCM_NONCE_BYTES} bytes, got ${nonce.length}`);
   const a = asSec1(senderSec1);
   const b = asSec1(recipientSec1);
   // Sorting makes the salt the same in both directions, so one ECDH secret serves request and response.
   const salt = compareBytes(a, b) <= 0 ? concatBytes(a, b, nonce) : concatBytes(b, a, nonce);
-  return hkdfSha256(sharedX, salt, ENVELOPE_HKDF_INFO, 32);
+  return hkdfSha256(sharedX, salt, label, 32);
 }
 
 export function sealEnvelope(args: {
@@ -94,10 +120,11 @@ export function sealEnvelope(args: {
   nonce?: Uint8Array;
   /** Hex SPKI of `senderPublicKey`, when the caller keeps it (a TEE's own key never changes). */
   senderSpkiHex?: string;
+  label?: EnvelopeLabel;
 }): Envelope {
   const nonce = args.nonce ?? new Uint8Array(randomBytes(GCM_NONCE_BYTES));
   const sender = asSec1(args.senderPublicKey);
-  const key = envelopeAesKey(args.sharedX, sender, args.recipientPublicKey, nonce);
+  const key = envelopeAesKey(args.sharedX, sender, args.recipientPublicKey, nonce, args.label);
   const plaintext = typeof args.plaintext === "string" ? utf8(args.plaintext) : args.plaintext;
   return {
     sender_tee_pubkey: args.senderSpkiHex ?? bytesToHex(p384SpkiFromSec1(sender)),
@@ -106,19 +133,30 @@ export function sealEnvelope(args: {
   };
 }
 
-/** Decrypts an envelope; throws EnvelopeDecryptError when the tag does not verify. */
+/**
+ * Decrypts an envelope under the first of `labels` whose GCM tag verifies (the tag is what tells the
+ * labels apart; a wrong label fails like a wrong key). Throws EnvelopeDecryptError when none does.
+ */
 export function openEnvelope(args: {
   sharedX: Uint8Array;
   senderPublicKey: Uint8Array;
   recipientPublicKey: Uint8Array;
   nonce: Uint8Array;
   ciphertext: Uint8Array;
-}): Uint8Array {
-  if (args.ciphertext.length < GCM_TAG_BYTES) throw new EnvelopeFormatError(`envelope encrypted_data must be at least ${GCM_TAG_BYTES} bytes`);
-  const key = envelopeAesKey(args.sharedX, args.senderPublicKey, args.recipientPublicKey, args.nonce);
-  try {
-    return aesGcmDecrypt(key, args.nonce, args.ciphertext);
-  } catch {
-    throw new EnvelopeDecryptError("envelope does not decrypt (wrong key or altered data)");
+  labels?: readonly EnvelopeLabel[];
+}): { plaintext: Uint8Array; label: EnvelopeLabel } {
+  if (args.ciphertext.length < GCM_TAG_BYTES) {
+    throw new EnvelopeFormatError(`envelope encrypted_data must be at least ${GCM_TAG_BYTES} bytes`);
   }
+  const sender = asSec1(args.senderPublicKey);
+  const recipient = asSec1(args.recipientPublicKey);
+  for (const label of args.labels ?? ENVELOPE_LABELS) {
+    const key = envelopeAesKey(args.sharedX, sender, recipient, args.nonce, label);
+    try {
+      return { plaintext: aesGcmDecrypt(key, args.nonce, args.ciphertext), label };
+    } catch {
+      // Try the next label; only when none verifies is the envelope refused.
+    }
+  }
+  throw new EnvelopeDecryptError("envelope does not decrypt (wrong key or altered data)");
 }

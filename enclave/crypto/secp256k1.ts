@@ -112,7 +112,11 @@ export function addressFromPrivateKey(privateKey32: Uint8Array, backend: Secp256
   return addressFromPublicKey(pub);
 }
 
-/** personal_sign: 0x ‖ r ‖ s ‖ v hex with v = 27/28 (what wallets and Odyn emit). */
+/**
+ * personal_sign: 0x ‖ r ‖ s ‖ v hex with v = 0/1, the Nova runtime's own convention. Verifiers of
+ * this protocol accept 27/28 too, but the runtime's built-in KMS client refuses v > 3, so everything
+ * a node signs uses 0/1 (PROTOCOL.md §3). `withLegacyV` gives the 27/28 form wallets emit.
+ */
 export function signPersonalMessage(privateKey32: Uint8Array, message: string, backend: Secp256k1Backend = activeSecp256k1): string {
   checkPrivateKey(privateKey32);
   let out: { signature64: Uint8Array; recovery: number };
@@ -121,7 +125,19 @@ export function signPersonalMessage(privateKey32: Uint8Array, message: string, b
   } catch {
     throw new SignatureFormatError("invalid secp256k1 private key");
   }
-  return "0x" + bytesToHex(concatBytes(out.signature64, Uint8Array.of(27 + out.recovery)));
+  return "0x" + bytesToHex(concatBytes(out.signature64, Uint8Array.of(out.recovery)));
+}
+
+/** A 65-byte r‖s‖v signature (0x optional) with v as 0/1, from any of v ∈ {0, 1, 27, 28}. */
+export function normalizeSignatureV(signature: string): string {
+  const { signature64, recovery } = parseRecoverableSignature(signature);
+  return "0x" + bytesToHex(concatBytes(signature64, Uint8Array.of(recovery)));
+}
+
+/** The same signature with v as 27/28 (what browser wallets emit); for tests and old clients. */
+export function withLegacyV(signature: string): string {
+  const { signature64, recovery } = parseRecoverableSignature(signature);
+  return "0x" + bytesToHex(concatBytes(signature64, Uint8Array.of(27 + recovery)));
 }
 
 /** Splits a 65-byte r‖s‖v hex signature (0x optional); v ∈ {0, 1, 27, 28}. */

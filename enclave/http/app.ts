@@ -43,6 +43,12 @@ export function createHttpApp(deps: HttpDeps): Hono {
   kms.use("*", limitBody(config.MAX_KV_BODY_BYTES));
   for (const smallBodyRoute of ["/derive", "/sign_cert"]) kms.use(smallBodyRoute, limitBody(config.MAX_BODY_BYTES));
   kms.use("*", appChannel(deps));
+  // Keyed on the verified caller, so one app instance's retries or flood cannot use up the budget of
+  // other apps behind the same address.
+  kms.use(
+    "*",
+    limitRate({ perMinute: config.WALLET_RATE_LIMIT_PER_MINUTE, key: (c) => `wallet:${c.get("caller").wallet}`, name: "wallet" }),
+  );
   kms.use(
     "*",
     limitRate({ perMinute: config.APP_RATE_LIMIT_PER_MINUTE, key: (c) => `app:${c.get("caller").appId}`, name: "app" }),

@@ -6,7 +6,7 @@ import type { RegistryAuthorizer } from "../auth/registry-authorizer.js";
 import type { RegisteredCaller } from "../auth/registry-rules.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
-import type { Tee } from "../tee/tee.js";
+import type { EnvelopeLabel, Tee } from "../tee/tee.js";
 import type { NodeMetrics } from "./metrics.js";
 import type { ServingKeys } from "../serving-keys.js";
 import type { KvStore } from "../store/kv-store.js";
@@ -41,6 +41,8 @@ export interface KmsVariables {
   keys: ServingKeys;
   /** Decrypted inner JSON of the request (undefined for body-less requests). */
   body: unknown;
+  /** Envelope label the reply is sealed under (undefined: the TEE's own, see Tee.encryptTo). */
+  label: EnvelopeLabel | undefined;
   errorReason: string;
 }
 

@@ -17,3 +17,16 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
 export function appIdJson(appId: bigint): number | string {
   return appId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(appId) : appId.toString();
 }
+
+/**
+ * Decodes one `application/x-www-form-urlencoded` component: `+` is a space, then percent-escapes.
+ * The Nova runtime's KMS client form-encodes KV keys in the URL path (a space arrives as `+`, `/` as
+ * `%2F`), so a plain URI decode would read its "a b" as "a+b" (PROTOCOL.md §9).
+ */
+export function formDecodeComponent(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, " "));
+  } catch {
+    throw badRequest("Invalid key: malformed percent-encoding");
+  }
+}

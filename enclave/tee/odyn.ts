@@ -34,7 +34,14 @@ import { z } from "zod";
 import { recoverTransactionAddress, type Hex, type TransactionSerializable } from "viem";
 import { bytesToHex, hexToBytes, utf8 } from "../crypto/bytes.js";
 import { P384KeyError, parseP384PublicKey, p384SpkiFromSec1, sameP384PublicKey } from "../crypto/p384.js";
-import { EnvelopeDecryptError, EnvelopeFormatError, type Envelope, type ParsedEnvelope } from "../crypto/envelope.js";
+import {
+  EnvelopeDecryptError,
+  EnvelopeFormatError,
+  type Envelope,
+  type EnvelopeLabel,
+  type OpenedEnvelope,
+  type ParsedEnvelope,
+} from "../crypto/envelope.js";
 import { canonicalWallet } from "../crypto/secp256k1.js";
 import { GCM_TAG_BYTES } from "../crypto/aead.js";
 import { TeeInputError, type Tee } from "./tee.js";
@@ -131,10 +138,11 @@ export class OdynTee implements Tee {
     const r = await this.call("POST", endpoint, { message, include_attestation: false }, signResponse);
     const signature = hexToBytes(r.signature);
     if (signature.length !== 65) throw new OdynError(endpoint, "bad_response", undefined, "signature is not 65 bytes");
-    // Verifiers accept v as 0/1 or 27/28; emit 27/28 always so both TEEs sign byte-identically.
+    // Runtimes differ (the capsule runtime emits 0/1, older ones 27/28); the node always emits 0/1,
+    // because the runtime's own KMS client refuses v > 3 (PROTOCOL.md §3).
     const v = signature[64] ?? 0;
-    if (v === 0 || v === 1) signature[64] = v + 27;
-    else if (v !== 27 && v !== 28) throw new OdynError(endpoint, "bad_response", undefined, "signature v is not 0, 1, 27 or 28");
+    if (v === 27 || v === 28) signature[64] = v - 27;
+    else if (v !== 0 && v !== 1) throw new OdynError(endpoint, "bad_response", undefined, "signature v is not 0, 1, 27 or 28");
     if (r.address !== undefined && wallet(endpoint, r.address) !== own) throw new OdynError(endpoint, "bad_response", undefined, "signed by another address");
     return with0x(signature);
   }
@@ -181,7 +189,9 @@ export class OdynTee implements Tee {
     return (await this.ownPublicKey()).sec1.slice();
   }
 
-  async encryptTo(recipientPublicKey: Uint8Array, plaintext: Uint8Array): Promise<Envelope> {
+  // The runtime seals under its own label; `_label` is only a preference (see Tee.encryptTo). A request
+  // the runtime opened was sealed under that label, so a reply to it always matches.
+  async encryptTo(recipientPublicKey: Uint8Array, plaintext: Uint8Array, _label?: EnvelopeLabel): Promise<Envelope> {
     const text = decodeUtf8(plaintext, (m) => new TeeInputError(m));
     const recipient = p384SpkiFromSec1(parseP384PublicKey(recipientPublicKey));
     const endpoint = "/v1/encryption/encrypt";
@@ -196,7 +206,7 @@ export class OdynTee implements Tee {
     return { sender_tee_pubkey: own.spkiHex, nonce: bytesToHex(nonce), encrypted_data: bytesToHex(ciphertext) };
   }
 
-  async decryptFrom(envelope: ParsedEnvelope): Promise<Uint8Array> {
+  async decryptFrom(envelope: ParsedEnvelope): Promise<OpenedEnvelope> {
     let sender: Uint8Array;
     try {
       sender = p384SpkiFromSec1(parseP384PublicKey(envelope.senderPublicKey));
@@ -209,7 +219,8 @@ export class OdynTee implements Tee {
     const body = { nonce: with0x(envelope.nonce), client_public_key: with0x(sender), encrypted_data: with0x(envelope.ciphertext) };
     try {
       const r = await this.call("POST", "/v1/encryption/decrypt", body, decryptResponse);
-      return utf8(r.plaintext);
+      // The runtime opens only its own label and does not name it.
+      return { plaintext: utf8(r.plaintext), label: undefined };
     } catch (err) {
       // Input was checked above, so a 4xx here means the envelope itself was refused (tag, replay, UTF-8).
       if (err instanceof OdynError && err.failure === "http" && err.status !== undefined && err.status < 500) {

@@ -6,7 +6,16 @@ import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import type { Hex, TransactionSerializable } from "viem";
 import { bytesToHex } from "../crypto/bytes.js";
 import { P384_SEC1_BYTES, P384KeyError, parseP384PublicKey } from "../crypto/p384.js";
-import { sealEnvelope, openEnvelope, EnvelopeDecryptError, EnvelopeFormatError, type Envelope } from "../crypto/envelope.js";
+import {
+  ENVELOPE_LABELS,
+  EnvelopeDecryptError,
+  EnvelopeFormatError,
+  openEnvelope,
+  sealEnvelope,
+  type Envelope,
+  type EnvelopeLabel,
+  type OpenedEnvelope,
+} from "../crypto/envelope.js";
 import { EcdhSecretCache } from "../crypto/ecdh-cache.js";
 import { RandomPool } from "../crypto/random-pool.js";
 import { signPersonalMessage } from "../crypto/secp256k1.js";
@@ -25,6 +34,11 @@ export interface SimulatedTeeOptions {
   ecdhCacheEntries?: number;
   /** How many opened (sender, nonce) pairs are remembered to refuse replays; 0 turns it off. */
   replayWindow?: number;
+  /**
+   * Envelope labels this TEE opens, the first being the one it seals under when not told otherwise.
+   * Default: both (a node serves apps of either runtime); the Odyn simulator passes one, as a runtime.
+   */
+  envelopeLabels?: readonly EnvelopeLabel[];
 }
 
 /**
@@ -49,6 +63,7 @@ export class SimulatedTee implements Tee {
   private readonly publicIdentity: SimulatedIdentity;
   private readonly ownSpkiHex: string;
   private readonly nonces = new RandomPool();
+  private readonly labels: readonly EnvelopeLabel[];
 
   constructor(options: SimulatedTeeOptions = {}) {
     const keys = deriveSimulatedKeys(options.seed ?? nodeRandomBytes(32));
@@ -58,6 +73,8 @@ export class SimulatedTee implements Tee {
     this.replay = new EnvelopeReplayGuard(options.replayWindow ?? DEFAULT_REPLAY_WINDOW);
     this.publicIdentity = identityFromKeys(keys);
     this.ownSpkiHex = bytesToHex(this.publicIdentity.teePubkeySpki);
+    this.labels = options.envelopeLabels ?? ENVELOPE_LABELS;
+    if (this.labels.length === 0) throw new TeeInputError("envelopeLabels must name at least one label");
   }
 
   /** Public identity (wallet, teePubkey in both encodings); synchronous for scripts and the simulator. */
@@ -92,8 +109,9 @@ export class SimulatedTee implements Tee {
     return this.publicIdentity.teePubkey.slice();
   }
 
-  async encryptTo(recipientPublicKey: Uint8Array, plaintext: Uint8Array): Promise<Envelope> {
+  async encryptTo(recipientPublicKey: Uint8Array, plaintext: Uint8Array, label?: EnvelopeLabel): Promise<Envelope> {
     decodeUtf8(plaintext, (m) => new TeeInputError(m));
+    if (label !== undefined && !this.labels.includes(label)) throw new TeeInputError(`this TEE does not seal under ${label}`);
     const recipient = peerSec1(recipientPublicKey);
     return sealEnvelope({
       sharedX: this.ecdh.sharedX(recipient),
@@ -102,10 +120,11 @@ export class SimulatedTee implements Tee {
       recipientPublicKey: recipient,
       plaintext,
       nonce: this.nonces.take(ENVELOPE_NONCE_BYTES),
+      label: label ?? this.labels[0],
     });
   }
 
-  async decryptFrom(envelope: ParsedEnvelope): Promise<Uint8Array> {
+  async decryptFrom(envelope: ParsedEnvelope): Promise<OpenedEnvelope> {
     let sender: Uint8Array;
     let sharedX: Uint8Array;
     try {
@@ -116,16 +135,17 @@ export class SimulatedTee implements Tee {
     }
     if (envelope.nonce.length !== ENVELOPE_NONCE_BYTES) throw new EnvelopeFormatError("envelope nonce must be 12 bytes");
     if (this.replay.has(sender, envelope.nonce)) throw new EnvelopeDecryptError("envelope nonce was already used by this sender");
-    const plaintext = openEnvelope({
+    const opened = openEnvelope({
       sharedX,
       senderPublicKey: sender,
       recipientPublicKey: this.publicIdentity.teePubkey,
       nonce: envelope.nonce,
       ciphertext: envelope.ciphertext,
+      labels: this.labels,
     });
-    decodeUtf8(plaintext, (m) => new EnvelopeFormatError(m));
+    decodeUtf8(opened.plaintext, (m) => new EnvelopeFormatError(m));
     this.replay.remember(sender, envelope.nonce);
-    return plaintext;
+    return opened;
   }
 
   async close(): Promise<void> {

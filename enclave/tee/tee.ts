@@ -5,13 +5,13 @@
 // simulation keeps working inside an enclave: messages are strings, envelope plaintexts are bytes
 // that must be valid UTF-8 (Odyn's encrypt/decrypt carry strings), transactions are EIP-1559.
 import type { Hex, TransactionSerializable } from "viem";
-import type { Envelope, ParsedEnvelope } from "../crypto/envelope.js";
+import type { Envelope, EnvelopeLabel, OpenedEnvelope, ParsedEnvelope } from "../crypto/envelope.js";
 import { p384SpkiFromSec1 } from "../crypto/p384.js";
 import { bytesToHex, utf8 } from "../crypto/bytes.js";
 import { canonicalJson } from "../crypto/canonical-json.js";
 
 /** `ParsedEnvelope` is what `parseEnvelope` returns: sender SEC1 key, 12-byte nonce, ciphertext ‖ tag. */
-export type { Envelope, ParsedEnvelope };
+export type { Envelope, EnvelopeLabel, OpenedEnvelope, ParsedEnvelope };
 
 export interface Tee {
   /** Which implementation this is; shown in /status and logs, never used for decisions about trust. */
@@ -20,7 +20,10 @@ export interface Tee {
   /** The wallet address, canonical lower-case `0x` + 40 hex. */
   address(): Promise<string>;
 
-  /** EIP-191 personal_sign over the UTF-8 message (non-empty); 65-byte `0x` r‖s‖v hex. */
+  /**
+   * EIP-191 personal_sign over the UTF-8 message (non-empty); 65-byte `0x` r‖s‖v hex with v ∈ {0, 1},
+   * the runtime's own convention (PROTOCOL.md §3: the Nova runtime's KMS client rejects v > 3).
+   */
   signMessage(message: string): Promise<Hex>;
 
   /** Signs an EIP-1559 transaction; returns the serialized signed transaction, ready to broadcast. */
@@ -35,8 +38,10 @@ export interface Tee {
   /**
    * Seals `plaintext` (valid UTF-8) to `recipientPublicKey` (SEC1 97 or SPKI 120 bytes) with the
    * Odyn envelope v1 (PROTOCOL.md §5): static ECDH between our key and the recipient's, fresh nonce.
+   * `label` picks the HKDF label where the TEE can choose (the simulation can; an enclave runtime
+   * seals under its own label whatever is asked — and a request it opened used that label anyway).
    */
-  encryptTo(recipientPublicKey: Uint8Array, plaintext: Uint8Array): Promise<Envelope>;
+  encryptTo(recipientPublicKey: Uint8Array, plaintext: Uint8Array, label?: EnvelopeLabel): Promise<Envelope>;
 
   /**
    * Opens an envelope sent to our key. Errors, the same in both implementations:
@@ -44,8 +49,10 @@ export interface Tee {
    * not a P-384 point, or a plaintext that is not UTF-8; `EnvelopeDecryptError` when the tag does
    * not verify or the (sender, nonce) pair was already opened (Odyn refuses nonce reuse; the
    * simulation does the same so both modes behave alike). Anything else is an infrastructure fault.
+   * The result names the label the envelope was sealed under, or undefined when the TEE cannot tell
+   * (an enclave runtime opens only its own label and does not say which it is).
    */
-  decryptFrom(envelope: ParsedEnvelope): Promise<Uint8Array>;
+  decryptFrom(envelope: ParsedEnvelope): Promise<OpenedEnvelope>;
 
   /** Releases connections or timers; the TEE must not be used afterwards. */
   close(): Promise<void>;
@@ -67,6 +74,11 @@ export class TeeInputError extends Error {
 }
 
 /** Seals a JSON value to `recipientPublicKey`: canonical JSON (PROTOCOL.md §5), then the envelope. */
-export function sealJson(tee: Pick<Tee, "encryptTo">, recipientPublicKey: Uint8Array, value: unknown): Promise<Envelope> {
-  return tee.encryptTo(recipientPublicKey, utf8(canonicalJson(value)));
+export function sealJson(
+  tee: Pick<Tee, "encryptTo">,
+  recipientPublicKey: Uint8Array,
+  value: unknown,
+  label?: EnvelopeLabel,
+): Promise<Envelope> {
+  return tee.encryptTo(recipientPublicKey, utf8(canonicalJson(value)), label);
 }

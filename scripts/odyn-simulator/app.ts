@@ -157,7 +157,11 @@ export function createOdynApp(tee: SimulatedTee, faults: FaultInjector, log: Req
     const req = await readBody(c, decryptSchema);
     const nonce = hexToBytes(req.nonce);
     if (nonce.length !== ENVELOPE_NONCE_BYTES) throw new BadRequest(`nonce must be exactly ${ENVELOPE_NONCE_BYTES} bytes, got ${nonce.length}`);
-    const plaintext = await tee.decryptFrom({ senderPublicKey: clientSpki(req.client_public_key), nonce, ciphertext: hexToBytes(req.encrypted_data) });
+    const { plaintext } = await tee.decryptFrom({
+      senderPublicKey: clientSpki(req.client_public_key),
+      nonce,
+      ciphertext: hexToBytes(req.encrypted_data),
+    });
     return c.json({ plaintext: new TextDecoder().decode(plaintext) });
   });
 

@@ -99,7 +99,7 @@ describe("Odyn simulator: shapes", () => {
     const opened = await peer.decryptFrom(
       parseEnvelope({ sender_tee_pubkey: enc.json.enclave_public_key, nonce: enc.json.nonce, encrypted_data: enc.json.encrypted_data }),
     );
-    expect(new TextDecoder().decode(opened)).toBe("héllo");
+    expect(new TextDecoder().decode(opened.plaintext)).toBe("héllo");
 
     const env = await peer.encryptTo(simulatedIdentity(SEED).teePubkey, utf8("to the enclave"));
     const dec = await call("POST", "/v1/encryption/decrypt", { nonce: "0x" + env.nonce, client_public_key: peerSpkiHex, encrypted_data: "0x" + env.encrypted_data });

@@ -8,11 +8,11 @@ import { OdynError, OdynTee } from "../../enclave/tee/odyn.js";
 import { SimulatedTee } from "../../enclave/tee/simulated.js";
 import { encryptionPublicKeySpki, TeeInputError } from "../../enclave/tee/tee.js";
 import { EnvelopeDecryptError, EnvelopeFormatError, parseEnvelope } from "../../enclave/crypto/envelope.js";
-import { recoverPersonalMessageSigner } from "../../enclave/crypto/secp256k1.js";
+import { recoverPersonalMessageSigner, withLegacyV } from "../../enclave/crypto/secp256k1.js";
 import { utf8 } from "../../enclave/crypto/bytes.js";
 
 const SEED = "odyn-parity-seed";
-const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+const text = (input: Uint8Array | { plaintext: Uint8Array }) => new TextDecoder().decode(input instanceof Uint8Array ? input : input.plaintext);
 type SerializedTx = Parameters<typeof recoverTransactionAddress>[0]["serializedTransaction"];
 
 const tx = {
@@ -63,6 +63,18 @@ describe("OdynTee gives the same results as SimulatedTee with the same seed", ()
     const sig = await odyn.signMessage(message);
     expect(sig).toBe(await local.signMessage(message));
     expect(recoverPersonalMessageSigner(message, sig)).toBe(await odyn.address());
+    expect(sig.slice(-2)).toMatch(/^0[01]$/);
+  });
+
+  it("signMessage: a runtime answering v = 27/28 is normalised to the 0/1 every node signature carries", async () => {
+    const c = client({ retries: 0 });
+    const message = "NovaKMS:Response:0xabc:0xwallet";
+    const expected = await local.signMessage(message);
+    sim.faults.replyNext(1, { signature: withLegacyV(expected), address: sim.identity.wallet }, { path: "/v1/eth/sign" });
+    expect(await c.signMessage(message)).toBe(expected);
+    const bad = expected.slice(0, -2) + "05";
+    sim.faults.replyNext(1, { signature: bad, address: sim.identity.wallet }, { path: "/v1/eth/sign" });
+    await expect(c.signMessage(message)).rejects.toMatchObject({ failure: "bad_response" });
   });
 
   it("signTransaction: identical signed EIP-1559 tx whose sender is the wallet", async () => {
@@ -259,14 +271,6 @@ describe("OdynTee checks what Odyn answers", () => {
     const byStranger = await stranger.signTransaction({ ...tx, type: "eip1559" });
     sim.faults.replyNext(1, { raw_transaction: byStranger, transaction_hash: "0x", address: stranger.address }, { path: "/v1/eth/sign-tx" });
     await expect(c.signTransaction(tx)).rejects.toThrow(/another address/);
-  });
-
-  it("normalizes a 0/1 recovery byte to 27/28, so both TEEs sign byte-identically", async () => {
-    const c = client({ retries: 0 });
-    const expected = await local.signMessage("v form");
-    const withZeroBased = expected.slice(0, -2) + (parseInt(expected.slice(-2), 16) - 27).toString(16).padStart(2, "0");
-    sim.faults.replyNext(1, { signature: withZeroBased, address: sim.identity.wallet }, { path: "/v1/eth/sign" });
-    expect(await c.signMessage("v form")).toBe(expected);
   });
 
   it("rejects an encryption under a key other than the enclave's", async () => {

@@ -3,7 +3,7 @@
 // well-behaved path; this is the adversarial one.
 import { utf8 } from "../../enclave/crypto/bytes.js";
 import { canonicalJson } from "../../enclave/crypto/canonical-json.js";
-import { parseEnvelope } from "../../enclave/crypto/envelope.js";
+import { parseEnvelope, type EnvelopeLabel } from "../../enclave/crypto/envelope.js";
 import { appAuthMessage, appResponseMessage } from "../../enclave/crypto/pop.js";
 import { recoverPersonalMessageSigner } from "../../enclave/crypto/secp256k1.js";
 import type { Tee } from "../../enclave/tee/tee.js";
@@ -35,6 +35,8 @@ export interface AppRequestOptions {
   /** Use the dev shortcut header instead of PoP. */
   devWallet?: string;
   headers?: Record<string, string>;
+  /** Envelope label of the request body (default: the sender TEE's own). */
+  label?: EnvelopeLabel;
 }
 
 export interface AppResponse {
@@ -46,6 +48,8 @@ export interface AppResponse {
   json?: any;
   /** The signature we sent, for response-signature checks. */
   sentSignature?: string;
+  /** The label the reply envelope was sealed under. */
+  label?: EnvelopeLabel | undefined;
 }
 
 export async function fetchNonce(url: string): Promise<string> {
@@ -75,7 +79,7 @@ export async function appRequest(node: NodeTarget, caller: Tee, options: AppRequ
   if (options.rawBody !== undefined) body = options.rawBody;
   else if (options.body !== undefined) {
     const sender = options.envelopeSender ?? caller;
-    body = JSON.stringify(await sender.encryptTo(node.teePublicKey, utf8(canonicalJson(options.body))));
+    body = JSON.stringify(await sender.encryptTo(node.teePublicKey, utf8(canonicalJson(options.body)), options.label));
   }
   const res = await fetch(`${node.url}${options.path}`, { method: options.method, headers, body });
   const text = await res.text();
@@ -87,8 +91,9 @@ export async function appRequest(node: NodeTarget, caller: Tee, options: AppRequ
   }
   const response: AppResponse = { status: res.status, headers: res.headers, raw, sentSignature };
   if (res.ok && raw && typeof raw === "object" && "encrypted_data" in raw) {
-    const plaintext = await caller.decryptFrom(parseEnvelope(raw));
-    response.json = JSON.parse(new TextDecoder().decode(plaintext));
+    const opened = await caller.decryptFrom(parseEnvelope(raw));
+    response.json = JSON.parse(new TextDecoder().decode(opened.plaintext));
+    response.label = opened.label;
   }
   return response;
 }

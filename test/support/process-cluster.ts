@@ -30,6 +30,7 @@ export async function startClusterFixture(name: string, env: Record<string, stri
     PEER_TIMEOUT_MS: "1500",
     RATE_LIMIT_PER_MINUTE: "0",
     NONCE_RATE_LIMIT_PER_MINUTE: "0",
+    WALLET_RATE_LIMIT_PER_MINUTE: "0",
     APP_RATE_LIMIT_PER_MINUTE: "0",
     ...env,
   };

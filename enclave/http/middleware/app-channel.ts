@@ -4,18 +4,21 @@
 //   3. the registry must authorize that wallet (§4); its instance's app id is the namespace;
 //   4. a request body must be an envelope (§5) from the caller's on-chain teePubkey.
 // Handlers then answer with `replySealed`, which encrypts to the on-chain key (never to a key
-// taken from the request) and signs the response over the caller's PoP signature.
+// taken from the request) under the envelope label the caller used, and signs the response over
+// the caller's PoP signature.
 import type { Context, MiddlewareHandler } from "hono";
 import { hasAnyPopHeader, readPopHeaders } from "../../auth/pop-verifier.js";
 import { appResponseMessage } from "../../crypto/pop.js";
 import { canonicalWallet } from "../../crypto/secp256k1.js";
 import { KmsError, forbidden } from "../../errors.js";
 import type { HttpDeps, KmsEnv } from "../context.js";
+import { LabelMemory } from "../label-memory.js";
 import { openSealedBody } from "../sealed-body.js";
 import { sealJson } from "../../tee/tee.js";
 
 /** @example app.use("/kms/*", appChannel(deps)) */
 export function appChannel(deps: HttpDeps): MiddlewareHandler<KmsEnv> {
+  const labels = new LabelMemory();
   return async (c, next) => {
     const keys = deps.servingKeys();
     if (!keys) throw new KmsError("unavailable", `Service not ready: ${deps.unavailableReason()}`);
@@ -24,7 +27,15 @@ export function appChannel(deps: HttpDeps): MiddlewareHandler<KmsEnv> {
     const wallet = identifyCaller(c, deps);
     const caller = await deps.authorizer.authorize(wallet);
     c.set("caller", caller);
-    c.set("body", await openRequestBody(c, deps, caller.teePublicKey));
+    if (c.req.method === "GET" || c.req.method === "HEAD") {
+      c.set("body", undefined);
+      c.set("label", labels.labelFor(wallet));
+    } else {
+      const opened = await openSealedBody(deps.tee, await c.req.text(), caller.teePublicKey);
+      labels.remember(wallet, opened.label);
+      c.set("body", opened.body);
+      c.set("label", opened.label);
+    }
     await next();
   };
 }
@@ -46,17 +57,12 @@ function identifyCaller(c: Context<KmsEnv>, deps: HttpDeps): string {
   }
 }
 
-async function openRequestBody(c: Context<KmsEnv>, deps: HttpDeps, callerKey: Uint8Array): Promise<unknown> {
-  if (c.req.method === "GET" || c.req.method === "HEAD") return undefined;
-  return openSealedBody(deps.tee, await c.req.text(), callerKey);
-}
-
 /**
  * Seals `payload` (canonical JSON) to the caller's on-chain teePubkey and adds the response
  * signature `NovaKMS:Response:<x-app-signature>:<node wallet>` when the caller used PoP.
  */
 export async function replySealed(c: Context<KmsEnv>, deps: HttpDeps, payload: unknown, status: 200 | 201 = 200): Promise<Response> {
-  const envelope = await sealJson(deps.tee, c.get("caller").teePublicKey, payload);
+  const envelope = await sealJson(deps.tee, c.get("caller").teePublicKey, payload, c.get("label"));
   const pop = c.get("pop");
   if (pop) {
     c.header("x-kms-response-signature", await deps.tee.signMessage(appResponseMessage(pop.signature, deps.ownWallet)));

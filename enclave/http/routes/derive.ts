@@ -8,10 +8,16 @@ import type { HttpDeps, KmsEnv } from "../context.js";
 import { replySealed } from "../middleware/app-channel.js";
 import { appIdJson, parseBody } from "../validate.js";
 
+// Existing clients send `length` as a JSON number or as a decimal string ("32"), which the reference
+// node accepts (PROTOCOL.md §9); anything else — a fraction, a sign, blanks, a boolean — is refused.
+const deriveLength = z
+  .union([z.number(), z.string().regex(/^[0-9]{1,7}$/, "must be a decimal integer").transform(Number)])
+  .pipe(z.number().int("must be an integer").min(1).max(MAX_DERIVE_LENGTH));
+
 const deriveRequest = z.object({
   path: z.string().min(1, "must be a non-empty string").max(1024),
   context: z.string().max(4096).optional(),
-  length: z.number().int().min(1).max(MAX_DERIVE_LENGTH).default(32),
+  length: deriveLength.default(32),
 });
 
 export function deriveRoutes(deps: HttpDeps) {

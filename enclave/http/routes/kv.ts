@@ -8,7 +8,7 @@ import { StoreError } from "../../store/errors.js";
 import type { KvStore } from "../../store/kv-store.js";
 import type { HttpDeps, KmsEnv } from "../context.js";
 import { replySealed } from "../middleware/app-channel.js";
-import { appIdJson, parseBody } from "../validate.js";
+import { appIdJson, formDecodeComponent, parseBody } from "../validate.js";
 
 const keyField = z.string().min(1, "must be a non-empty string");
 const putRequest = z.object({
@@ -17,6 +17,7 @@ const putRequest = z.object({
   ttl_ms: z.number().int().min(0).optional(),
 });
 const deleteRequest = z.object({ key: keyField });
+const KEY_PATH_PREFIX = "/kms/data/";
 
 /** Store errors carry their own safe message and status (400/413/503); pass them through. */
 function storeCall<T>(fn: () => T): T {
@@ -37,6 +38,12 @@ function decodeValue(value: string): Uint8Array {
   } catch {
     throw badRequest("Invalid value: must be standard base64");
   }
+}
+
+/** The key of `GET /kms/data/<key>`, form-decoded from the raw URL (hono's param keeps `+` as is). */
+function keyInPath(url: string): string {
+  const path = new URL(url).pathname;
+  return formDecodeComponent(path.slice(path.indexOf(KEY_PATH_PREFIX) + KEY_PATH_PREFIX.length));
 }
 
 export function kvRoutes(deps: HttpDeps, store: () => KvStore) {
@@ -61,7 +68,7 @@ export function kvRoutes(deps: HttpDeps, store: () => KvStore) {
       const keys = storeCall(() => store().keys(appId));
       return replySealed(c, deps, { app_id: appIdJson(appId), keys, count: keys.length });
     })
-    .get("/data/:key{.+}", async (c) => readOne(c, c.req.param("key")))
+    .get("/data/:key{.+}", async (c) => readOne(c, keyInPath(c.req.url)))
     .put("/data", async (c) => {
       const request = parseBody(putRequest, c.get("body"));
       const appId = c.get("caller").appId;

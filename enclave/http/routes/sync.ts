@@ -27,15 +27,15 @@ export function syncRoutes(deps: HttpDeps, handler: SyncHandler) {
     const macValid = macHeader !== undefined && checkMac(deps, raw, macHeader);
     if (macHeader !== undefined && !macValid) throw forbidden("Invalid sync signature", "sync_bad_hmac");
 
-    const inner = await openSealedBody(deps.tee, raw, peer.teePublicKey);
-    const parsed = syncMessage.safeParse(inner);
+    const opened = await openSealedBody(deps.tee, raw, peer.teePublicKey);
+    const parsed = syncMessage.safeParse(opened.body);
     if (!parsed.success) throw badRequest(`Invalid sync message: ${parsed.error.issues[0]?.message ?? "malformed"}`);
     const message = parsed.data;
     if (message.sender_wallet.toLowerCase() !== pop.wallet) throw forbidden("sender_wallet does not match the signer", "sync_sender_mismatch");
     if (message.type !== "master_secret_request" && !macValid) throw forbidden("Missing sync signature", "sync_missing_hmac");
 
     const reply = await handler.handle(message, peer);
-    const envelope = await sealJson(deps.tee, peer.teePublicKey, reply);
+    const envelope = await sealJson(deps.tee, peer.teePublicKey, reply, opened.label);
     c.header("x-kms-peer-signature", await deps.tee.signMessage(peerResponseMessage(pop.signature, deps.ownWallet)));
     return c.json(envelope);
   });

@@ -10,7 +10,7 @@ import { PopVerifier, readPopHeaders } from "../../../enclave/auth/pop-verifier.
 import { InstanceStatus, type InstanceRecord, type LowerAddress } from "../../../enclave/chain/types.js";
 import { base64ToBytes, bytesToBase64, bytesToHex, utf8 } from "../../../enclave/crypto/bytes.js";
 import { canonicalJson } from "../../../enclave/crypto/canonical-json.js";
-import { parseEnvelope } from "../../../enclave/crypto/envelope.js";
+import { parseEnvelope, type EnvelopeLabel } from "../../../enclave/crypto/envelope.js";
 import { deriveAppKey } from "../../../enclave/crypto/kdf.js";
 import { appResponseMessage } from "../../../enclave/crypto/pop.js";
 import { KmsError } from "../../../enclave/errors.js";
@@ -78,7 +78,7 @@ export async function startFakeNode(options: { seed: string; apps: RegisteredApp
   const kv = new Map<string, { value: string; updatedAtMs: number }>();
   const node: Omit<FakeNode, "url" | "close"> = { tee, wallet, misbehave: {}, hits: { nonce: 0, kms: 0 }, seen: [], kv };
 
-  type Env = { Variables: { app: RegisteredApp; appSignature: string; body: unknown } };
+  type Env = { Variables: { app: RegisteredApp; appSignature: string; body: unknown; label: EnvelopeLabel | undefined } };
   const app = new Hono<Env>();
   app.onError((err, c) => {
     const status = (err as KmsError).status ?? 500;
@@ -102,23 +102,30 @@ export async function startFakeNode(options: { seed: string; apps: RegisteredApp
     const caller = apps.get(verified.wallet);
     if (!caller) fail(403, "forbidden", "Instance not found");
     let body: unknown;
+    let label: EnvelopeLabel | undefined;
     if (c.req.method !== "GET") {
       const envelope = parseEnvelope(JSON.parse(await c.req.text()));
       if (bytesToHex(envelope.senderPublicKey) !== bytesToHex(caller.tee.identity.teePubkey)) fail(403, "forbidden", "sender_tee_pubkey mismatch");
       // Like the real node: an envelope it cannot open is the caller's fault (400).
-      const plaintext = await tee.decryptFrom(envelope).catch(() => fail(400, "bad_request", "Envelope could not be decrypted"));
-      body = JSON.parse(new TextDecoder().decode(plaintext));
+      const opened = await tee.decryptFrom(envelope).catch(() => fail(400, "bad_request", "Envelope could not be decrypted"));
+      body = JSON.parse(new TextDecoder().decode(opened.plaintext));
+      label = opened.label;
     }
     node.seen.push({ method: c.req.method, path: new URL(c.req.url).pathname, headers: Object.fromEntries(c.req.raw.headers), body });
     c.set("app", caller);
     c.set("appSignature", verified.signature);
     c.set("body", body);
+    c.set("label", label);
     await next();
   });
 
   async function reply(c: Context<Env>, payload: unknown): Promise<Response> {
     const m = node.misbehave;
-    const envelope = await (m.sealWith ?? tee).encryptTo(c.get("app").tee.identity.teePubkey, utf8(canonicalJson(m.payload ?? payload)));
+    const envelope = await (m.sealWith ?? tee).encryptTo(
+      c.get("app").tee.identity.teePubkey,
+      utf8(canonicalJson(m.payload ?? payload)),
+      c.get("label"),
+    );
     if (!m.omitSignature) {
       const message = appResponseMessage(m.signOverSignature ?? c.get("appSignature"), wallet);
       c.header("x-kms-response-signature", await (m.signWith ?? tee).signMessage(message));

@@ -5,6 +5,9 @@ import { bytesToHex, hexToBytes, utf8 } from "../../../enclave/crypto/bytes.js";
 import { canonicalJson } from "../../../enclave/crypto/canonical-json.js";
 import { EcdhSecretCache } from "../../../enclave/crypto/ecdh-cache.js";
 import {
+  CAPSULE_LABEL,
+  DEFAULT_ENVELOPE_LABEL,
+  ENCLAVER_LABEL,
   EnvelopeDecryptError,
   EnvelopeFormatError,
   envelopeAesKey,
@@ -31,10 +34,17 @@ const aliceBobX = p384SharedX(alice.privateKey, bob.publicKey);
 describe("Odyn envelope v1 vector", () => {
   it("reproduces shared x, AES key, ciphertext and the whole envelope", () => {
     expect(bytesToHex(p384SharedX(senderPriv, receiverSec1))).toBe(v.ecdh_shared_x_hex);
-    expect(bytesToHex(envelopeAesKey(sharedX, senderSec1, receiverSec1, nonce))).toBe(v.aes_key_hex);
+    expect(bytesToHex(envelopeAesKey(sharedX, senderSec1, receiverSec1, nonce, ENCLAVER_LABEL))).toBe(v.aes_key_hex);
     // The salt sorts the keys, so the key is the same whichever side computes it.
-    expect(bytesToHex(envelopeAesKey(sharedX, receiverSec1, senderSec1, nonce))).toBe(v.aes_key_hex);
-    const envelope = sealEnvelope({ sharedX, senderPublicKey: senderSec1, recipientPublicKey: receiverSec1, plaintext: v.plaintext, nonce });
+    expect(bytesToHex(envelopeAesKey(sharedX, receiverSec1, senderSec1, nonce, ENCLAVER_LABEL))).toBe(v.aes_key_hex);
+    const envelope = sealEnvelope({
+      sharedX,
+      senderPublicKey: senderSec1,
+      recipientPublicKey: receiverSec1,
+      plaintext: v.plaintext,
+      nonce,
+      label: ENCLAVER_LABEL,
+    });
     expect(envelope.encrypted_data).toBe(v.encrypted_data_hex);
     expect(envelope).toStrictEqual(v.envelope);
     expect(JSON.stringify(envelope)).toBe(JSON.stringify(v.envelope));
@@ -49,8 +59,9 @@ describe("Odyn envelope v1 vector", () => {
     const parsed = parseEnvelope(v.envelope);
     expect(bytesToHex(parsed.senderPublicKey)).toBe(v.sender_public_key_sec1_hex);
     const cache = new EcdhSecretCache(receiverPriv);
-    const plain = openEnvelope({ sharedX: cache.sharedX(parsed.senderPublicKey), senderPublicKey: parsed.senderPublicKey, recipientPublicKey: cache.publicKey, nonce: parsed.nonce, ciphertext: parsed.ciphertext });
-    expect(new TextDecoder().decode(plain)).toBe(v.plaintext);
+    const opened = openEnvelope({ sharedX: cache.sharedX(parsed.senderPublicKey), senderPublicKey: parsed.senderPublicKey, recipientPublicKey: cache.publicKey, nonce: parsed.nonce, ciphertext: parsed.ciphertext });
+    expect(new TextDecoder().decode(opened.plaintext)).toBe(v.plaintext);
+    expect(opened.label).toBe(ENCLAVER_LABEL);
     const prefixed = { sender_tee_pubkey: "0x" + v.envelope.sender_tee_pubkey, nonce: "0x" + v.envelope.nonce, encrypted_data: "0x" + v.envelope.encrypted_data };
     expect(bytesToHex(parseEnvelope(prefixed).ciphertext)).toBe(v.encrypted_data_hex);
   });
@@ -58,6 +69,36 @@ describe("Odyn envelope v1 vector", () => {
   it("accepts a SEC1 sender key in the envelope", () => {
     const parsed = parseEnvelope({ ...v.envelope, sender_tee_pubkey: v.sender_public_key_sec1_hex });
     expect(bytesToHex(parsed.senderPublicKey)).toBe(v.sender_public_key_sec1_hex);
+  });
+});
+
+describe("capsule envelope v1 vector (the current Nova runtime's label)", () => {
+  const capsule = vectors.capsule_envelope_v1;
+
+  it("reproduces the AES key and the whole envelope from the same keys, nonce and plaintext", () => {
+    expect(capsule.hkdf_info).toBe(CAPSULE_LABEL);
+    expect(DEFAULT_ENVELOPE_LABEL).toBe(CAPSULE_LABEL);
+    expect(bytesToHex(envelopeAesKey(sharedX, senderSec1, receiverSec1, nonce, CAPSULE_LABEL))).toBe(capsule.aes_key_hex);
+    const envelope = sealEnvelope({ sharedX, senderPublicKey: senderSec1, recipientPublicKey: receiverSec1, plaintext: v.plaintext, nonce });
+    expect(envelope.encrypted_data).toBe(capsule.encrypted_data_hex);
+    expect(JSON.stringify(envelope)).toBe(JSON.stringify(capsule.envelope));
+  });
+
+  it("opens under whichever label the tag verifies, and names it", () => {
+    const cache = new EcdhSecretCache(receiverPriv);
+    for (const [envelope, label] of [
+      [capsule.envelope, CAPSULE_LABEL],
+      [v.envelope, ENCLAVER_LABEL],
+    ] as const) {
+      const p = parseEnvelope(envelope);
+      const args = { sharedX: cache.sharedX(p.senderPublicKey), senderPublicKey: p.senderPublicKey, recipientPublicKey: cache.publicKey, nonce: p.nonce, ciphertext: p.ciphertext };
+      const opened = openEnvelope(args);
+      expect(opened.label).toBe(label);
+      expect(new TextDecoder().decode(opened.plaintext)).toBe(v.plaintext);
+      // Restricted to the other label, the same envelope is refused like a wrong key.
+      const other = label === CAPSULE_LABEL ? ENCLAVER_LABEL : CAPSULE_LABEL;
+      expect(() => openEnvelope({ ...args, labels: [other] })).toThrow(EnvelopeDecryptError);
+    }
   });
 });
 
@@ -103,7 +144,7 @@ describe("envelope properties", () => {
   function openAsBob(envelope: { sender_tee_pubkey: string; nonce: string; encrypted_data: string }, bobPriv = bob.privateKey): Uint8Array {
     const p = parseEnvelope(envelope);
     const bobPub = p384PublicKeyFromPrivate(bobPriv);
-    return openEnvelope({ sharedX: p384SharedX(bobPriv, p.senderPublicKey), senderPublicKey: p.senderPublicKey, recipientPublicKey: bobPub, nonce: p.nonce, ciphertext: p.ciphertext });
+    return openEnvelope({ sharedX: p384SharedX(bobPriv, p.senderPublicKey), senderPublicKey: p.senderPublicKey, recipientPublicKey: bobPub, nonce: p.nonce, ciphertext: p.ciphertext }).plaintext;
   }
 
   it("round-trips any plaintext (both directions share the ECDH secret)", () => {
@@ -113,7 +154,7 @@ describe("envelope properties", () => {
         const env = sealEnvelope({ sharedX: aliceBobX, senderPublicKey: alice.publicKey, recipientPublicKey: bob.publicKey, plaintext, nonce: n });
         const p = parseEnvelope(JSON.parse(JSON.stringify(env)));
         const opened = openEnvelope({ sharedX: bobCache.sharedX(p.senderPublicKey), senderPublicKey: p.senderPublicKey, recipientPublicKey: bobCache.publicKey, nonce: p.nonce, ciphertext: p.ciphertext });
-        expect(bytesToHex(opened)).toBe(bytesToHex(plaintext));
+        expect(bytesToHex(opened.plaintext)).toBe(bytesToHex(plaintext));
         expect(p.ciphertext.length).toBe(plaintext.length + 16);
       }),
       { numRuns: 200 },
@@ -173,7 +214,7 @@ describe("envelope properties", () => {
   });
 
   it("sealEnvelope accepts SPKI keys and always emits the sender as SPKI", () => {
-    const env = sealEnvelope({ sharedX, senderPublicKey: hexToBytes(v.sender_tee_pubkey_spki_der_hex), recipientPublicKey: hexToBytes(v.receiver_tee_pubkey_spki_der_hex), plaintext: v.plaintext, nonce });
+    const env = sealEnvelope({ sharedX, senderPublicKey: hexToBytes(v.sender_tee_pubkey_spki_der_hex), recipientPublicKey: hexToBytes(v.receiver_tee_pubkey_spki_der_hex), plaintext: v.plaintext, nonce, label: ENCLAVER_LABEL });
     expect(env).toStrictEqual(v.envelope);
   });
 });

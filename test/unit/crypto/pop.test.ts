@@ -13,7 +13,7 @@ import {
   verifyPeerResponse,
   verifyPop,
 } from "../../../enclave/crypto/pop.js";
-import { checksumWallet, recoverPersonalMessageSigner, signPersonalMessage } from "../../../enclave/crypto/secp256k1.js";
+import { checksumWallet, recoverPersonalMessageSigner, signPersonalMessage, withLegacyV } from "../../../enclave/crypto/secp256k1.js";
 
 const v = vectors.pop;
 const appKey = hexToBytes(v.app_private_key_hex);
@@ -29,11 +29,14 @@ describe("PoP vector", () => {
   });
 
   it("signs and verifies the request and the response", () => {
-    expect(signPersonalMessage(appKey, v.app_auth_message)).toBe(v.app_signature);
+    expect(withLegacyV(signPersonalMessage(appKey, v.app_auth_message))).toBe(v.app_signature);
     expect(verifyPop({ message: v.app_auth_message, signature: v.app_signature })).toBe(v.recovered_check);
     expect(verifyPop({ message: v.app_auth_message, signature: v.app_signature, claimedWallet: checksumWallet(v.app_wallet) })).toBe(v.app_wallet);
-    expect(signPersonalMessage(kmsKey, v.response_message)).toBe(v.response_signature);
-    expect(verifyAppResponse({ appSignature: v.app_signature, nodeWallet: v.kms_wallet, responseSignature: v.response_signature })).toBe(v.kms_wallet);
+    // A node emits the v ∈ {0, 1} form (PROTOCOL.md §3); both forms verify.
+    expect(signPersonalMessage(kmsKey, v.response_message)).toBe(v.response_signature_emitted_v01);
+    for (const responseSignature of [v.response_signature, v.response_signature_emitted_v01]) {
+      expect(verifyAppResponse({ appSignature: v.app_signature, nodeWallet: v.kms_wallet, responseSignature })).toBe(v.kms_wallet);
+    }
   });
 
   it("the response covers the signature exactly as received", () => {

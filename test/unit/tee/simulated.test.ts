@@ -10,7 +10,7 @@ import { p384PublicKeyFromPrivate, p384SpkiFromSec1 } from "../../../enclave/cry
 import { recoverPersonalMessageSigner } from "../../../enclave/crypto/secp256k1.js";
 import { bytesToHex, hexToBytes, utf8 } from "../../../enclave/crypto/bytes.js";
 
-const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+const text = (input: Uint8Array | { plaintext: Uint8Array }) => new TextDecoder().decode(input instanceof Uint8Array ? input : input.plaintext);
 
 const sampleTx = {
   chainId: 31337,
@@ -87,11 +87,11 @@ describe("simulated identity from SIM_NODE_SEED", () => {
 describe("SimulatedTee signing", () => {
   const tee = new SimulatedTee({ seed: "signer" });
 
-  it("signMessage is EIP-191 personal_sign by the wallet, deterministic, 65 bytes with v 27/28", async () => {
+  it("signMessage is EIP-191 personal_sign by the wallet, deterministic, 65 bytes with v 0/1", async () => {
     const message = "NovaKMS:Auth:nonce:0xabc:1700000000";
     const sig = await tee.signMessage(message);
     expect(sig).toMatch(/^0x[0-9a-f]{130}$/);
-    expect([27, 28]).toContain(parseInt(sig.slice(-2), 16));
+    expect([0, 1]).toContain(parseInt(sig.slice(-2), 16));
     expect(recoverPersonalMessageSigner(message, sig)).toBe(await tee.address());
     expect(await tee.signMessage(message)).toBe(sig);
     expect(recoverPersonalMessageSigner("other", sig)).not.toBe(await tee.address());
