@@ -9,6 +9,7 @@ import { NovaKmsClient } from "../../client/nova-kms-client.js";
 import { KmsRequestError, KmsTransportError } from "../../client/errors.js";
 import { deriveAppKey } from "../../enclave/crypto/kdf.js";
 import { hexToBytes } from "../../enclave/crypto/bytes.js";
+import { CAPSULE_LABEL, ENCLAVER_LABEL } from "../../enclave/crypto/envelope.js";
 import { KmsHarness, getJson, waitFor, type RunningNode, type TestApp } from "../support/kms-harness.js";
 
 const SECRET = "22".repeat(32);
@@ -67,6 +68,20 @@ describe("NovaKmsClient against real nodes", () => {
     expect(await kms.kv.delete(key)).toBe(false);
   });
 
+  it.each([
+    ["capsule", CAPSULE_LABEL],
+    ["enclaver", ENCLAVER_LABEL],
+  ] as const)("works end to end with the %s envelope label", async (_name, label) => {
+    const kms = client({ label });
+    const result = await kms.derive({ path: "label-check" });
+    expect(Buffer.from(result.key)).toEqual(Buffer.from(deriveAppKey(hexToBytes(SECRET), app.appId, "label-check", "", 32)));
+    const key = `label/${label} ${Date.now()}`;
+    await kms.kv.put(key, label);
+    expect(Buffer.from((await kms.kv.get(key))!.value).toString()).toBe(label);
+    expect(await kms.kv.list()).toContain(key);
+    expect(await kms.kv.delete(key)).toBe(true);
+  });
+
   it("gets a certificate bound to the app that chains to the public CA", async () => {
     const keys = await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
     const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: "CN=anything", keys, signingAlgorithm: { name: "ECDSA", hash: "SHA-256" } });
@@ -96,6 +111,15 @@ describe("nova-kms CLI against real nodes", () => {
     expect(run.stderr.replace(/npm warn.*\n?/g, "")).toBe("");
     expect(run.exitCode).toBe(0);
     expect(run.stdout.trim()).toBe(Buffer.from(deriveAppKey(hexToBytes(SECRET), cliApp.appId, "disk", "", 32)).toString("hex"));
+
+    const enclaver = await execa("npx", [...args, "--app-seed", seed, "--allow-http", "--label", "enclaver", "derive", "disk", "--hex"], {
+      reject: false,
+    });
+    expect(enclaver.exitCode).toBe(0);
+    expect(enclaver.stdout.trim()).toBe(run.stdout.trim());
+    const badLabel = await execa("npx", [...args, "--app-seed", seed, "--allow-http", "--label", "odyn", "derive", "disk"], { reject: false });
+    expect(badLabel.exitCode).toBe(2);
+    expect(badLabel.stderr).toMatch(/capsule, enclaver/);
 
     const refused = await execa("npx", [...args, "--app-seed", seed, "derive", "disk"], { reject: false });
     expect(refused.exitCode).toBe(1);

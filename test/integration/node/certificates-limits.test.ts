@@ -117,6 +117,21 @@ describe("limits", () => {
     await limited.stop();
   });
 
+  it("answers 429 to one caller wallet over its limit, while another wallet behind the same address is served", async () => {
+    const limited = await harness.startNode({ env: { WALLET_RATE_LIMIT_PER_MINUTE: "3", MASTER_SECRET_HEX: SECRET } });
+    await waitFor(async () => (await getJson(`${limited.url}/status`)).service_available, 20_000, "limited node ready");
+    const node = { url: limited.url, wallet: limited.wallet, teePublicKey: limited.node.teePublicKey };
+    const derive = (caller: TestApp) => appRequest(node, caller.tee, { method: "POST", path: "/kms/derive", body: { path: "p" } });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await derive(app)).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const refused = await derive(app);
+    expect(refused.raw).toMatchObject({ code: "rate_limited", message: expect.stringMatching(/wallet/) });
+    const other = await harness.registerApp();
+    expect((await derive(other)).status).toBe(200);
+    await limited.stop();
+  });
+
   it("answers 404 with a JSON body for unknown routes", async () => {
     const res = await fetch(`${kms.url}/nope`);
     expect(res.status).toBe(404);

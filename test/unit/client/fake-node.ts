@@ -34,6 +34,8 @@ export interface Misbehaviour {
   signWith?: SimulatedTee;
   /** Seal responses with this TEE's key instead of the node's. */
   sealWith?: SimulatedTee;
+  /** Seal replies under this envelope label instead of the request's. */
+  replyLabel?: EnvelopeLabel;
   /** Send no x-kms-response-signature. */
   omitSignature?: boolean;
   /** Sign over this string instead of the caller's x-app-signature. */
@@ -124,7 +126,7 @@ export async function startFakeNode(options: { seed: string; apps: RegisteredApp
     const envelope = await (m.sealWith ?? tee).encryptTo(
       c.get("app").tee.identity.teePubkey,
       utf8(canonicalJson(m.payload ?? payload)),
-      c.get("label"),
+      m.replyLabel ?? c.get("label"),
     );
     if (!m.omitSignature) {
       const message = appResponseMessage(m.signOverSignature ?? c.get("appSignature"), wallet);

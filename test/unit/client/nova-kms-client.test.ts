@@ -5,6 +5,7 @@ import { serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import { NovaKmsClient, type NovaKmsClientOptions } from "../../../client/nova-kms-client.js";
 import { KmsRequestError, KmsResponseVerificationError, KmsTransportError } from "../../../client/errors.js";
+import { CAPSULE_LABEL, ENCLAVER_LABEL } from "../../../enclave/crypto/envelope.js";
 import { deriveAppKey } from "../../../enclave/crypto/kdf.js";
 import { appAuthMessage, verifyPop } from "../../../enclave/crypto/pop.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
@@ -144,6 +145,17 @@ describe("response verification", () => {
     expect(err).toBeInstanceOf(KmsResponseVerificationError);
     expect((err as Error).message).toMatch(/on-chain teePubkey/);
     expect(nodeB.hits.kms).toBe(0);
+  });
+
+  it("seals under its label option and rejects a reply to a body under another label", async () => {
+    const enclaver = client({ label: ENCLAVER_LABEL });
+    expect((await enclaver.derive({ path: "p" })).appId).toBeGreaterThan(0n);
+    nodeA.misbehave.replyLabel = CAPSULE_LABEL;
+    const err = await enclaver.derive({ path: "p" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KmsResponseVerificationError);
+    expect((err as Error).message).toMatch(/reply sealed under capsule-ecdh-aes256gcm-v1, request under enclaver/);
+    // A GET carries no label, so the node's choice is accepted.
+    expect(await enclaver.kv.list()).toEqual([]);
   });
 
   it("rejects a correctly signed and sealed payload of the wrong shape, naming the field", async () => {
