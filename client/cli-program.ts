@@ -182,7 +182,7 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command("status")
-    .description("self-reported /status of one node (--url) or of every registered node (JSON)")
+    .description("self-reported /status (PROTOCOL.md §9 shape) of one node (--url) or of every registered node (JSON)")
     .option("--url <url>", "node base URL")
     .action(async (opts: { url?: string }, cmd: Command) => {
       const kms = client(cmd, false);

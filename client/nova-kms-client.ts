@@ -4,6 +4,7 @@
 // question would only hide the refusal; a response that fails verification is never retried away.
 import { bytesToBase64, utf8 } from "../enclave/crypto/bytes.js";
 import { DEFAULT_ENVELOPE_LABEL, type EnvelopeLabel } from "../enclave/crypto/envelope.js";
+import { nodeStatusSchema, type NodeStatus } from "../enclave/protocol/views.js";
 import { NodeDiscovery, nodeBaseUrl, type KmsNodeInfo, type KmsRegistryView } from "./discovery.js";
 import { isRetryable, KmsClientError, KmsRequestError, KmsResponseVerificationError, type FailedAttempt } from "./errors.js";
 import {
@@ -134,17 +135,26 @@ export class NovaKmsClient {
   }
 
   /**
-   * A node's self-reported `/status` (informational only: nothing in it is trusted). Without an
-   * argument, the first reachable registered node answers.
+   * A node's self-reported `/status` in the shape of PROTOCOL.md §9 (informational only: nothing in
+   * it is trusted); `kms` is present when the node is this implementation. Without an argument, the
+   * first reachable registered node answers.
    */
-  async status(node?: string | KmsNodeInfo): Promise<Record<string, unknown>> {
+  async status(node?: string | KmsNodeInfo): Promise<NodeStatus> {
     const read = async (target: KmsNodeInfo) => {
       const { text } = await publicGet({ fetch: this.fetchFn, node: target, timeoutMs: this.timeoutMs }, "/status");
+      let json: unknown;
       try {
-        return JSON.parse(text) as Record<string, unknown>;
+        json = JSON.parse(text);
       } catch (e) {
         throw new KmsResponseVerificationError(`${target.url}/status is not JSON`, target.url, { cause: e });
       }
+      const parsed = nodeStatusSchema.safeParse(json);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        const field = issue.path.join(".") || "body";
+        throw new KmsResponseVerificationError(`${target.url}/status: field ${field}: ${issue.message}`, target.url);
+      }
+      return parsed.data;
     };
     if (node === undefined) return this.withFailover(read);
     if (typeof node !== "string") return read(node);

@@ -16,13 +16,14 @@ import { Replicator } from "./cluster/replicator.js";
 import { fetchMasterSecretFromPeers } from "./cluster/secret-adoption.js";
 import { SyncHandler } from "./cluster/sync-handler.js";
 import type { Config } from "./config.js";
-import { bytesToHex, hexToBytes } from "./crypto/bytes.js";
+import { hexToBytes } from "./crypto/bytes.js";
 import { makeCertificatePolicy, type CertificatePolicy } from "./crypto/ca.js";
-import { p384SpkiFromSec1 } from "./crypto/p384.js";
 import { createHttpApp } from "./http/app.js";
 import type { HttpDeps } from "./http/context.js";
 import { NodeMetrics } from "./http/metrics.js";
+import { buildNodesView, buildStatusView } from "./http/views.js";
 import { createLogger, type Logger } from "./log.js";
+import type { NodesView, StatusView } from "./protocol/views.js";
 import { ServingKeys } from "./serving-keys.js";
 import { KvStore } from "./store/kv-store.js";
 import { KmsError } from "./errors.js";
@@ -277,50 +278,35 @@ export class KmsNode {
     return { registered: true, reason: "registered", instanceUrl: instance.instanceUrl };
   }
 
-  private statusView(): Record<string, unknown> {
-    const secret = this.masterSecret.status();
-    return {
+  private statusView(): StatusView {
+    const { config } = this;
+    return buildStatusView({
       version: NODE_VERSION,
-      mode: this.config.IN_ENCLAVE ? "enclave" : "simulation",
-      tee_wallet: this.wallet,
-      tee_pubkey: bytesToHex(p384SpkiFromSec1(this.teePublicKey)),
-      kms_app_id: this.config.KMS_APP_ID.toString(),
-      service_available: this.available,
+      inEnclave: config.IN_ENCLAVE,
+      wallet: this.wallet,
+      teePublicKey: this.teePublicKey,
+      kmsAppId: config.KMS_APP_ID,
+      kmsRegistryAddress: config.KMS_REGISTRY_ADDRESS,
+      configuredUrl: config.NODE_INSTANCE_URL,
+      registration: { registered: this.self.registered, instanceUrl: this.self.instanceUrl },
+      available: this.available,
       reason: this.unavailableReason(),
-      registered: this.self.registered,
-      instance_url: { configured: this.config.NODE_INSTANCE_URL ?? null, registered: this.self.instanceUrl ?? null },
+      secret: this.masterSecret.status(),
+      members: this.directory.members().members.length,
       peers: this.directory.peers().length,
-      store: this.kvStore?.stats() ?? null,
-      master_secret: { state: secret.ready ? "ready" : "pending", origin: secret.origin ?? null, on_chain_hash: secret.onChainHash ?? null },
-    };
+      store: this.kvStore?.stats(),
+    });
   }
 
-  private nodesView(): Record<string, unknown> {
+  private nodesView(): NodesView {
     const { members, refreshedAt } = this.directory.members();
-    const states = this.replicator.peerStates();
-    return {
-      kms_app_id: this.config.KMS_APP_ID.toString(),
-      refreshed_at_ms: refreshedAt || null,
-      nodes: members.map((m) => {
-        const sync = states.get(m.wallet);
-        return {
-          wallet: m.wallet,
-          instance_id: m.instanceId.toString(),
-          url: m.url,
-          version_id: m.versionId.toString(),
-          self: m.self,
-          ...(m.excluded ? { excluded: m.excluded } : {}),
-          ...(m.self
-            ? {}
-            : {
-                last_sync_ok_ms: sync?.lastSuccessAt ?? null,
-                last_sync_attempt_ms: sync?.lastAttemptAt ?? null,
-                last_error: sync?.lastError ?? null,
-                sync_lag: this.replicator.lagOf(m.wallet) ?? null,
-              }),
-        };
-      }),
-    };
+    return buildNodesView({
+      kmsAppId: this.config.KMS_APP_ID,
+      members,
+      refreshedAt,
+      syncStates: this.replicator.peerStates(),
+      lagOf: (wallet) => this.replicator.lagOf(wallet),
+    });
   }
 
   async stop(): Promise<void> {

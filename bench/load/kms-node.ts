@@ -7,6 +7,7 @@ import path from "node:path";
 import getPort from "get-port";
 import { keccak256, stringToHex, toHex, type Address } from "viem";
 import { simulatedIdentity } from "../../enclave/tee/sim-keys.js";
+import { fetchStatus } from "../../scripts/cluster/wait.js";
 import { REPO_ROOT } from "../../scripts/devchain/paths.js";
 import { startDevchain, type Devchain } from "../../scripts/devchain/start.js";
 import { spawnChild, type BenchChild } from "./child.js";
@@ -129,10 +130,9 @@ async function waitUntilServing(url: string, node: BenchChild, timeoutMs: number
   while (Date.now() < deadline) {
     if (exited) throw new Error(`the node exited before it was serving\n${node.tail()}`);
     try {
-      const res = await fetch(`${url}/status`);
-      const status = (await res.json()) as { service_available?: boolean; reason?: string };
-      if (status.service_available === true) return;
-      last = status.reason ?? JSON.stringify(status);
+      const status = await fetchStatus(url);
+      if (status.node.service_available) return;
+      last = status.kms.reason;
     } catch (e) {
       last = (e as Error).message;
     }

@@ -28,7 +28,7 @@ export interface CatchupResult {
   writeErrors: number;
   /** Keys C had to end up with. */
   expectedKeys: number;
-  /** Restart only: spawn → GET /health answers, and → /status service_available. */
+  /** Restart only: spawn → GET /health answers, and → /status node.service_available. */
   healthSeconds?: number;
   servingSeconds?: number;
 }

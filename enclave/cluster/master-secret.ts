@@ -19,8 +19,11 @@ export interface MasterSecretSources {
   /** Submits `setMasterSecretHash(hash)` and waits for the receipt; "refused" when not eligible or too late. */
   submitHash(hash: Hex): Promise<{ status: "mined" } | { status: "refused"; reason: string }>;
   randomBytes(n: number): Promise<Uint8Array>;
-  /** Fetches the secret with this hash from a peer (cluster mode); undefined when none could provide it. */
-  adoptFromPeers?(expectedHash: Hex): Promise<Uint8Array | undefined>;
+  /**
+   * Fetches the secret with this hash from a peer (cluster mode), with the URL of the peer that gave
+   * it; undefined when none could provide it.
+   */
+  adoptFromPeers?(expectedHash: Hex): Promise<{ secret: Uint8Array; from: string } | undefined>;
   /** How many other members the registry lists (cluster mode). */
   peerCount?(): number;
 }
@@ -39,6 +42,8 @@ export interface MasterSecretStatus {
   onChainHash: Hex | undefined;
   /** How the held secret was obtained. */
   origin: "generated" | "preset" | "peer" | undefined;
+  /** URL of the peer the held secret came from (origin "peer"). */
+  syncedFrom: string | undefined;
 }
 
 export function masterSecretHashOf(secret: Uint8Array): Hex {
@@ -46,9 +51,15 @@ export function masterSecretHashOf(secret: Uint8Array): Hex {
 }
 
 export class MasterSecretManager {
-  private held: { secret: Uint8Array; hash: Hex; origin: "generated" | "preset" | "peer" } | undefined;
+  private held: { secret: Uint8Array; hash: Hex; origin: "generated" | "preset" | "peer"; from?: string } | undefined;
   private candidate: { secret: Uint8Array; hash: Hex; origin: "generated" | "preset" } | undefined;
-  private state: MasterSecretStatus = { ready: false, reason: "starting", onChainHash: undefined, origin: undefined };
+  private state: MasterSecretStatus = {
+    ready: false,
+    reason: "starting",
+    onChainHash: undefined,
+    origin: undefined,
+    syncedFrom: undefined,
+  };
   private readonly listeners: Array<(secret: Uint8Array | undefined) => void> = [];
   private ticking: Promise<void> | undefined;
   private zeroHashTicks = 0;
@@ -104,9 +115,9 @@ export class MasterSecretManager {
       }
     }
     const fromPeer = await this.sources.adoptFromPeers?.(onChain).catch(() => undefined);
-    if (fromPeer && masterSecretHashOf(fromPeer) === onChain) {
-      this.held = { secret: fromPeer, hash: onChain, origin: "peer" };
-      this.log.info({ hash: onChain }, "adopted the cluster master secret from a peer");
+    if (fromPeer && masterSecretHashOf(fromPeer.secret) === onChain) {
+      this.held = { secret: fromPeer.secret, hash: onChain, origin: "peer", from: fromPeer.from };
+      this.log.info({ hash: onChain, peer: fromPeer.from }, "adopted the cluster master secret from a peer");
       return this.serve(onChain);
     }
     this.stop(onChain, "on-chain master secret hash does not match a secret this node holds; no peer provided it");
@@ -153,14 +164,15 @@ export class MasterSecretManager {
 
   private serve(onChain: Hex): void {
     const wasServing = this.state.ready ? this.held?.secret : undefined;
-    this.state = { ready: true, reason: "serving", onChainHash: onChain, origin: this.held!.origin };
+    const { origin, from } = this.held!;
+    this.state = { ready: true, reason: "serving", onChainHash: onChain, origin, syncedFrom: from };
     this.candidate = undefined;
     if (wasServing !== this.held!.secret) this.notify(this.held!.secret);
   }
 
   private stop(onChain: Hex, reason: string): void {
     const wasReady = this.state.ready;
-    this.state = { ready: false, reason, onChainHash: onChain, origin: this.held?.origin };
+    this.state = { ready: false, reason, onChainHash: onChain, origin: this.held?.origin, syncedFrom: this.held?.from };
     if (wasReady) {
       this.log.warn({ onChain }, "stopped serving: " + reason);
       this.notify(undefined);

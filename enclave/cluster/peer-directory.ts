@@ -21,6 +21,11 @@ export interface PeerInfo {
 
 export interface MemberView extends Omit<PeerInfo, "teePublicKey"> {
   self: boolean;
+  // From the instance record, for /nodes (membership already requires ACTIVE and zkVerified).
+  operator: string;
+  registeredAt: bigint;
+  zkVerified: boolean;
+  instanceStatus: number;
   /** Why this member is not contacted, if it is not. */
   excluded?: string;
 }
@@ -87,7 +92,13 @@ export class PeerDirectory {
         versionId: instance.versionId,
         versionStatus: version.status,
       };
-      view.push({ ...info, self, ...(excluded ? { excluded } : {}) });
+      const record = {
+        operator: instance.operator,
+        registeredAt: instance.registeredAt,
+        zkVerified: instance.zkVerified,
+        instanceStatus: instance.status,
+      };
+      view.push({ ...info, ...record, self, ...(excluded ? { excluded } : {}) });
       if (!self && !excluded && teePublicKey) reachable.push({ ...info, teePublicKey });
     }
     this.reachable = reachable;

@@ -1,6 +1,7 @@
 // The requesting side of the master-secret transfer (PROTOCOL.md §7): a node whose secret does
 // not match the chain asks peers, over a fresh P-384 key per request, and accepts only a
-// secret whose keccak256 is the on-chain hash — a peer cannot talk it into another secret.
+// secret whose keccak256 is the on-chain hash — a peer cannot talk it into another secret. The
+// answering peer's URL is returned too (/status `synced_from`).
 import type { Hex } from "viem";
 import { bytesToHex } from "../crypto/bytes.js";
 import { generateP384KeyPair, p384SpkiFromSec1 } from "../crypto/p384.js";
@@ -15,7 +16,7 @@ export async function fetchMasterSecretFromPeers(args: {
   peers: readonly PeerInfo[];
   expectedHash: Hex;
   log: Logger;
-}): Promise<Uint8Array | undefined> {
+}): Promise<{ secret: Uint8Array; from: string } | undefined> {
   for (const peer of args.peers) {
     try {
       const requestKey = generateP384KeyPair();
@@ -29,7 +30,7 @@ export async function fetchMasterSecretFromPeers(args: {
         args.log.warn({ peer: peer.wallet }, "peer returned a secret that does not match the on-chain hash");
         continue;
       }
-      return secret;
+      return { secret, from: peer.url };
     } catch (e) {
       args.log.info({ peer: peer.wallet, err: (e as Error).message.split("\n")[0] }, "master secret request to peer failed");
     }

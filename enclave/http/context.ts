@@ -11,6 +11,7 @@ import type { NodeMetrics } from "./metrics.js";
 import type { ServingKeys } from "../serving-keys.js";
 import type { KvStore } from "../store/kv-store.js";
 import type { SyncHandler } from "../cluster/sync-handler.js";
+import type { NodesView, StatusView } from "../protocol/views.js";
 
 export interface HttpDeps {
   config: Config;
@@ -30,8 +31,10 @@ export interface HttpDeps {
   sync: SyncHandler;
   /** Why the node is not serving (shown in 503s and /status). */
   unavailableReason(): string;
-  status(): Promise<Record<string, unknown>>;
-  nodes(): Promise<Record<string, unknown>>;
+  /** GET /status (PROTOCOL.md §9). */
+  status(): Promise<StatusView>;
+  /** GET /nodes. */
+  nodes(): Promise<NodesView>;
 }
 
 export interface KmsVariables {

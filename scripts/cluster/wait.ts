@@ -1,24 +1,23 @@
 // Waiting on a node by asking it, never by sleeping a fixed time: /health says the process serves
-// HTTP, /status `service_available` says it is registered and holds the cluster's master secret.
+// HTTP, /status `node.service_available` says it is registered and holds the cluster's master secret.
+import { statusViewSchema, type StatusView } from "../../enclave/protocol/views.js";
 
 const PROBE_TIMEOUT_MS = 1_000;
 const POLL_INTERVAL_MS = 100;
 
-/** Node /status fields the scripts read; the node reports more (see enclave/node.ts statusView). */
-export interface NodeStatus {
-  service_available: boolean;
-  reason: string;
-  tee_wallet: string;
-  master_secret?: { state: string; origin: string | null; on_chain_hash: string | null };
-  store?: unknown;
-  [field: string]: unknown;
-}
-
-/** One GET /status; throws when the node does not answer with JSON within `timeoutMs`. */
-export async function fetchStatus(url: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<NodeStatus> {
+/**
+ * One GET /status of one of our nodes, checked against the schema the node builds it with; throws
+ * when the node does not answer with it within `timeoutMs`.
+ */
+export async function fetchStatus(url: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<StatusView> {
   const response = await fetch(`${url}/status`, { signal: AbortSignal.timeout(timeoutMs) });
   if (!response.ok) throw new Error(`GET ${url}/status answered ${response.status}`);
-  return (await response.json()) as NodeStatus;
+  const parsed = statusViewSchema.safeParse(await response.json());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`GET ${url}/status: ${issue.path.join(".") || "body"}: ${issue.message}`);
+  }
+  return parsed.data;
 }
 
 /** True when GET /health answers 200 within `timeoutMs`. */
@@ -64,15 +63,18 @@ export async function waitForHealth(url: string, timeoutMs: number, exited?: Pro
   });
 }
 
-/** Resolves with the node's /status once it says `service_available: true`; on timeout the error carries the node's last reason. */
-export async function waitForServing(url: string, timeoutMs: number): Promise<NodeStatus> {
+/**
+ * Resolves with the node's /status once it says `service_available: true`; on timeout the error
+ * carries the node's last reason.
+ */
+export async function waitForServing(url: string, timeoutMs: number): Promise<StatusView> {
   let last = "no answer yet";
   return pollUntil(
     async () => {
       try {
         const status = await fetchStatus(url);
-        last = status.reason;
-        return status.service_available ? status : undefined;
+        last = status.kms.reason;
+        return status.node.service_available ? status : undefined;
       } catch (error) {
         last = (error as Error).message;
         return undefined;

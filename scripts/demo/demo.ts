@@ -125,10 +125,16 @@ export async function runDemo(options: DemoOptions): Promise<readonly string[]> 
   await steps.step("/status of each node", async () => {
     const statuses = await Promise.all(nodes.map(async (n) => ({ node: n, status: await fetchStatus(n.url, 5_000) })));
     const lines = statuses.map(({ node, status }) => {
-      const secret = status.master_secret;
-      return `${node.name} ${node.url}: service_available=${status.service_available} (${status.reason}), master secret ${secret?.state ?? "?"} from ${secret?.origin ?? "?"}, hash ${String(secret?.on_chain_hash ?? "").slice(0, 12)}…`;
+      const secret = status.node.master_secret;
+      const from = secret.synced_from ? ` from ${secret.synced_from}` : "";
+      const hash = (status.kms.master_secret.on_chain_hash ?? "").slice(0, 12);
+      return (
+        `${node.name} ${node.url}: service_available=${status.node.service_available} (${status.kms.reason}), ` +
+        `master secret ${secret.state}${from}, hash ${hash}…, ` +
+        `${status.data_store.total_keys} keys, ${status.cluster.total_instances} instances`
+      );
     });
-    const down = statuses.filter((s) => !s.status.service_available).map((s) => s.node.name);
+    const down = statuses.filter((s) => !s.status.node.service_available).map((s) => s.node.name);
     if (down.length > 0) throw new Error([...lines, `not serving: ${down.join(", ")}`].join("\n"));
     return { value: statuses, lines };
   });

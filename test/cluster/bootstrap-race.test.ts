@@ -8,7 +8,7 @@ import { simulatedIdentity } from "../../enclave/tee/simulated.js";
 import { SimulatedTee } from "../../enclave/tee/simulated.js";
 import { registerDemoApp, type NodeProcess } from "../../scripts/cluster/index.js";
 import { appRequest } from "../support/app-request.js";
-import { getJson, waitFor } from "../support/kms-harness.js";
+import { getStatus, waitFor } from "../support/kms-harness.js";
 import { startClusterFixture, targetOf, waitForServing, type ClusterFixture } from "../support/process-cluster.js";
 
 let cluster: ClusterFixture;
@@ -55,7 +55,7 @@ it("two eligible nodes racing to bootstrap end on one secret", async () => {
     // not timing, picks the winner.
     await waitFor(async () => {
       const pool = (await clients.testClient.request({ method: "txpool_status" as never })) as { pending: string };
-      const reasons = await Promise.all(nodes.map(async (n) => (await getJson(`${n.url}/status`)).reason as string));
+      const reasons = await Promise.all(nodes.map(async (n) => (await getStatus(n.url)).kms.reason));
       return Number(pool.pending) >= 1 && reasons.every((r) => /proposing|submit/.test(r));
     }, 20_000, "both nodes proposing");
     await clients.testClient.mine({ blocks: 1 });
@@ -64,9 +64,10 @@ it("two eligible nodes racing to bootstrap end on one secret", async () => {
   }
   await Promise.all(nodes.map((n) => waitForServing(n.url, 30_000)));
   const onChain = await cluster.chain.reader.masterSecretHash();
-  const statuses = await Promise.all(nodes.map((n) => getJson(`${n.url}/status`)));
-  expect(statuses.map((s) => s.master_secret.on_chain_hash)).toEqual([onChain, onChain]);
-  expect(statuses.map((s) => s.master_secret.origin).sort()).toEqual(["generated", "peer"]);
+  const statuses = await Promise.all(nodes.map((n) => getStatus(n.url)));
+  expect(statuses.map((s) => s.kms.master_secret.on_chain_hash)).toEqual([onChain, onChain]);
+  expect(statuses.map((s) => s.kms.master_secret.origin).sort()).toEqual(["generated", "peer"]);
+  expect(statuses.map((s) => s.node.master_secret.state).sort()).toEqual(["generated", "synced"]);
 
   const app = await registerDemoApp(admin, { seed: "race-app" });
   const tee = new SimulatedTee({ seed: app.seed });

@@ -6,7 +6,7 @@ import { InstanceStatus } from "../../enclave/chain/types.js";
 import { SimulatedTee } from "../../enclave/tee/simulated.js";
 import { registerDemoApp, type NodeProcess } from "../../scripts/cluster/index.js";
 import { appRequest, type NodeTarget } from "../support/app-request.js";
-import { getJson, waitFor } from "../support/kms-harness.js";
+import { getStatus, waitFor } from "../support/kms-harness.js";
 import { SYNC_INTERVAL_MS, startClusterFixture, targetOf, waitForServing, type ClusterFixture } from "../support/process-cluster.js";
 
 let cluster: ClusterFixture;
@@ -51,7 +51,7 @@ describe("bootstrap", () => {
   it("ends with exactly one secret that every node serves, and the same keys everywhere", async () => {
     const onChain = await cluster.chain.reader.masterSecretHash();
     for (const node of [a, b, c]) {
-      expect((await getJson(`${node.url}/status`)).master_secret.on_chain_hash).toBe(onChain);
+      expect((await getStatus(node.url)).kms.master_secret.on_chain_hash).toBe(onChain);
     }
     const keys = await Promise.all(
       [a, b, c].map(async (n) => (await appRequest(targetOf(n), tee, { method: "POST", path: "/kms/derive", body: { path: "k" } })).json.key),
@@ -65,7 +65,11 @@ describe("bootstrap", () => {
     const late = await cluster.start("rep-late");
     departedInstanceId = await cluster.register(late);
     await waitForServing(late.url, 30_000);
-    expect((await getJson(`${late.url}/status`)).master_secret.origin).toBe("peer");
+    const lateStatus = await getStatus(late.url);
+    expect(lateStatus.kms.master_secret.origin).toBe("peer");
+    // The reference's words for it, naming the peer that handed the secret over.
+    expect(lateStatus.node.master_secret.state).toBe("synced");
+    expect([a.url, b.url, c.url]).toContain(lateStatus.node.master_secret.synced_from);
     const [k1, k2] = await Promise.all(
       [a, late].map(async (n) => (await appRequest(targetOf(n), tee, { method: "POST", path: "/kms/derive", body: { path: "k" } })).json.key),
     );
@@ -161,7 +165,7 @@ describe("replication", () => {
   });
 
   it("keeps tombstones while a registered member has not acknowledged them, and collects them once it leaves", async () => {
-    const tombstones = async (n: NodeProcess) => (await getJson(`${n.url}/status`)).store.tombstones as number;
+    const tombstones = async (n: NodeProcess) => (await getStatus(n.url)).kms.store?.tombstones ?? 0;
     // The stopped "late" node is still ACTIVE on chain and has acknowledged nothing since.
     expect(await tombstones(a)).toBeGreaterThan(0);
     await cluster.chain.admin.setInstanceStatus(departedInstanceId, InstanceStatus.STOPPED);

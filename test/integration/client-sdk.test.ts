@@ -10,7 +10,7 @@ import { KmsRequestError, KmsTransportError } from "../../client/errors.js";
 import { deriveAppKey } from "../../enclave/crypto/kdf.js";
 import { hexToBytes } from "../../enclave/crypto/bytes.js";
 import { CAPSULE_LABEL, ENCLAVER_LABEL } from "../../enclave/crypto/envelope.js";
-import { KmsHarness, getJson, waitFor, type RunningNode, type TestApp } from "../support/kms-harness.js";
+import { KmsHarness, isServing, waitFor, type RunningNode, type TestApp } from "../support/kms-harness.js";
 
 const SECRET = "22".repeat(32);
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
   nodeA = await harness.startNode({ env });
   nodeB = await harness.startNode({ env });
   app = await harness.registerApp();
-  for (const n of [nodeA, nodeB]) await waitFor(async () => (await getJson(`${n.url}/status`)).service_available, 30_000, `${n.url} ready`);
+  for (const n of [nodeA, nodeB]) await waitFor(() => isServing(n.url), 30_000, `${n.url} ready`);
 });
 
 afterAll(async () => {
@@ -49,6 +49,14 @@ describe("NovaKmsClient against real nodes", () => {
     expect(nodes.map((n) => n.wallet).sort()).toEqual([nodeA.wallet, nodeB.wallet].sort());
     const a = nodes.find((n) => n.wallet === nodeA.wallet)!;
     expect(Buffer.from(a.teePubkey)).toEqual(Buffer.from(nodeA.node.teePublicKey));
+  });
+
+  it("reads a real node's /status in the reference shape", async () => {
+    // B registered second, so the membership it read before serving lists both.
+    const status = await client().status(nodeB.url);
+    expect(status.node).toMatchObject({ tee_wallet: nodeB.wallet, service_available: true, is_operator: true });
+    expect(status.cluster.total_instances).toBe(2);
+    expect(status.kms?.reason).toBe("serving");
   });
 
   it("derives the protocol's key for the caller's app", async () => {

@@ -10,7 +10,7 @@ import { CAPSULE_LABEL, ENCLAVER_LABEL } from "../../enclave/crypto/envelope.js"
 import { deriveAppKey } from "../../enclave/crypto/kdf.js";
 import { startOdynSimulator, type OdynSimulator } from "../../scripts/odyn-simulator.js";
 import { appRequest } from "../support/app-request.js";
-import { KmsHarness, getJson, waitFor, type RunningNode, type TestApp } from "../support/kms-harness.js";
+import { KmsHarness, isServing, waitFor, type RunningNode, type TestApp } from "../support/kms-harness.js";
 import { RuntimeKmsClient, runtimeVerifiesSignature } from "../support/runtime-kms-client.js";
 
 const SECRET = "5a".repeat(32);
@@ -46,7 +46,7 @@ beforeAll(async () => {
   enclaverApp = await harness.registerApp({ seed: enclaverSeed });
   capsuleRuntime = await startOdynSimulator({ seed: capsuleSeed, envelopeLabel: CAPSULE_LABEL });
   enclaverRuntime = await startOdynSimulator({ seed: enclaverSeed, envelopeLabel: ENCLAVER_LABEL });
-  for (const n of nodes) await waitFor(async () => (await getJson(`${n.url}/status`)).node?.service_available, 30_000, `${n.url} ready`);
+  for (const n of nodes) await waitFor(() => isServing(n.url), 30_000, `${n.url} ready`);
 });
 
 afterAll(async () => {

@@ -53,10 +53,10 @@ describe("scripts/cluster library", () => {
       expect(instance.zkVerified).toBe(true);
     }
     const [sa, sb] = await Promise.all([fetchStatus(a.url), fetchStatus(b.url)]);
-    expect(sa).toMatchObject({ service_available: true, tee_wallet: a.wallet });
-    expect(sb).toMatchObject({ service_available: true, tee_wallet: b.wallet });
-    expect(sa.master_secret?.on_chain_hash).toBeTruthy();
-    expect(sb.master_secret?.on_chain_hash).toBe(sa.master_secret?.on_chain_hash);
+    expect(sa.node).toMatchObject({ service_available: true, tee_wallet: a.wallet });
+    expect(sb.node).toMatchObject({ service_available: true, tee_wallet: b.wallet });
+    expect(sa.kms.master_secret.on_chain_hash).toBeTruthy();
+    expect(sb.kms.master_secret.on_chain_hash).toBe(sa.kms.master_secret.on_chain_hash);
   });
 
   it("registers a demo app whose SimulatedTee seed can use the cluster", async () => {
@@ -145,7 +145,7 @@ describe("cluster scripts", () => {
       });
       expect(record.nodes).toHaveLength(2);
       expect(record.supervisor.pid).toBe(simulation.pid);
-      for (const node of record.nodes) expect((await fetchStatus(node.url)).service_available).toBe(true);
+      for (const node of record.nodes) expect((await fetchStatus(node.url)).node.service_available).toBe(true);
       expect(existsSync(f.deployment)).toBe(true);
 
       const stop = await script("scripts/stop-simulation.ts", ["--pid-file", f.pidFile]);

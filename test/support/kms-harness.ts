@@ -8,6 +8,7 @@ import { KmsNode } from "../../enclave/node.js";
 import { createLogger } from "../../enclave/log.js";
 import { SimulatedTee } from "../../enclave/tee/simulated.js";
 import { randomUUID } from "node:crypto";
+import { nodesViewSchema, statusViewSchema, type NodesView, type StatusView } from "../../enclave/protocol/views.js";
 
 export interface RunningNode {
   node: KmsNode;
@@ -111,8 +112,23 @@ export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 15_000
   );
 }
 
-/** GET a JSON document (status pages in tests). */
+/** GET a JSON document. */
 export async function getJson(url: string): Promise<any> {
   const res = await fetch(url);
   return res.json();
+}
+
+/** GET /status of one of our nodes, checked against the schema the node builds it with. */
+export async function getStatus(nodeUrl: string): Promise<StatusView> {
+  return statusViewSchema.parse(await getJson(`${nodeUrl}/status`));
+}
+
+/** GET /nodes of one of our nodes, checked against its schema. */
+export async function getNodes(nodeUrl: string): Promise<NodesView> {
+  return nodesViewSchema.parse(await getJson(`${nodeUrl}/nodes`));
+}
+
+/** Whether the node reports itself serving (/status `node.service_available`). */
+export async function isServing(nodeUrl: string): Promise<boolean> {
+  return (await getStatus(nodeUrl)).node.service_available;
 }

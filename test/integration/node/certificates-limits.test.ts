@@ -3,7 +3,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { X509Certificate, webcrypto } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KmsHarness, getJson, waitFor, type RunningNode, type TestApp } from "../../support/kms-harness.js";
+import { KmsHarness, isServing, waitFor, type RunningNode, type TestApp } from "../../support/kms-harness.js";
 import { appRequest, type NodeTarget } from "../../support/app-request.js";
 import { startRpcProxy } from "../../support/rpc-proxy.js";
 
@@ -35,7 +35,7 @@ beforeAll(async () => {
   });
   target = { url: kms.url, wallet: kms.wallet, teePublicKey: kms.node.teePublicKey };
   app = await harness.registerApp();
-  await waitFor(async () => (await getJson(`${kms.url}/status`)).service_available, 20_000, "node ready");
+  await waitFor(() => isServing(kms.url), 20_000, "node ready");
 });
 
 afterAll(async () => {
@@ -106,7 +106,7 @@ describe("limits", () => {
 
   it("answers 429 when one app exceeds its per-app limit, while another app is still served", async () => {
     const limited = await harness.startNode({ env: { APP_RATE_LIMIT_PER_MINUTE: "3", MASTER_SECRET_HEX: SECRET } });
-    await waitFor(async () => (await getJson(`${limited.url}/status`)).service_available, 20_000, "limited node ready");
+    await waitFor(() => isServing(limited.url), 20_000, "limited node ready");
     const node = { url: limited.url, wallet: limited.wallet, teePublicKey: limited.node.teePublicKey };
     const derive = (caller: TestApp) => appRequest(node, caller.tee, { method: "POST", path: "/kms/derive", body: { path: "p" } });
     const statuses = [];
@@ -119,7 +119,7 @@ describe("limits", () => {
 
   it("answers 429 to one caller wallet over its limit, while another wallet behind the same address is served", async () => {
     const limited = await harness.startNode({ env: { WALLET_RATE_LIMIT_PER_MINUTE: "3", MASTER_SECRET_HEX: SECRET } });
-    await waitFor(async () => (await getJson(`${limited.url}/status`)).service_available, 20_000, "limited node ready");
+    await waitFor(() => isServing(limited.url), 20_000, "limited node ready");
     const node = { url: limited.url, wallet: limited.wallet, teePublicKey: limited.node.teePublicKey };
     const derive = (caller: TestApp) => appRequest(node, caller.tee, { method: "POST", path: "/kms/derive", body: { path: "p" } });
     const statuses = [];
@@ -145,7 +145,7 @@ describe("registry outage", () => {
     const node = await harness.startNode({
       env: { CHAIN_RPC_URL: proxy.url, CHAIN_TIMEOUT_MS: "500", AUTH_CACHE_TTL_SECONDS: "0", MASTER_SECRET_HEX: SECRET },
     });
-    await waitFor(async () => (await getJson(`${node.url}/status`)).service_available, 20_000, "node ready");
+    await waitFor(() => isServing(node.url), 20_000, "node ready");
     const nodeTarget = { url: node.url, wallet: node.wallet, teePublicKey: node.node.teePublicKey };
     const call = () => appRequest(nodeTarget, app.tee, { method: "POST", path: "/kms/derive", body: { path: "p" } });
     expect((await call()).status).toBe(200);
@@ -165,7 +165,7 @@ describe("authorization cache", () => {
     const proxy = await startRpcProxy(harness.chain.deployment.rpcUrl);
     const node = await harness.startNode({ env: { CHAIN_RPC_URL: proxy.url, MASTER_SECRET_HEX: SECRET, RATE_LIMIT_PER_MINUTE: "0" } });
     try {
-      await waitFor(async () => (await getJson(`${node.url}/status`)).service_available, 20_000, "node ready");
+      await waitFor(() => isServing(node.url), 20_000, "node ready");
       const caller = await harness.registerApp();
       const walletInCalldata = caller.wallet.slice(2).toLowerCase();
       const lookups = () => proxy.bodies.filter((b) => b.toLowerCase().includes(walletInCalldata)).length;

@@ -6,7 +6,7 @@ import { deriveAppKey } from "../../../enclave/crypto/kdf.js";
 import { hexToBytes } from "../../../enclave/crypto/bytes.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
 import { AppStatus, InstanceStatus, VersionStatus } from "../../../enclave/chain/types.js";
-import { KmsHarness, getJson, waitFor, type RunningNode, type TestApp } from "../../support/kms-harness.js";
+import { KmsHarness, getJson, getStatus, isServing, waitFor, type RunningNode, type TestApp } from "../../support/kms-harness.js";
 import { appRequest, fetchNonce, verifyResponseSignature, type NodeTarget } from "../../support/app-request.js";
 
 let harness: KmsHarness;
@@ -22,7 +22,7 @@ beforeAll(async () => {
   kms = await harness.startNode({ env: { MASTER_SECRET_HEX: vectors.master_secret_hex, AUTH_CACHE_TTL_SECONDS: "1" } });
   target = { url: kms.url, wallet: kms.wallet, teePublicKey: kms.node.teePublicKey };
   app = await harness.registerApp();
-  await waitFor(async () => (await getJson(`${kms.url}/status`)).service_available, 20_000, "node ready");
+  await waitFor(() => isServing(kms.url), 20_000, "node ready");
 });
 
 afterAll(async () => {
@@ -32,9 +32,9 @@ afterAll(async () => {
 describe("node readiness", () => {
   it("answers /health, /status and /nonce, and sets the master secret hash on chain", async () => {
     expect(await getJson(`${kms.url}/health`)).toEqual({ status: "healthy" });
-    const status = await getJson(`${kms.url}/status`);
-    expect(status.tee_wallet).toBe(kms.wallet);
-    expect(status.master_secret.on_chain_hash).toBe(`0x${vectors.master_secret_hash_keccak256}`);
+    const status = await getStatus(kms.url);
+    expect(status.node.tee_wallet).toBe(kms.wallet);
+    expect(status.kms.master_secret.on_chain_hash).toBe(`0x${vectors.master_secret_hash_keccak256}`);
     expect(await harness.chain.reader.masterSecretHash()).toBe(`0x${vectors.master_secret_hash_keccak256}`);
     expect(Buffer.from(await fetchNonce(kms.url), "base64")).toHaveLength(16);
   });
@@ -43,10 +43,11 @@ describe("node readiness", () => {
     const late = await harness.startNode({ register: false, env: { MASTER_SECRET_HEX: vectors.master_secret_hex } });
     // Its first registration check takes one chain read; until then the reason says so.
     const before = await waitFor(async () => {
-      const status = await getJson(`${late.url}/status`);
-      return /not registered/.test(status.reason) ? status : undefined;
+      const status = await getStatus(late.url);
+      return /not registered/.test(status.kms.reason) ? status : undefined;
     }, 10_000, "unregistered reason");
-    expect(before.service_available).toBe(false);
+    expect(before.node.service_available).toBe(false);
+    expect(before.node.is_operator).toBe(false);
     const refused = await appRequest({ url: late.url, wallet: late.wallet, teePublicKey: late.node.teePublicKey }, app.tee, {
       method: "POST",
       path: "/kms/derive",
@@ -54,7 +55,7 @@ describe("node readiness", () => {
     });
     expect(refused.status).toBe(503);
     await harness.registerNode(late.seed, late.url);
-    await waitFor(async () => (await getJson(`${late.url}/status`)).service_available, 10_000, "late node ready");
+    await waitFor(() => isServing(late.url), 10_000, "late node ready");
     await late.stop();
   });
 });

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOdynSimulator, type OdynSimulator } from "../../../scripts/odyn-simulator.js";
 import { masterSecretHashOf } from "../../../enclave/cluster/master-secret.js";
-import { KmsHarness, getJson, waitFor, type RunningNode, type TestApp } from "../../support/kms-harness.js";
+import { KmsHarness, getStatus, isServing, waitFor, type RunningNode, type TestApp } from "../../support/kms-harness.js";
 import { appRequest, verifyResponseSignature, type NodeTarget } from "../../support/app-request.js";
 
 let harness: KmsHarness;
@@ -29,17 +29,18 @@ afterAll(async () => {
 describe("enclave mode against the Odyn simulator", () => {
   it("takes its identity from Odyn", async () => {
     expect(kms.wallet).toBe(odyn.identity.wallet);
-    const status = await getJson(`${kms.url}/status`);
-    expect(status.mode).toBe("enclave");
-    expect(status.tee_pubkey).toBe(Buffer.from(odyn.identity.teePubkeySpki).toString("hex"));
+    const status = await getStatus(kms.url);
+    expect(status.kms.mode).toBe("enclave");
+    expect(status.node.tee_wallet).toBe(odyn.identity.wallet);
+    expect(status.node.tee_pubkey).toBe(Buffer.from(odyn.identity.teePubkeySpki).toString("hex"));
   });
 
   it("bootstraps the master secret with Odyn randomness and an Odyn-signed transaction", async () => {
-    await waitFor(async () => (await getJson(`${kms.url}/status`)).service_available, 20_000, "enclave node ready");
+    await waitFor(() => isServing(kms.url), 20_000, "enclave node ready");
     expect(odyn.requestCount("/v1/random")).toBeGreaterThan(0);
     expect(odyn.requestCount("/v1/eth/sign-tx")).toBe(1);
     const onChain = await harness.chain.reader.masterSecretHash();
-    expect((await getJson(`${kms.url}/status`)).master_secret.on_chain_hash).toBe(onChain);
+    expect((await getStatus(kms.url)).kms.master_secret.on_chain_hash).toBe(onChain);
     expect(onChain).not.toBe(masterSecretHashOf(new Uint8Array(32)));
   });
 
@@ -58,7 +59,7 @@ describe("enclave mode against the Odyn simulator", () => {
     const slowOdyn = await startOdynSimulator({ seed: "enclave-slow" });
     try {
       const slow = await own.startNode({ seed: "enclave-slow", env: { IN_ENCLAVE: "true", ODYN_URL: slowOdyn.url, REQUEST_TIMEOUT_MS: "300" } });
-      await waitFor(async () => (await getJson(`${slow.url}/status`)).service_available, 20_000, "slow node ready");
+      await waitFor(() => isServing(slow.url), 20_000, "slow node ready");
       const caller = await own.registerApp();
       const slowTarget = { url: slow.url, wallet: slow.wallet, teePublicKey: slow.node.teePublicKey };
       slowOdyn.faults.delayNext(1, 1_000, { path: "/v1/encryption/decrypt" });

@@ -1,6 +1,6 @@
 // The KV API of one real node on a real chain: CRUD, TTL, isolation, quotas, eviction, sizes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KmsHarness, getJson, waitFor, type RunningNode, type TestApp } from "../../support/kms-harness.js";
+import { KmsHarness, isServing, waitFor, type RunningNode, type TestApp } from "../../support/kms-harness.js";
 import { appRequest, type NodeTarget } from "../../support/app-request.js";
 
 let harness: KmsHarness;
@@ -14,7 +14,7 @@ const kv = (caller: TestApp, method: "GET" | "PUT" | "DELETE", path: string, bod
 
 async function startReady(env: Record<string, string>): Promise<{ node: RunningNode; target: NodeTarget }> {
   const node = await harness.startNode({ env: { MASTER_SECRET_HEX: "22".repeat(32), ...env } });
-  await waitFor(async () => (await getJson(`${node.url}/status`)).service_available, 20_000, "node ready");
+  await waitFor(() => isServing(node.url), 20_000, "node ready");
   return { node, target: { url: node.url, wallet: node.wallet, teePublicKey: node.node.teePublicKey } };
 }
 

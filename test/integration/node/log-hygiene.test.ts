@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { bytesToBase64, bytesToHex, hexToBytes } from "../../../enclave/crypto/bytes.js";
 import { deriveAppKey, deriveInternalKey } from "../../../enclave/crypto/kdf.js";
-import { KmsHarness, getJson, waitFor, type RunningNode, type TestApp } from "../../support/kms-harness.js";
+import { KmsHarness, isServing, waitFor, type RunningNode, type TestApp } from "../../support/kms-harness.js";
 import { appRequest, type NodeTarget } from "../../support/app-request.js";
 
 const SECRET_HEX = "3c".repeat(32);
@@ -24,9 +24,9 @@ beforeAll(async () => {
   harness = await KmsHarness.start();
   const env = { LOG_LEVEL: "trace", DATA_SYNC_INTERVAL_MS: "200" };
   a = await harness.startNode({ env: { ...env, MASTER_SECRET_HEX: SECRET_HEX }, logDestination: capture });
-  await waitFor(async () => (await getJson(`${a.url}/status`)).service_available, 20_000, "A ready");
+  await waitFor(() => isServing(a.url), 20_000, "A ready");
   b = await harness.startNode({ env, logDestination: capture }); // adopts the secret from A over /sync
-  await waitFor(async () => (await getJson(`${b.url}/status`)).service_available, 20_000, "B ready");
+  await waitFor(() => isServing(b.url), 20_000, "B ready");
   app = await harness.registerApp();
   const derive = await appRequest(target(a), app.tee, { method: "POST", path: "/kms/derive", body: { path: "wallet/root" } });
   sent.push(derive.sentSignature!, derive.headers.get("x-kms-response-signature")!);

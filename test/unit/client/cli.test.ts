@@ -93,9 +93,10 @@ describe("nova-kms CLI", () => {
     const nodes = JSON.parse((await cli("--allow-http", "nodes")).out);
     expect(nodes).toEqual([expect.objectContaining({ url: node.url, wallet: node.wallet, tee_pubkey: Buffer.from(node.tee.identity.teePubkeySpki).toString("hex") })]);
     const all = JSON.parse((await cli("--allow-http", "status")).out);
-    expect(all[0].status.tee_wallet).toBe(node.wallet);
+    expect(all[0].status.node.tee_wallet).toBe(node.wallet);
     const one = JSON.parse((await cli("status", "--url", node.url)).out);
-    expect(one.tee_wallet).toBe(node.wallet);
+    expect(Object.keys(one).sort()).toEqual(["cluster", "data_store", "kms", "node"]);
+    expect(one.node.tee_wallet).toBe(node.wallet);
   });
 
   it("refuses http node URLs unless --allow-http", async () => {

@@ -14,10 +14,13 @@ import { parseEnvelope, type EnvelopeLabel } from "../../../enclave/crypto/envel
 import { deriveAppKey } from "../../../enclave/crypto/kdf.js";
 import { appResponseMessage } from "../../../enclave/crypto/pop.js";
 import { KmsError } from "../../../enclave/errors.js";
+import { buildStatusView } from "../../../enclave/http/views.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
 import type { KmsRegistryView } from "../../../client/discovery.js";
 
 export const TEST_MASTER_SECRET = new Uint8Array(32).fill(7);
+export const FAKE_KMS_APP_ID = 1n;
+export const FAKE_KMS_REGISTRY = "0x000000000000000000000000000000000000cafe";
 export const FAKE_CA_PEM = "-----BEGIN CERTIFICATE-----\nZmFrZSBjYQ==\n-----END CERTIFICATE-----\n";
 
 export interface RegisteredApp {
@@ -44,6 +47,8 @@ export interface Misbehaviour {
   hang?: boolean;
   /** Seal and sign this payload instead of the route's own (a node speaking another protocol). */
   payload?: unknown;
+  /** Serve this document as /status. */
+  status?: unknown;
 }
 
 export interface SeenRequest {
@@ -71,7 +76,7 @@ function fail(status: number, code: string, message: string): never {
   throw err;
 }
 
-export async function startFakeNode(options: { seed: string; apps: RegisteredApp[] }): Promise<FakeNode> {
+export async function startFakeNode(options: { seed: string; apps: RegisteredApp[]; kmsAppId?: bigint }): Promise<FakeNode> {
   const tee = new SimulatedTee({ seed: options.seed });
   const wallet = tee.identity.wallet as LowerAddress;
   const nonces = new NonceStore({ ttlMs: 60_000, maxEntries: 1000 });
@@ -79,6 +84,25 @@ export async function startFakeNode(options: { seed: string; apps: RegisteredApp
   const apps = new Map(options.apps.map((a) => [a.tee.identity.wallet, a]));
   const kv = new Map<string, { value: string; updatedAtMs: number }>();
   const node: Omit<FakeNode, "url" | "close"> = { tee, wallet, misbehave: {}, hits: { nonce: 0, kms: 0 }, seen: [], kv };
+
+  // The real node's view builder, so the SDK is tested against the shape nodes serve.
+  const statusView = () =>
+    buildStatusView({
+      version: "fake",
+      inEnclave: false,
+      wallet,
+      teePublicKey: tee.identity.teePubkey,
+      kmsAppId: options.kmsAppId ?? FAKE_KMS_APP_ID,
+      kmsRegistryAddress: FAKE_KMS_REGISTRY,
+      configuredUrl: undefined,
+      registration: { registered: true, instanceUrl: undefined },
+      available: true,
+      reason: "serving",
+      secret: { ready: true, reason: "serving", onChainHash: undefined, origin: "preset", syncedFrom: undefined },
+      members: 1,
+      peers: 0,
+      store: undefined,
+    });
 
   type Env = { Variables: { app: RegisteredApp; appSignature: string; body: unknown; label: EnvelopeLabel | undefined } };
   const app = new Hono<Env>();
@@ -93,7 +117,8 @@ export async function startFakeNode(options: { seed: string; apps: RegisteredApp
     if (node.misbehave.nonceStatus) fail(node.misbehave.nonceStatus, "unavailable", "nonce refused");
     return c.json({ nonce: nonces.issue() });
   });
-  app.get("/status", (c) => c.json({ tee_wallet: wallet, service_available: true }));
+  // The real node's view builder, so the SDK is tested against the shape nodes serve.
+  app.get("/status", (c) => c.json(node.misbehave.status ?? statusView()));
   app.get("/kms/ca", (c) => c.body(FAKE_CA_PEM, 200, { "content-type": "application/x-pem-file" }));
 
   app.use("/kms/*", async (c, next) => {

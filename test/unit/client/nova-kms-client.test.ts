@@ -9,7 +9,7 @@ import { CAPSULE_LABEL, ENCLAVER_LABEL } from "../../../enclave/crypto/envelope.
 import { deriveAppKey } from "../../../enclave/crypto/kdf.js";
 import { appAuthMessage, verifyPop } from "../../../enclave/crypto/pop.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
-import { FAKE_CA_PEM, TEST_MASTER_SECRET, instanceOf, memoryRegistry, startFakeNode, type FakeNode } from "./fake-node.js";
+import { FAKE_CA_PEM, FAKE_KMS_REGISTRY, TEST_MASTER_SECRET, instanceOf, memoryRegistry, startFakeNode, type FakeNode } from "./fake-node.js";
 
 const KMS_APP_ID = 7n;
 const APP_ID = 42n;
@@ -21,7 +21,10 @@ let registry: ReturnType<typeof memoryRegistry>;
 
 beforeEach(async () => {
   const apps = [{ tee: appTee, appId: APP_ID }];
-  [nodeA, nodeB] = await Promise.all([startFakeNode({ seed: "node-a", apps }), startFakeNode({ seed: "node-b", apps })]);
+  [nodeA, nodeB] = await Promise.all([
+    startFakeNode({ seed: "node-a", apps, kmsAppId: KMS_APP_ID }),
+    startFakeNode({ seed: "node-b", apps, kmsAppId: KMS_APP_ID }),
+  ]);
   registry = memoryRegistry([instanceOf(nodeA.tee, KMS_APP_ID, nodeA.url), instanceOf(nodeB.tee, KMS_APP_ID, nodeB.url)]);
 });
 
@@ -109,8 +112,18 @@ describe("happy path", () => {
 
   it("reads status and lists the on-chain nodes", async () => {
     const kms = client();
-    expect((await kms.status()).tee_wallet).toBe(nodeA.wallet);
-    expect((await kms.status(nodeB.url + "/")).tee_wallet).toBe(nodeB.wallet);
+    const status = await kms.status();
+    expect(status.node.tee_wallet).toBe(nodeA.wallet);
+    expect(status.node.tee_pubkey).toBe(Buffer.from(nodeA.tee.identity.teePubkeySpki).toString("hex"));
+    expect(status.node.service_available).toBe(true);
+    expect(status.cluster).toMatchObject({ kms_app_id: 7, registry_address: FAKE_KMS_REGISTRY });
+    expect(status.kms?.reason).toBe("serving");
+    expect((await kms.status(nodeB.url + "/")).node.tee_wallet).toBe(nodeB.wallet);
+    // A document in another shape (the old flat one) is refused, naming the field.
+    nodeB.misbehave.status = { tee_wallet: nodeB.wallet, service_available: true };
+    const err = await kms.status(nodeB.url).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KmsResponseVerificationError);
+    expect((err as Error).message).toMatch(/field node:/);
     const nodes = await kms.nodes();
     expect(nodes.map((n) => n.wallet)).toEqual([nodeA.wallet, nodeB.wallet]);
     expect(Buffer.from(nodes[0]!.teePubkey)).toEqual(Buffer.from(nodeA.tee.identity.teePubkey));

@@ -22,7 +22,7 @@ function scriptedChain(options: { peers?: number; peerSecret?: Uint8Array } = {}
       },
       randomBytes: async (n: number) => crypto.getRandomValues(new Uint8Array(n)),
       peerCount: () => chain.peers,
-      adoptFromPeers: async () => options.peerSecret,
+      adoptFromPeers: async () => (options.peerSecret ? { secret: options.peerSecret, from: "http://peer.test" } : undefined),
     },
   };
   return chain;
@@ -40,6 +40,7 @@ describe("MasterSecretManager", () => {
     expect(m.status().ready).toBe(true);
     expect(masterSecretHashOf(m.secret!)).toBe(chain.hash);
     expect(m.status().origin).toBe("generated");
+    expect(m.status().syncedFrom).toBeUndefined();
   });
 
   it("a node holding no secret waits a grace period before proposing when it has peers", async () => {
@@ -76,7 +77,7 @@ describe("MasterSecretManager", () => {
     rightPeer.hash = masterSecretHashOf(secretA);
     const adopts = new MasterSecretManager(rightPeer.sources, log);
     await adopts.tick();
-    expect(adopts.status()).toMatchObject({ ready: true, origin: "peer" });
+    expect(adopts.status()).toMatchObject({ ready: true, origin: "peer", syncedFrom: "http://peer.test" });
   });
 
   it("stops serving when the chain names another secret, and tells listeners", async () => {
