@@ -10,9 +10,9 @@ export type KmsErrorCode =
   | "not_found"
   | "payload_too_large"
   | "rate_limited"
-  | "unavailable"
+  | "service_unavailable"
   | "timeout"
-  | "internal";
+  | "internal_error";
 
 const STATUS_OF: Record<KmsErrorCode, number> = {
   bad_request: 400,
@@ -22,9 +22,9 @@ const STATUS_OF: Record<KmsErrorCode, number> = {
   not_found: 404,
   payload_too_large: 413,
   rate_limited: 429,
-  unavailable: 503,
+  service_unavailable: 503,
   timeout: 504,
-  internal: 500,
+  internal_error: 500,
 };
 
 export class KmsError extends Error {
@@ -44,4 +44,4 @@ export class KmsError extends Error {
 
 export const badRequest = (message: string) => new KmsError("bad_request", message);
 export const forbidden = (message: string, reason?: string) => new KmsError("forbidden", message, reason);
-export const unavailable = (message: string) => new KmsError("unavailable", message);
+export const unavailable = (message: string) => new KmsError("service_unavailable", message);

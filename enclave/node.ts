@@ -196,9 +196,9 @@ export class KmsNode {
       authorizer: new RegistryAuthorizer({ registry: this.registry, ttlMs: config.AUTH_CACHE_TTL_SECONDS * 1000 }),
       servingKeys: () => (this.serving ? this.keys : undefined),
       store: () => {
-        if (!this.kvStore) throw new KmsError("unavailable", `Service not ready: ${this.unavailableReason()}`);
+        if (!this.kvStore) throw new KmsError("service_unavailable", `Service not ready: ${this.unavailableReason()}`);
         if (!this.replicator.isRecovered(this.kvStore.epoch)) {
-          throw new KmsError("unavailable", "KV store is recovering from peers; retry shortly");
+          throw new KmsError("service_unavailable", "KV store is recovering from peers; retry shortly");
         }
         return this.kvStore;
       },

@@ -71,7 +71,7 @@ export class RegistryAuthorizer {
       verdict = await this.evaluate(wallet);
     } catch {
       // The chain could not be read: say so, cache nothing.
-      throw new KmsError("unavailable", "Registry unavailable", "registry_unavailable");
+      throw new KmsError("service_unavailable", "Registry unavailable", "registry_unavailable");
     }
     const ttl = verdict.ok ? this.options.ttlMs : this.negativeTtlMs;
     if (ttl > 0) this.cache.set(wallet, { verdict, expiresAt: this.now() + ttl });

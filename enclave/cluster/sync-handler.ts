@@ -32,7 +32,7 @@ export class SyncHandler {
   async handle(message: SyncMessage, peer: RegisteredCaller): Promise<Record<string, unknown>> {
     if (message.type === "master_secret_request") return this.masterSecret(message.ecdh_pubkey, peer);
     const store = this.options.store();
-    if (!store) throw new KmsError("unavailable", "Service not ready");
+    if (!store) throw new KmsError("service_unavailable", "Service not ready");
     const maxBytes = this.options.maxReplyBytes ?? DEFAULT_SYNC_BATCH_BYTES;
     switch (message.type) {
       case "delta":
@@ -46,7 +46,7 @@ export class SyncHandler {
         return { type: `${message.type}_ack`, epoch: store.epoch, counts: result.counts };
       }
       case "snapshot_request": {
-        if (!this.options.storeRecovered()) throw new KmsError("unavailable", "Store is recovering; ask another peer");
+        if (!this.options.storeRecovered()) throw new KmsError("service_unavailable", "Store is recovering; ask another peer");
         const page = store.snapshot(message.cursor, { maxBytes: Math.min(message.max_bytes ?? maxBytes, maxBytes) });
         return { type: "snapshot_page", ...page };
       }
@@ -94,7 +94,7 @@ export class SyncHandler {
     }
     this.checkSecretRate(peer.wallet);
     const secret = this.options.masterSecret();
-    if (!secret) throw new KmsError("unavailable", "This node does not hold the cluster secret");
+    if (!secret) throw new KmsError("service_unavailable", "This node does not hold the cluster secret");
     let sealed;
     try {
       sealed = sealMasterSecret({ requesterEcdhPublicKey: hexToBytes(ecdhPubkeyHex), masterSecret: secret });

@@ -107,9 +107,12 @@ describe("the SDK sees the runtime's keys", () => {
       kmsAppId: harness.chain.deployment.kmsAppId,
       allowHttp: true,
     });
-    expect(Buffer.from((await sdk.kv.get("shared key"))!.value).toString()).toBe("from the runtime");
+    // The runtime wrote to its first candidate; whichever node the SDK asks has it within a sync interval.
+    const entry = await waitFor(() => sdk.kv.get("shared key"), 15_000, "the runtime's key through the SDK");
+    expect(Buffer.from(entry.value).toString()).toBe("from the runtime");
     await sdk.kv.put("literal+plus", "sdk");
-    expect(Buffer.from((await client.kvGet("literal+plus"))!, "base64").toString()).toBe("sdk");
+    const value = await waitFor(() => client.kvGet("literal+plus"), 15_000, "the SDK's key through the runtime");
+    expect(Buffer.from(value, "base64").toString()).toBe("sdk");
   });
 });
 
@@ -159,19 +162,21 @@ describe("signatures and field forms the runtime depends on", () => {
 });
 
 describe("the runtime's retries do not lock other apps out", () => {
-  it("an app failing 3 rounds on every node, 450 times, leaves another app on the same address served", async () => {
+  it("1,250 refused attempts (fresh nonce each, as the runtime retries) leave another app on the same address served", async () => {
     const refusedSeed = `refused-${Date.now()}`;
     await harness.registerApp({ seed: refusedSeed, zkVerified: false });
     const refusedRuntime = await startOdynSimulator({ seed: refusedSeed, envelopeLabel: CAPSULE_LABEL });
     try {
       const refused = runtimeClient(refusedRuntime, 0);
+      const [first] = await refused.discover();
       const limit = pLimit(8);
-      // 450 calls × 3 rounds = 1,350 nonces per node: more than the old per-address default allowed.
+      // More nonces from one address than the old per-address default (1,200 a minute) allowed.
       const outcomes = await Promise.all(
-        Array.from({ length: 450 }, () => limit(() => refused.derive("x").then(() => "served", (e: Error) => e.message))),
+        Array.from({ length: 1_250 }, () =>
+          limit(() => refused.callNode(first!, "POST", "/kms/derive", { path: "x", context: "", length: 32 }).then(() => "served", (e: Error) => e.message)),
+        ),
       );
-      expect(new Set(outcomes)).toEqual(new Set([expect.stringMatching(/KMS HTTP 403/)]));
-      expect(outcomes.some((m) => /429/.test(m))).toBe(false);
+      expect(outcomes.filter((m) => !/^KMS HTTP 403/.test(m))).toEqual([]);
       const other = runtimeClient(capsuleRuntime);
       expect(Buffer.from(await other.derive("still-served"))).toEqual(expectedKey(capsuleApp, "still-served"));
     } finally {

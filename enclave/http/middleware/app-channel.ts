@@ -21,7 +21,7 @@ export function appChannel(deps: HttpDeps): MiddlewareHandler<KmsEnv> {
   const labels = new LabelMemory();
   return async (c, next) => {
     const keys = deps.servingKeys();
-    if (!keys) throw new KmsError("unavailable", `Service not ready: ${deps.unavailableReason()}`);
+    if (!keys) throw new KmsError("service_unavailable", `Service not ready: ${deps.unavailableReason()}`);
     c.set("keys", keys);
 
     const wallet = identifyCaller(c, deps);

@@ -21,7 +21,7 @@ const CODE_OF_STATUS: Record<number, KmsErrorCode> = {
   404: "not_found",
   413: "payload_too_large",
   429: "rate_limited",
-  503: "unavailable",
+  503: "service_unavailable",
   504: "timeout",
 };
 
@@ -39,12 +39,12 @@ export function handleError(log: Logger) {
     if (err instanceof OdynError) {
       // The enclave runtime failed (timeout, 5xx): an infrastructure fault, not the caller's.
       log.warn({ route: c.req.path, endpoint: err.endpoint, failure: err.failure }, "enclave runtime call failed");
-      return errorResponse(c, 503, "unavailable", "Enclave runtime unavailable");
+      return errorResponse(c, 503, "service_unavailable", "Enclave runtime unavailable");
     }
     if (err instanceof HTTPException && err.status === 504) {
       return errorResponse(c, 504, "timeout", "request timed out");
     }
     log.error({ route: c.req.path, err: { name: err.name, message: err.message } }, "unhandled error");
-    return errorResponse(c, 500, "internal", "internal error");
+    return errorResponse(c, 500, "internal_error", "internal error");
   };
 }

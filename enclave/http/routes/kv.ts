@@ -25,7 +25,7 @@ function storeCall<T>(fn: () => T): T {
     return fn();
   } catch (e) {
     if (e instanceof StoreError && e.status < 500) {
-      const code = e.status === 413 ? "payload_too_large" : e.status === 503 ? "unavailable" : "bad_request";
+      const code = e.status === 413 ? "payload_too_large" : e.status === 503 ? "service_unavailable" : "bad_request";
       throw new KmsError(code, e.message, e.code);
     }
     throw e;

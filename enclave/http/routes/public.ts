@@ -22,7 +22,7 @@ export function publicRoutes(deps: HttpDeps) {
   );
   app.get("/kms/ca", (c) => {
     const keys = deps.servingKeys();
-    if (!keys) return errorResponse(c, 503, "unavailable", `Service not ready: ${deps.unavailableReason()}`);
+    if (!keys) return errorResponse(c, 503, "service_unavailable", `Service not ready: ${deps.unavailableReason()}`);
     c.header("content-type", "application/x-pem-file");
     return c.body(keys.ca.certificatePem);
   });

@@ -43,7 +43,7 @@ export function syncRoutes(deps: HttpDeps, handler: SyncHandler) {
 
 function checkMac(deps: HttpDeps, raw: string, macHex: string): boolean {
   const keys = deps.servingKeys();
-  if (!keys) throw new KmsError("unavailable", `Service not ready: ${deps.unavailableReason()}`);
+  if (!keys) throw new KmsError("service_unavailable", `Service not ready: ${deps.unavailableReason()}`);
   try {
     return verifyHmacSha256(keys.syncMacKey, utf8(raw), hexToBytes(macHex));
   } catch {

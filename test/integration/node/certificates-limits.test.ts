@@ -152,7 +152,7 @@ describe("registry outage", () => {
     proxy.setCut(true);
     const res = await call();
     expect(res.status).toBe(503);
-    expect(res.raw).toMatchObject({ code: "unavailable", message: "Registry unavailable" });
+    expect(res.raw).toMatchObject({ code: "service_unavailable", message: "Registry unavailable" });
     proxy.setCut(false);
     expect((await call()).status).toBe(200);
     await node.stop();

@@ -108,13 +108,13 @@ export async function startFakeNode(options: { seed: string; apps: RegisteredApp
   const app = new Hono<Env>();
   app.onError((err, c) => {
     const status = (err as KmsError).status ?? 500;
-    const code = (err as KmsError).code ?? "internal";
+    const code = (err as KmsError).code ?? "internal_error";
     return c.json({ code, message: err.message }, status as 400);
   });
 
   app.get("/nonce", (c) => {
     node.hits.nonce++;
-    if (node.misbehave.nonceStatus) fail(node.misbehave.nonceStatus, "unavailable", "nonce refused");
+    if (node.misbehave.nonceStatus) fail(node.misbehave.nonceStatus, "service_unavailable", "nonce refused");
     return c.json({ nonce: nonces.issue() });
   });
   // The real node's view builder, so the SDK is tested against the shape nodes serve.
@@ -124,7 +124,7 @@ export async function startFakeNode(options: { seed: string; apps: RegisteredApp
   app.use("/kms/*", async (c, next) => {
     node.hits.kms++;
     if (node.misbehave.hang) return new Promise<Response>(() => {});
-    if (node.misbehave.kmsStatus) fail(node.misbehave.kmsStatus, node.misbehave.kmsStatus === 403 ? "forbidden" : "unavailable", "told to fail");
+    if (node.misbehave.kmsStatus) fail(node.misbehave.kmsStatus, node.misbehave.kmsStatus === 403 ? "forbidden" : "service_unavailable", "told to fail");
     const verified = pop.verify("app", readPopHeaders("app", (n) => c.req.header(n)));
     const caller = apps.get(verified.wallet);
     if (!caller) fail(403, "forbidden", "Instance not found");
