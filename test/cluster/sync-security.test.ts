@@ -6,6 +6,7 @@ import { keccak256, stringToHex, type Address } from "viem";
 import { PeerCallError, PeerClient } from "../../enclave/cluster/peer-client.js";
 import type { PeerInfo } from "../../enclave/cluster/peer-directory.js";
 import { bytesToHex, hexToBytes } from "../../enclave/crypto/bytes.js";
+import { ENCLAVER_LABEL, type EnvelopeLabel } from "../../enclave/crypto/envelope.js";
 import { deriveInternalKey } from "../../enclave/crypto/kdf.js";
 import { generateP384KeyPair, p384SpkiFromSec1 } from "../../enclave/crypto/p384.js";
 import { openSealedMasterSecret } from "../../enclave/crypto/sealed-transfer.js";
@@ -27,9 +28,9 @@ let nodePeer: PeerInfo;
 let appTee: SimulatedTee;
 let appId: bigint;
 
-/** A KMS-like identity that can talk to the node over /sync. */
-function fakePeer(seed: string) {
-  const tee = new SimulatedTee({ seed });
+/** A KMS-like identity that can talk to the node over /sync (sealing under one label when given). */
+function fakePeer(seed: string, label?: EnvelopeLabel) {
+  const tee = new SimulatedTee({ seed, ...(label ? { envelopeLabels: [label] } : {}) });
   const wallet = simulatedIdentity(seed).wallet;
   const client = new PeerClient({ tee, ownWallet: wallet, timeoutMs: 5_000, policy: { enclaveMode: false } });
   return { tee, wallet, client, seed };
@@ -100,6 +101,14 @@ describe("/sync authentication", () => {
     expect(reply.type).toBe("delta_ack");
     expect(reply.counts.inserted).toBe(1);
     expect(await visible("from-member")).toBe(true);
+  });
+
+  it("answers a peer on an enclaver runtime under its label (the reply opens with that label only)", async () => {
+    const member = fakePeer("sec-member-enclaver", ENCLAVER_LABEL);
+    await registerAsKmsInstance("sec-member-enclaver", cluster.chain.deployment.kmsVersionId);
+    const reply = await member.client.call(nodePeer, delta(recordFrom(member.wallet, "from-enclaver-peer", "ok")), { syncKey });
+    expect(reply.type).toBe("delta_ack");
+    expect(await visible("from-enclaver-peer")).toBe(true);
   });
 
   it("refuses a forged or missing HMAC with 403 and merges nothing", async () => {
