@@ -8,8 +8,7 @@ import { PopVerifier } from "./auth/pop-verifier.js";
 import { RegistryAuthorizer } from "./auth/registry-authorizer.js";
 import { submitMasterSecretHash } from "./chain/master-secret-hash-writer.js";
 import { RegistryReader } from "./chain/registry-reader.js";
-import { InstanceStatus } from "./chain/types.js";
-import { MasterSecretManager, masterSecretHashOf } from "./cluster/master-secret.js";
+import { MasterSecretManager } from "./cluster/master-secret.js";
 import { PeerClient } from "./cluster/peer-client.js";
 import { PeerDirectory } from "./cluster/peer-directory.js";
 import { Replicator } from "./cluster/replicator.js";
@@ -24,9 +23,12 @@ import { NodeMetrics } from "./http/metrics.js";
 import { buildNodesView, buildStatusView } from "./http/views.js";
 import { createLogger, type Logger } from "./log.js";
 import type { NodesView, StatusView } from "./protocol/views.js";
+import { PeriodicTask } from "./periodic-task.js";
+import { Readiness } from "./readiness.js";
 import { ServingKeys } from "./serving-keys.js";
+import { ServingState } from "./serving-state.js";
+import { ServerChannel } from "./http/server-channel.js";
 import { KvStore } from "./store/kv-store.js";
-import { KmsError } from "./errors.js";
 import { OdynTee } from "./tee/odyn.js";
 import { SimulatedTee } from "./tee/simulated.js";
 import type { Tee } from "./tee/tee.js";
@@ -39,33 +41,22 @@ export interface NodeOptions {
   log?: Logger;
 }
 
-/** Whether this node's own instance is registered and allowed to serve (checked every tick). */
-interface SelfRegistration {
-  registered: boolean;
-  reason: string;
-  /** The URL the registry lists for this node (what peers and apps dial). */
-  instanceUrl?: string;
-}
-
 export class KmsNode {
   readonly log: Logger;
   readonly metrics: NodeMetrics;
   readonly chain: PublicClient;
   readonly registry: RegistryReader;
   readonly masterSecret: MasterSecretManager;
-  private keys: ServingKeys | undefined;
-  /** Records are sealed under keys of one master secret, so a store lives and dies with it. */
-  private kvStore: KvStore | undefined;
-  /** Hash of the secret the store was opened for (not a second copy of the secret). */
-  private storeSecretHash: Hex | undefined;
-  private self: SelfRegistration = { registered: false, reason: "registration not checked yet" };
+  readonly readiness: Readiness;
+  private readonly state: ServingState;
   readonly directory: PeerDirectory;
   readonly peerClient: PeerClient;
   readonly replicator: Replicator;
   private server: ServerType | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private syncTimer: NodeJS.Timeout | undefined;
-  private syncRunning = false;
+  /** Registration, peer list and master secret, every KMS_NODE_TICK_MS. */
+  private readonly lifecycle: PeriodicTask;
+  /** Replication rounds, every DATA_SYNC_INTERVAL_MS. */
+  private readonly replication: PeriodicTask;
   private listeningPort = 0;
   private readonly certificatePolicy: CertificatePolicy;
 
@@ -81,7 +72,7 @@ export class KmsNode {
       dnsSuffixes: config.CERT_ALLOWED_DNS_SUFFIXES,
       maxValidityDays: config.CERT_MAX_VALIDITY_DAYS,
     });
-    this.metrics = new NodeMetrics(() => this.kvStore?.stats());
+    this.metrics = new NodeMetrics(() => this.state.currentStore?.stats());
     this.chain = createPublicClient({
       transport: http(config.CHAIN_RPC_URL, { timeout: config.CHAIN_TIMEOUT_MS, retryCount: 1 }),
       pollingInterval: 250,
@@ -94,9 +85,16 @@ export class KmsNode {
     const policy = { enclaveMode: config.IN_ENCLAVE };
     this.directory = new PeerDirectory({ registry: this.registry, kmsAppId: config.KMS_APP_ID, selfWallet: wallet, policy, log });
     this.peerClient = new PeerClient({ tee, ownWallet: wallet, timeoutMs: config.PEER_TIMEOUT_MS, policy });
+    this.state = new ServingState({
+      makeKeys: (secret) => new ServingKeys(secret, this.certificatePolicy),
+      openStore: (keys) => this.openStore(keys),
+      serving: () => this.readiness.serving,
+      available: () => this.readiness.available,
+      reason: () => this.readiness.reason(),
+    });
     this.replicator = new Replicator({
-      store: () => (this.serving ? this.kvStore : undefined),
-      syncKey: () => (this.serving ? this.keys?.syncMacKey : undefined),
+      store: () => this.state.servingStore(),
+      syncKey: () => this.state.servingKeys()?.syncMacKey,
       peers: () => this.directory.peers(),
       client: this.peerClient,
       log,
@@ -121,41 +119,48 @@ export class KmsNode {
       log,
       preset,
     );
+    this.readiness = new Readiness({
+      registry: this.registry,
+      wallet,
+      kmsAppId: config.KMS_APP_ID,
+      configuredUrl: config.NODE_INSTANCE_URL,
+      log,
+      secret: () => this.masterSecret.status(),
+      holdsKeys: () => this.state.holdsKeys,
+      storeRecovered: () => this.storeRecovered(),
+    });
     this.masterSecret.onChange((secret) => this.useSecret(secret));
+    this.lifecycle = new PeriodicTask(config.KMS_NODE_TICK_MS, () => this.tickOnce());
+    this.replication = new PeriodicTask(config.DATA_SYNC_INTERVAL_MS, () => this.replicator.round());
   }
 
-  /**
-   * Switches to a new served secret. The store is kept while the secret stays the same (a pause in
-   * serving loses nothing); a different secret starts an empty store, because records sealed
-   * under the old one cannot be opened (README "Cluster", owner reset).
-   */
+  /** A new served secret; a new store starts recovering from peers at once, not at the next round. */
   private useSecret(secret: Uint8Array | undefined): void {
-    if (!secret) {
-      this.keys = undefined;
-      return;
-    }
-    const keys = new ServingKeys(secret, this.certificatePolicy);
-    const newStore = !this.kvStore || this.storeSecretHash !== masterSecretHashOf(secret);
-    if (newStore) {
-      const { config } = this;
-      this.kvStore = new KvStore({
-        nodeId: this.wallet,
-        dataKey: (appId) => keys.dataKey(appId),
-        overflow: config.KV_OVERFLOW,
-        maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
-        limits: {
-          maxBytesPerApp: config.KV_MAX_BYTES_PER_APP,
-          maxKeysPerApp: config.KV_MAX_KEYS_PER_APP,
-          maxValueBytes: config.KV_MAX_VALUE_BYTES,
-          maxKeyBytes: config.KV_MAX_KEY_BYTES,
-        },
-      });
-      this.storeSecretHash = masterSecretHashOf(secret);
-      this.replicator.beginRecovery(this.kvStore.epoch, this.masterSecret.status().origin !== "generated");
-    }
-    this.keys = keys;
-    // Recover (pull a peer's snapshot) now rather than at the next sync interval.
-    if (newStore) void this.syncRound();
+    const opened = this.state.useSecret(secret);
+    if (!opened) return;
+    this.replicator.beginRecovery(opened.epoch, this.masterSecret.status().origin !== "generated");
+    void this.syncRound();
+  }
+
+  private openStore(keys: ServingKeys): KvStore {
+    const { config } = this;
+    return new KvStore({
+      nodeId: this.wallet,
+      dataKey: (appId) => keys.dataKey(appId),
+      overflow: config.KV_OVERFLOW,
+      maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
+      limits: {
+        maxBytesPerApp: config.KV_MAX_BYTES_PER_APP,
+        maxKeysPerApp: config.KV_MAX_KEYS_PER_APP,
+        maxValueBytes: config.KV_MAX_VALUE_BYTES,
+        maxKeyBytes: config.KV_MAX_KEY_BYTES,
+      },
+    });
+  }
+
+  private storeRecovered(): boolean {
+    const store = this.state.currentStore;
+    return store !== undefined && this.replicator.isRecovered(store.epoch);
   }
 
   static async create(config: Config, options: NodeOptions = {}): Promise<KmsNode> {
@@ -170,12 +175,12 @@ export class KmsNode {
 
   /** True when this node may answer /kms/*: registered on chain and holding the cluster secret. */
   get serving(): boolean {
-    return this.self.registered && this.keys !== undefined;
+    return this.readiness.serving;
   }
 
   /** Serving, and its KV store has caught up with its peers (what /status calls available). */
   get available(): boolean {
-    return this.serving && this.kvStore !== undefined && this.replicator.isRecovered(this.kvStore.epoch);
+    return this.readiness.available;
   }
 
   get port(): number {
@@ -189,36 +194,23 @@ export class KmsNode {
       config,
       log: this.log,
       metrics: this.metrics,
-      tee: this.tee,
-      ownWallet: this.wallet,
+      channel: new ServerChannel(this.tee, this.wallet),
       nonces,
       pop: new PopVerifier({ nonces, ownWallet: this.wallet, windowSeconds: config.POP_TIMEOUT_SECONDS }),
       authorizer: new RegistryAuthorizer({ registry: this.registry, ttlMs: config.AUTH_CACHE_TTL_SECONDS * 1000 }),
-      servingKeys: () => (this.serving ? this.keys : undefined),
-      store: () => {
-        if (!this.kvStore) throw new KmsError("service_unavailable", `Service not ready: ${this.unavailableReason()}`);
-        if (!this.replicator.isRecovered(this.kvStore.epoch)) {
-          throw new KmsError("service_unavailable", "KV store is recovering from peers; retry shortly");
-        }
-        return this.kvStore;
-      },
-      unavailableReason: () => this.unavailableReason(),
+      serving: this.state,
       sync: new SyncHandler({
-        store: () => (this.serving ? this.kvStore : undefined),
+        store: () => this.state.servingStore(),
         masterSecret: () => (this.serving ? this.masterSecret.secret : undefined),
-        storeRecovered: () => this.kvStore !== undefined && this.replicator.isRecovered(this.kvStore.epoch),
+        storeRecovered: () => this.storeRecovered(),
         log: this.log,
       }),
-      status: async () => this.statusView(),
-      nodes: async () => this.nodesView(),
+      views: { status: () => this.statusView(), nodes: () => this.nodesView() },
     };
   }
 
   unavailableReason(): string {
-    if (!this.self.registered) return this.self.reason;
-    const secret = this.masterSecret.status();
-    if (!secret.ready) return secret.reason;
-    return this.available ? "serving" : "KV store recovering from peers";
+    return this.readiness.reason();
   }
 
   /** Starts the HTTP server and the tick loop; resolves once listening. */
@@ -231,51 +223,29 @@ export class KmsNode {
       });
     });
     this.log.info({ host: this.config.BIND_HOST, port: this.listeningPort, mode: this.tee.kind }, "listening");
-    void this.tick();
-    this.timer = setInterval(() => void this.tick(), this.config.KMS_NODE_TICK_MS);
-    this.syncTimer = setInterval(() => void this.syncRound(), this.config.DATA_SYNC_INTERVAL_MS);
+    this.lifecycle.start();
+    this.replication.start();
   }
 
-  /** One lifecycle step: our own registration, the peer list, then the master secret. Never throws. */
-  async tick(): Promise<void> {
+  /** One lifecycle step (shared with a step already running). Never throws. */
+  tick(): Promise<void> {
+    return this.lifecycle.runNow();
+  }
+
+  /** One replication round (shared with a round already running). */
+  syncRound(): Promise<void> {
+    return this.replication.runNow();
+  }
+
+  /** Our own registration, the peer list, then the master secret. */
+  private async tickOnce(): Promise<void> {
     try {
-      this.self = await this.checkSelfRegistration();
+      const self = await this.readiness.refresh();
       await this.directory.refresh().catch((e: Error) => this.log.warn({ err: e.message.split("\n")[0] }, "peer refresh failed"));
-      if (this.self.registered) await this.masterSecret.tick();
+      if (self.registered) await this.masterSecret.tick();
     } catch (e) {
       this.log.warn({ err: (e as Error).message.split("\n")[0] }, "tick failed");
     }
-  }
-
-  /** One replication round, unless the previous one is still running. */
-  async syncRound(): Promise<void> {
-    if (this.syncRunning) return;
-    this.syncRunning = true;
-    try {
-      await this.replicator.round();
-    } finally {
-      this.syncRunning = false;
-    }
-  }
-
-  private async checkSelfRegistration(): Promise<SelfRegistration> {
-    let instance;
-    try {
-      instance = await this.registry.getInstanceByWallet(this.wallet as Address);
-    } catch {
-      // Keep the previous verdict through a registry outage; authorization answers 503 meanwhile.
-      return { ...this.self, reason: this.self.registered ? this.self.reason : "registry unreadable" };
-    }
-    if (instance.id === 0n) return { registered: false, reason: "this node's wallet is not registered on chain" };
-    if (instance.appId !== this.config.KMS_APP_ID) return { registered: false, reason: "this node is registered under another app" };
-    if (instance.status !== InstanceStatus.ACTIVE) return { registered: false, reason: "this node's instance is not ACTIVE" };
-    if (!instance.zkVerified) return { registered: false, reason: "this node's instance is not zkVerified" };
-    const configured = this.config.NODE_INSTANCE_URL?.replace(/\/+$/, "");
-    if (configured && instance.instanceUrl.replace(/\/+$/, "") !== configured && !this.self.registered) {
-      // Peers and apps dial the registered URL; a mismatch usually means a stale registration.
-      this.log.warn({ registered: instance.instanceUrl, configured }, "registered instanceUrl differs from NODE_INSTANCE_URL");
-    }
-    return { registered: true, reason: "registered", instanceUrl: instance.instanceUrl };
   }
 
   private statusView(): StatusView {
@@ -288,13 +258,13 @@ export class KmsNode {
       kmsAppId: config.KMS_APP_ID,
       kmsRegistryAddress: config.KMS_REGISTRY_ADDRESS,
       configuredUrl: config.NODE_INSTANCE_URL,
-      registration: { registered: this.self.registered, instanceUrl: this.self.instanceUrl },
+      registration: { registered: this.readiness.registration.registered, instanceUrl: this.readiness.registration.instanceUrl },
       available: this.available,
       reason: this.unavailableReason(),
       secret: this.masterSecret.status(),
       members: this.directory.members().members.length,
       peers: this.directory.peers().length,
-      store: this.kvStore?.stats(),
+      store: this.state.currentStore?.stats(),
     });
   }
 
@@ -310,8 +280,8 @@ export class KmsNode {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    if (this.syncTimer) clearInterval(this.syncTimer);
+    this.lifecycle.stop();
+    this.replication.stop();
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -4,7 +4,7 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import type { HttpDeps, KmsEnv } from "./context.js";
+import type { HttpDeps, KmsEnv, RootEnv } from "./context.js";
 import { accessLog } from "./middleware/access-log.js";
 import { appChannel } from "./middleware/app-channel.js";
 import { clientAddress } from "./middleware/client-address.js";
@@ -16,9 +16,10 @@ import { kvRoutes } from "./routes/kv.js";
 import { publicRoutes } from "./routes/public.js";
 import { syncRoutes } from "./routes/sync.js";
 
-export function createHttpApp(deps: HttpDeps): Hono {
-  const { config } = deps;
-  const app = new Hono();
+export function createHttpApp(deps: HttpDeps): Hono<RootEnv> {
+  const { config, serving } = deps;
+  const requireKeys = () => serving.requireKeys();
+  const app = new Hono<RootEnv>();
   app.onError(handleError(deps.log));
   app.notFound((c) => errorResponse(c, 404, "not_found", "no such route"));
   app.use("*", deps.metrics.middleware());
@@ -31,18 +32,41 @@ export function createHttpApp(deps: HttpDeps): Hono {
     limitRate({ perMinute: config.RATE_LIMIT_PER_MINUTE, key: (c) => clientAddress(c, config.TRUST_PROXY), name: "client" }),
   );
 
-  app.route("/", publicRoutes(deps));
+  app.route(
+    "/",
+    publicRoutes({
+      nonces: deps.nonces,
+      nonceRateLimitPerMinute: config.NONCE_RATE_LIMIT_PER_MINUTE,
+      trustProxy: config.TRUST_PROXY,
+      requireKeys,
+      metrics: deps.metrics,
+      views: deps.views,
+    }),
+  );
 
   // Peer batches are bounded by the sender (a 1 MiB value goes alone, ≈2.8 MB on the wire).
   app.use("/sync", limitBody(config.SYNC_MAX_BODY_BYTES));
-  app.route("/", syncRoutes(deps, deps.sync));
+  app.route(
+    "/",
+    syncRoutes({
+      channel: deps.channel,
+      pop: deps.pop,
+      authorizer: deps.authorizer,
+      kmsAppId: config.KMS_APP_ID,
+      syncMacKey: () => requireKeys().syncMacKey,
+      handler: deps.sync,
+    }),
+  );
 
   const kms = new Hono<KmsEnv>();
   // A KV write carries up to a 1 MiB value (≈2.8 MB once base64 → envelope hex → JSON);
   // routes whose bodies are small get the tighter MAX_BODY_BYTES.
   kms.use("*", limitBody(config.MAX_KV_BODY_BYTES));
   for (const smallBodyRoute of ["/derive", "/sign_cert"]) kms.use(smallBodyRoute, limitBody(config.MAX_BODY_BYTES));
-  kms.use("*", appChannel(deps));
+  kms.use(
+    "*",
+    appChannel({ channel: deps.channel, pop: deps.pop, authorizer: deps.authorizer, requireKeys, inEnclave: config.IN_ENCLAVE }),
+  );
   // Keyed on the verified caller, so one app instance's retries or flood cannot use up the budget of
   // other apps behind the same address.
   kms.use(
@@ -53,9 +77,9 @@ export function createHttpApp(deps: HttpDeps): Hono {
     "*",
     limitRate({ perMinute: config.APP_RATE_LIMIT_PER_MINUTE, key: (c) => `app:${c.get("caller").appId}`, name: "app" }),
   );
-  kms.route("/", deriveRoutes(deps));
-  kms.route("/", certificateRoutes(deps));
-  kms.route("/", kvRoutes(deps, () => deps.store()));
+  kms.route("/", deriveRoutes());
+  kms.route("/", certificateRoutes());
+  kms.route("/", kvRoutes({ store: () => serving.requireStore(), metrics: deps.metrics }));
   app.route("/kms", kms);
   return app;
 }

@@ -1,40 +1,32 @@
-// What the HTTP layer needs from the rest of the node, and the per-request values middleware
-// hands to route handlers. node.ts builds `HttpDeps`; nothing here reaches for globals.
-import type { PopVerifier, VerifiedPop } from "../auth/pop-verifier.js";
+// What the HTTP layer needs from the rest of the node, and the per-request values middleware hands
+// to route handlers. node.ts builds `HttpDeps`; app.ts hands each route only the part it uses.
 import type { NonceStore } from "../auth/nonce-store.js";
+import type { PopVerifier, VerifiedPop } from "../auth/pop-verifier.js";
 import type { RegistryAuthorizer } from "../auth/registry-authorizer.js";
 import type { RegisteredCaller } from "../auth/registry-rules.js";
+import type { SyncHandler } from "../cluster/sync-handler.js";
 import type { Config } from "../config.js";
+import type { EnvelopeLabel } from "../crypto/envelope.js";
 import type { Logger } from "../log.js";
-import type { EnvelopeLabel, Tee } from "../tee/tee.js";
-import type { NodeMetrics } from "./metrics.js";
+import type { NodesView, StatusView } from "../protocol/views.js";
 import type { ServingKeys } from "../serving-keys.js";
 import type { KvStore } from "../store/kv-store.js";
-import type { SyncHandler } from "../cluster/sync-handler.js";
-import type { NodesView, StatusView } from "../protocol/views.js";
+import type { NodeMetrics } from "./metrics.js";
+import type { ServerChannel } from "./server-channel.js";
 
 export interface HttpDeps {
   config: Config;
   log: Logger;
   metrics: NodeMetrics;
-  tee: Tee;
-  /** Lower-case wallet of this node. */
-  ownWallet: string;
+  channel: ServerChannel;
   nonces: NonceStore;
   pop: PopVerifier;
   authorizer: RegistryAuthorizer;
-  /** Keys derived from the master secret, present only while the node may serve. */
-  servingKeys(): ServingKeys | undefined;
-  /** The KV store of the current secret (only called while serving). */
-  store(): KvStore;
+  /** The one gate (enclave/serving-state.ts): keys while serving, the store once caught up, else 503. */
+  serving: { requireKeys(): ServingKeys; requireStore(): KvStore };
   /** Handles authenticated peer messages on /sync. */
   sync: SyncHandler;
-  /** Why the node is not serving (shown in 503s and /status). */
-  unavailableReason(): string;
-  /** GET /status (PROTOCOL.md §9). */
-  status(): Promise<StatusView>;
-  /** GET /nodes. */
-  nodes(): Promise<NodesView>;
+  views: { status(): StatusView; nodes(): NodesView };
 }
 
 export interface KmsVariables {
@@ -46,7 +38,12 @@ export interface KmsVariables {
   body: unknown;
   /** Envelope label the reply is sealed under (undefined: the TEE's own, see Tee.encryptTo). */
   label: EnvelopeLabel | undefined;
+  channel: ServerChannel;
+  /** Why the request was refused, for metrics and the access log (never sent to the caller). */
   errorReason: string;
 }
 
 export type KmsEnv = { Variables: KmsVariables };
+
+/** Variables every route may set: the refusal reason the access log and metrics report. */
+export type RootEnv = { Variables: Pick<KmsVariables, "errorReason"> };

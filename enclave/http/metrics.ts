@@ -1,6 +1,7 @@
 // Prometheus metrics of one node. A Registry per node (not prom-client's global one) so tests
 // can run several nodes in one process.
 import type { MiddlewareHandler } from "hono";
+import type { RootEnv } from "./context.js";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { StoreStats } from "../store/kv-store.js";
 
@@ -64,7 +65,7 @@ export class NodeMetrics {
    *
    * @example app.use("*", metrics.middleware())
    */
-  middleware(): MiddlewareHandler {
+  middleware(): MiddlewareHandler<RootEnv> {
     return async (c, next) => {
       const started = performance.now();
       await next();
@@ -72,7 +73,7 @@ export class NodeMetrics {
       const method = c.req.method;
       this.requests.inc({ route, method, status: String(c.res.status) });
       this.latency.observe({ route, method }, (performance.now() - started) / 1000);
-      const reason = c.get("errorReason" as never) as string | undefined;
+      const reason = c.get("errorReason");
       if (reason && (c.res.status === 403 || c.res.status === 401)) this.authFailures.inc({ reason });
     };
   }

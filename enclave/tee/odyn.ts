@@ -44,7 +44,7 @@ import {
 } from "../crypto/envelope.js";
 import { canonicalWallet } from "../crypto/secp256k1.js";
 import { GCM_TAG_BYTES } from "../crypto/aead.js";
-import { TeeInputError, type Tee } from "./tee.js";
+import { TeeInputError, TeeUnavailableError, type Tee } from "./tee.js";
 import { toEip1559, toOdynStructuredTx, signedMatchesRequest } from "./eip1559.js";
 import { checkRandomLength, decodeUtf8, ENVELOPE_NONCE_BYTES } from "./common.js";
 
@@ -55,7 +55,7 @@ const RANDOM_FETCH_CONCURRENCY = 8;
 export type OdynFailure = "http" | "timeout" | "network" | "bad_response";
 
 /** A call to Odyn failed. Safe to log and to show: endpoint, status and kind only. */
-export class OdynError extends Error {
+export class OdynError extends TeeUnavailableError {
   override readonly name = "OdynError";
   constructor(
     readonly endpoint: string,

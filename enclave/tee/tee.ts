@@ -68,6 +68,14 @@ export async function encryptionPublicKeySpkiHex(tee: Tee): Promise<string> {
   return bytesToHex(await encryptionPublicKeySpki(tee));
 }
 
+/**
+ * The TEE could not do what was asked for a reason that is not the caller's (the enclave runtime
+ * timed out, failed or answered nonsense). The HTTP layer answers 503 without knowing which TEE.
+ */
+export class TeeUnavailableError extends Error {
+  override name = "TeeUnavailableError";
+}
+
 /** A request the TEE cannot serve as given (unsupported transaction type, bad length, …). */
 export class TeeInputError extends Error {
   override readonly name = "TeeInputError";

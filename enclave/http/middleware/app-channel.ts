@@ -3,35 +3,42 @@
 //   2. PoP (PROTOCOL.md §3) names the caller — or, outside an enclave only, `x-tee-wallet`;
 //   3. the registry must authorize that wallet (§4); its instance's app id is the namespace;
 //   4. a request body must be an envelope (§5) from the caller's on-chain teePubkey.
-// Handlers then answer with `replySealed`, which encrypts to the on-chain key (never to a key
-// taken from the request) under the envelope label the caller used, and signs the response over
-// the caller's PoP signature.
+// Handlers answer with `replyToApp` (../app-reply.ts), which seals to the on-chain key under the
+// label the caller used and signs over its PoP signature.
 import type { Context, MiddlewareHandler } from "hono";
-import { hasAnyPopHeader, readPopHeaders } from "../../auth/pop-verifier.js";
-import { appResponseMessage } from "../../crypto/pop.js";
+import { hasAnyPopHeader, readPopHeaders, type PopVerifier } from "../../auth/pop-verifier.js";
+import type { RegistryAuthorizer } from "../../auth/registry-authorizer.js";
 import { canonicalWallet } from "../../crypto/secp256k1.js";
-import { KmsError, forbidden } from "../../errors.js";
-import type { HttpDeps, KmsEnv } from "../context.js";
+import { forbidden } from "../../errors.js";
+import type { ServingKeys } from "../../serving-keys.js";
+import type { KmsEnv } from "../context.js";
 import { LabelMemory } from "../label-memory.js";
-import { openSealedBody } from "../sealed-body.js";
-import { sealJson } from "../../tee/tee.js";
+import type { ServerChannel } from "../server-channel.js";
 
-/** @example app.use("/kms/*", appChannel(deps)) */
-export function appChannel(deps: HttpDeps): MiddlewareHandler<KmsEnv> {
+export interface AppChannelDeps {
+  channel: ServerChannel;
+  pop: PopVerifier;
+  authorizer: Pick<RegistryAuthorizer, "authorize">;
+  /** The served secret's keys, or a 503 naming why the node does not serve. */
+  requireKeys: () => ServingKeys;
+  /** IN_ENCLAVE: the dev shortcut `x-tee-wallet` is refused. */
+  inEnclave: boolean;
+}
+
+/** @example kms.use("*", appChannel({ channel, pop, authorizer, requireKeys, inEnclave: false })) */
+export function appChannel(deps: AppChannelDeps): MiddlewareHandler<KmsEnv> {
   const labels = new LabelMemory();
   return async (c, next) => {
-    const keys = deps.servingKeys();
-    if (!keys) throw new KmsError("service_unavailable", `Service not ready: ${deps.unavailableReason()}`);
-    c.set("keys", keys);
-
+    c.set("keys", deps.requireKeys());
     const wallet = identifyCaller(c, deps);
     const caller = await deps.authorizer.authorize(wallet);
     c.set("caller", caller);
+    c.set("channel", deps.channel);
     if (c.req.method === "GET" || c.req.method === "HEAD") {
       c.set("body", undefined);
       c.set("label", labels.labelFor(wallet));
     } else {
-      const opened = await openSealedBody(deps.tee, await c.req.text(), caller.teePublicKey);
+      const opened = await deps.channel.open(await c.req.text(), caller.teePublicKey);
       labels.remember(wallet, opened.label);
       c.set("body", opened.body);
       c.set("label", opened.label);
@@ -40,9 +47,9 @@ export function appChannel(deps: HttpDeps): MiddlewareHandler<KmsEnv> {
   };
 }
 
-function identifyCaller(c: Context<KmsEnv>, deps: HttpDeps): string {
+function identifyCaller(c: Context<KmsEnv>, deps: AppChannelDeps): string {
   const headers = readPopHeaders("app", (name) => c.req.header(name));
-  if (hasAnyPopHeader(headers) || deps.config.IN_ENCLAVE) {
+  if (hasAnyPopHeader(headers) || deps.inEnclave) {
     const pop = deps.pop.verify("app", headers);
     c.set("pop", pop);
     return pop.wallet;
@@ -55,17 +62,4 @@ function identifyCaller(c: Context<KmsEnv>, deps: HttpDeps): string {
   } catch {
     throw forbidden("Malformed x-tee-wallet header", "dev_wallet_malformed");
   }
-}
-
-/**
- * Seals `payload` (canonical JSON) to the caller's on-chain teePubkey and adds the response
- * signature `NovaKMS:Response:<x-app-signature>:<node wallet>` when the caller used PoP.
- */
-export async function replySealed(c: Context<KmsEnv>, deps: HttpDeps, payload: unknown, status: 200 | 201 = 200): Promise<Response> {
-  const envelope = await sealJson(deps.tee, c.get("caller").teePublicKey, payload, c.get("label"));
-  const pop = c.get("pop");
-  if (pop) {
-    c.header("x-kms-response-signature", await deps.tee.signMessage(appResponseMessage(pop.signature, deps.ownWallet)));
-  }
-  return c.json(envelope, status);
 }

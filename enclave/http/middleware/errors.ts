@@ -1,11 +1,12 @@
 // One place that turns any thrown error into the protocol's error body `{code, message}`.
 // Unknown errors become a bare 500 so no stack trace, key or internal detail reaches a caller.
 import type { Context } from "hono";
+import type { RootEnv } from "../context.js";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { KmsError, type KmsErrorCode } from "../../errors.js";
 import type { Logger } from "../../log.js";
-import { OdynError } from "../../tee/odyn.js";
+import { TeeUnavailableError } from "../../tee/tee.js";
 
 export function errorBody(code: KmsErrorCode | string, message: string) {
   return { code, message };
@@ -27,18 +28,18 @@ const CODE_OF_STATUS: Record<number, KmsErrorCode> = {
 
 /** `app.onError(handleError(log))`. */
 export function handleError(log: Logger) {
-  return (err: Error, c: Context): Response => {
+  return (err: Error, c: Context<RootEnv>): Response => {
     if (err instanceof KmsError) {
-      c.set("errorReason" as never, (err.reason ?? err.code) as never);
+      c.set("errorReason", err.reason ?? err.code);
       return errorResponse(c, err.status, err.code, err.message);
     }
     if (err instanceof HTTPException && err.status < 500) {
       const code = CODE_OF_STATUS[err.status] ?? "bad_request";
       return errorResponse(c, err.status, code, err.message || code);
     }
-    if (err instanceof OdynError) {
+    if (err instanceof TeeUnavailableError) {
       // The enclave runtime failed (timeout, 5xx): an infrastructure fault, not the caller's.
-      log.warn({ route: c.req.path, endpoint: err.endpoint, failure: err.failure }, "enclave runtime call failed");
+      log.warn({ route: c.req.path, err: err.message }, "enclave runtime call failed");
       return errorResponse(c, 503, "service_unavailable", "Enclave runtime unavailable");
     }
     if (err instanceof HTTPException && err.status === 504) {

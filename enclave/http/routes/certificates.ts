@@ -5,8 +5,8 @@ import { z } from "zod";
 import { base64ToBytes } from "../../crypto/bytes.js";
 import { CertificatePolicyError } from "../../crypto/ca.js";
 import { badRequest } from "../../errors.js";
-import type { HttpDeps, KmsEnv } from "../context.js";
-import { replySealed } from "../middleware/app-channel.js";
+import { replyToApp } from "../app-reply.js";
+import type { KmsEnv } from "../context.js";
 import { parseBody } from "../validate.js";
 
 const signCertRequest = z.object({
@@ -16,7 +16,7 @@ const signCertRequest = z.object({
 
 const toBase64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
-export function certificateRoutes(deps: HttpDeps) {
+export function certificateRoutes() {
   return new Hono<KmsEnv>().post("/sign_cert", async (c) => {
     const request = parseBody(signCertRequest, c.get("body"));
     let csrPem: string;
@@ -33,7 +33,7 @@ export function certificateRoutes(deps: HttpDeps) {
       if (e instanceof CertificatePolicyError) throw badRequest(e.message);
       throw e;
     }
-    return replySealed(c, deps, {
+    return replyToApp(c, {
       certificate: toBase64(issued.certificatePem),
       ca_certificate: toBase64(ca.certificatePem),
     });

@@ -4,8 +4,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { bytesToBase64 } from "../../crypto/bytes.js";
 import { MAX_DERIVE_LENGTH } from "../../crypto/kdf.js";
-import type { HttpDeps, KmsEnv } from "../context.js";
-import { replySealed } from "../middleware/app-channel.js";
+import { replyToApp } from "../app-reply.js";
+import type { KmsEnv } from "../context.js";
 import { appIdJson, parseBody } from "../validate.js";
 
 // Existing clients send `length` as a JSON number or as a decimal string ("32"), which the reference
@@ -20,12 +20,12 @@ const deriveRequest = z.object({
   length: deriveLength.default(32),
 });
 
-export function deriveRoutes(deps: HttpDeps) {
+export function deriveRoutes() {
   return new Hono<KmsEnv>().post("/derive", async (c) => {
     const request = parseBody(deriveRequest, c.get("body"));
     const appId = c.get("caller").appId;
     const key = c.get("keys").appKey(appId, request.path, request.context, request.length);
-    return replySealed(c, deps, {
+    return replyToApp(c, {
       app_id: appIdJson(appId),
       path: request.path,
       key: bytesToBase64(key),

@@ -6,8 +6,9 @@ import { base64ToBytes, bytesToBase64 } from "../../crypto/bytes.js";
 import { KmsError, badRequest } from "../../errors.js";
 import { StoreError } from "../../store/errors.js";
 import type { KvStore } from "../../store/kv-store.js";
-import type { HttpDeps, KmsEnv } from "../context.js";
-import { replySealed } from "../middleware/app-channel.js";
+import { replyToApp } from "../app-reply.js";
+import type { KmsEnv } from "../context.js";
+import type { NodeMetrics } from "../metrics.js";
 import { appIdJson, formDecodeComponent, parseBody } from "../validate.js";
 
 const keyField = z.string().min(1, "must be a non-empty string");
@@ -46,13 +47,19 @@ function keyInPath(url: string): string {
   return formDecodeComponent(path.slice(path.indexOf(KEY_PATH_PREFIX) + KEY_PATH_PREFIX.length));
 }
 
-export function kvRoutes(deps: HttpDeps, store: () => KvStore) {
+export interface KvRouteDeps {
+  /** The KV store once it has caught up with the peers, or a 503. */
+  store: () => KvStore;
+  metrics: Pick<NodeMetrics, "evictions">;
+}
+
+export function kvRoutes({ store, metrics }: KvRouteDeps) {
   const readOne = (c: Context<KmsEnv>, key: string | undefined) => {
     if (!key) throw badRequest("Invalid key: must be a non-empty string");
     const appId = c.get("caller").appId;
     const found = storeCall(() => store().get(appId, key));
     if (!found) throw new KmsError("not_found", "Key not found");
-    return replySealed(c, deps, {
+    return replyToApp(c, {
       app_id: appIdJson(appId),
       key,
       value: bytesToBase64(found.value),
@@ -66,7 +73,7 @@ export function kvRoutes(deps: HttpDeps, store: () => KvStore) {
       if (key !== undefined) return readOne(c, key);
       const appId = c.get("caller").appId;
       const keys = storeCall(() => store().keys(appId));
-      return replySealed(c, deps, { app_id: appIdJson(appId), keys, count: keys.length });
+      return replyToApp(c, { app_id: appIdJson(appId), keys, count: keys.length });
     })
     .get("/data/:key{.+}", async (c) => readOne(c, keyInPath(c.req.url)))
     .put("/data", async (c) => {
@@ -74,8 +81,8 @@ export function kvRoutes(deps: HttpDeps, store: () => KvStore) {
       const appId = c.get("caller").appId;
       const value = decodeValue(request.value);
       const result = storeCall(() => store().put(appId, request.key, value, { ttlMs: request.ttl_ms ?? 0 }));
-      if (result.evicted.length > 0) deps.metrics.evictions.inc({ app: appId.toString() }, result.evicted.length);
-      return replySealed(c, deps, {
+      if (result.evicted.length > 0) metrics.evictions.inc({ app: appId.toString() }, result.evicted.length);
+      return replyToApp(c, {
         app_id: appIdJson(appId),
         key: request.key,
         updated_at_ms: result.updatedAtMs,
@@ -87,6 +94,6 @@ export function kvRoutes(deps: HttpDeps, store: () => KvStore) {
       const appId = c.get("caller").appId;
       const { deleted } = storeCall(() => store().delete(appId, request.key));
       if (!deleted) throw new KmsError("not_found", "Key not found");
-      return replySealed(c, deps, { app_id: appIdJson(appId), key: request.key, deleted: true });
+      return replyToApp(c, { app_id: appIdJson(appId), key: request.key, deleted: true });
     });
 }

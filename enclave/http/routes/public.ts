@@ -1,28 +1,35 @@
 // Unauthenticated routes: liveness, readiness, nonces, the node list, the CA certificate and
 // metrics. Nothing here is trusted by clients or peers (the registry is the trust root).
 import { Hono } from "hono";
-import type { HttpDeps } from "../context.js";
+import type { NonceStore } from "../../auth/nonce-store.js";
+import type { NodesView, StatusView } from "../../protocol/views.js";
+import type { ServingKeys } from "../../serving-keys.js";
 import { clientAddress } from "../middleware/client-address.js";
 import { limitRate } from "../middleware/limits.js";
-import { errorResponse } from "../middleware/errors.js";
+import type { NodeMetrics } from "../metrics.js";
 
-export function publicRoutes(deps: HttpDeps) {
+export interface PublicRouteDeps {
+  nonces: Pick<NonceStore, "issue">;
+  nonceRateLimitPerMinute: number;
+  trustProxy: boolean;
+  /** The served secret's keys (for the CA), or a 503 naming why the node does not serve. */
+  requireKeys: () => ServingKeys;
+  metrics: Pick<NodeMetrics, "registry">;
+  views: { status(): StatusView; nodes(): NodesView };
+}
+
+export function publicRoutes(deps: PublicRouteDeps) {
   const app = new Hono();
   app.get("/health", (c) => c.json({ status: "healthy" }));
-  app.get("/status", async (c) => c.json(await deps.status()));
-  app.get("/nodes", async (c) => c.json(await deps.nodes()));
+  app.get("/status", (c) => c.json(deps.views.status()));
+  app.get("/nodes", (c) => c.json(deps.views.nodes()));
   app.get(
     "/nonce",
-    limitRate({
-      perMinute: deps.config.NONCE_RATE_LIMIT_PER_MINUTE,
-      key: (c) => clientAddress(c, deps.config.TRUST_PROXY),
-      name: "nonce",
-    }),
+    limitRate({ perMinute: deps.nonceRateLimitPerMinute, key: (c) => clientAddress(c, deps.trustProxy), name: "nonce" }),
     (c) => c.json({ nonce: deps.nonces.issue() }),
   );
   app.get("/kms/ca", (c) => {
-    const keys = deps.servingKeys();
-    if (!keys) return errorResponse(c, 503, "service_unavailable", `Service not ready: ${deps.unavailableReason()}`);
+    const keys = deps.requireKeys();
     c.header("content-type", "application/x-pem-file");
     return c.body(keys.ca.certificatePem);
   });

@@ -1,0 +1,93 @@
+// The node's half of the signed, end-to-end encrypted channel (PROTOCOL.md §3, §5), for apps
+// (`/kms/*`) and peers (`/sync`) alike:
+//   open   the exact body text must be an envelope from the caller's registered teePubkey: plaintext
+//          JSON → 400 "Request must be E2E encrypted", another sender key → 403, a body that does
+//          not decrypt or is not JSON → 400; an enclave-runtime failure passes through (503).
+//   reply  the payload, as canonical JSON, sealed to the caller's registered key under the label its
+//          request used, with `NovaKMS:Response:<caller's PoP signature>:<our wallet>` signed into
+//          the response header of that channel (apps: x-kms-response-signature, peers:
+//          x-kms-peer-signature).
+import type { Context } from "hono";
+import { bytesToHex } from "../crypto/bytes.js";
+import { EnvelopeFormatError, parseEnvelope, type EnvelopeLabel } from "../crypto/envelope.js";
+import { appResponseMessage, peerResponseMessage } from "../crypto/pop.js";
+import { KmsError, badRequest, forbidden } from "../errors.js";
+import { sealJson, TeeUnavailableError, type Tee } from "../tee/tee.js";
+
+export const NOT_ENCRYPTED = "Request must be E2E encrypted";
+
+/** An opened request: its inner JSON and the envelope label it came under (the reply uses the same). */
+export type OpenedBody = { body: unknown; label: EnvelopeLabel | undefined };
+
+/** Whom a reply goes to: the registered key, the label of the request, the PoP signature it carried. */
+export interface ReplyTo {
+  publicKey: Uint8Array;
+  label: EnvelopeLabel | undefined;
+  /** Absent when the dev shortcut `x-tee-wallet` named the caller: there is nothing to sign over. */
+  popSignature: string | undefined;
+}
+
+export type ResponseSignatureHeader = "x-kms-response-signature" | "x-kms-peer-signature";
+
+const RESPONSE_MESSAGE: Record<ResponseSignatureHeader, (popSignature: string, ownWallet: string) => string> = {
+  "x-kms-response-signature": appResponseMessage,
+  "x-kms-peer-signature": peerResponseMessage,
+};
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+export class ServerChannel {
+  constructor(
+    private readonly tee: Tee,
+    private readonly ownWallet: string,
+  ) {}
+
+  /** Decrypts `raw` (the exact body text) sent by the holder of `senderKey` (SEC1) and parses its JSON. */
+  async open(raw: string, senderKey: Uint8Array): Promise<OpenedBody> {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      throw new KmsError("not_encrypted", NOT_ENCRYPTED);
+    }
+    let envelope;
+    try {
+      envelope = parseEnvelope(json);
+    } catch (e) {
+      if (!(e instanceof EnvelopeFormatError)) throw e;
+      const detail = e.message.startsWith(NOT_ENCRYPTED) ? e.message : `${NOT_ENCRYPTED}: ${e.message}`;
+      throw new KmsError("not_encrypted", detail);
+    }
+    if (bytesToHex(envelope.senderPublicKey) !== bytesToHex(senderKey)) {
+      throw forbidden("sender_tee_pubkey does not match the caller's registered teePubkey", "envelope_sender_mismatch");
+    }
+    let opened;
+    try {
+      opened = await this.tee.decryptFrom(envelope);
+    } catch (e) {
+      if (e instanceof TeeUnavailableError) throw e;
+      throw badRequest("Envelope could not be decrypted");
+    }
+    try {
+      return { body: JSON.parse(strictUtf8.decode(opened.plaintext)), label: opened.label };
+    } catch {
+      throw badRequest("Encrypted body is not valid JSON");
+    }
+  }
+
+  /** Seals `payload` to `to` and signs the response over its PoP signature. */
+  async reply(
+    c: Context,
+    to: ReplyTo,
+    payload: unknown,
+    signatureHeader: ResponseSignatureHeader,
+    status: 200 | 201 = 200,
+  ): Promise<Response> {
+    const envelope = await sealJson(this.tee, to.publicKey, payload, to.label);
+    if (to.popSignature !== undefined) {
+      const message = RESPONSE_MESSAGE[signatureHeader](to.popSignature, this.ownWallet);
+      c.header(signatureHeader, await this.tee.signMessage(message));
+    }
+    return c.json(envelope, status);
+  }
+}
