@@ -5,7 +5,6 @@
 export type KmsErrorCode =
   | "bad_request"
   | "not_encrypted"
-  | "unauthorized"
   | "forbidden"
   | "not_found"
   | "payload_too_large"
@@ -17,7 +16,6 @@ export type KmsErrorCode =
 const STATUS_OF: Record<KmsErrorCode, number> = {
   bad_request: 400,
   not_encrypted: 400,
-  unauthorized: 403,
   forbidden: 403,
   not_found: 404,
   payload_too_large: 413,
@@ -44,4 +42,3 @@ export class KmsError extends Error {
 
 export const badRequest = (message: string) => new KmsError("bad_request", message);
 export const forbidden = (message: string, reason?: string) => new KmsError("forbidden", message, reason);
-export const unavailable = (message: string) => new KmsError("service_unavailable", message);

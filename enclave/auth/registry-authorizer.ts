@@ -50,11 +50,6 @@ export class RegistryAuthorizer {
     return verdict.caller;
   }
 
-  /** Drops cached answers (e.g. after the node observed a registry change itself). */
-  clear(): void {
-    this.cache.clear();
-  }
-
   private async lookup(wallet: string): Promise<Verdict> {
     const cached = this.cache.get(wallet);
     if (cached && cached.expiresAt > this.now()) return cached.verdict;
