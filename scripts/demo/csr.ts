@@ -1,5 +1,5 @@
 // A PKCS#10 request as an app would make one: a fresh P-256 key from WebCrypto, self-signed CSR.
-// @peculiar/x509 needs reflect-metadata loaded before it (see /work/shared/NOTES.md).
+// @peculiar/x509 needs reflect-metadata loaded before it, or it throws at import.
 import "reflect-metadata";
 import { webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";

@@ -17,9 +17,9 @@ import { REPO_ROOT } from "../../scripts/devchain/paths.js";
 import { answersChainId } from "../../scripts/devchain/rpc-probe.js";
 import { registerSimInstance } from "../../scripts/devchain/sim-instance.js";
 import { startDevchain } from "../../scripts/devchain/start.js";
-import { startTestDevchain, type TestDevchain } from "../helpers/devchain.js";
-import { isProcessRunning } from "../helpers/process.js";
-import { waitFor } from "../helpers/wait-for.js";
+import { startTestDevchain, type TestDevchain } from "../support/devchain.js";
+import { isProcessRunning } from "../support/process.js";
+import { waitFor } from "../support/wait.js";
 
 const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
 const DEVCHAIN_CLI = path.join(REPO_ROOT, "scripts", "devchain.ts");
@@ -185,14 +185,14 @@ describe("process lifecycle", () => {
 });
 
 describe("no orphan anvil when the owning process ends without stop()", () => {
-  const fixture = path.join(REPO_ROOT, "test", "helpers", "fixtures", "hold-anvil.ts");
+  const fixture = path.join(REPO_ROOT, "test", "support", "fixtures", "hold-anvil.ts");
 
   async function anvilPidOf(child: ReturnType<typeof execa>): Promise<number> {
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => {
       output += chunk.toString();
     });
-    return waitFor(() => /^\d+\n/.test(output) && Number(output.trim()), { what: "fixture to print the anvil pid", timeoutMs: 60_000 });
+    return waitFor(() => /^\d+\n/.test(output) && Number(output.trim()), 60_000, "fixture to print the anvil pid");
   }
 
   it.each(["SIGTERM", "SIGINT"] as const)("%s to the owner kills anvil", async (signal) => {
@@ -203,7 +203,7 @@ describe("no orphan anvil when the owning process ends without stop()", () => {
       child.kill(signal);
       const result = await child;
       expect(result.exitCode === undefined || result.exitCode !== 0).toBe(true);
-      await waitFor(() => !isProcessRunning(pid), { what: `anvil ${pid} to exit after ${signal}` });
+      await waitFor(() => !isProcessRunning(pid), 20_000, `anvil ${pid} to exit after ${signal}`);
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
@@ -213,7 +213,7 @@ describe("no orphan anvil when the owning process ends without stop()", () => {
     const child = execa(TSX, [fixture, "exit"], { cwd: REPO_ROOT, reject: false });
     const pid = await anvilPidOf(child);
     expect((await child).exitCode).toBe(3);
-    await waitFor(() => !isProcessRunning(pid), { what: `anvil ${pid} to exit after process.exit` });
+    await waitFor(() => !isProcessRunning(pid), 20_000, `anvil ${pid} to exit after process.exit`);
   });
 });
 
@@ -227,7 +227,7 @@ describe("CLI (scripts/devchain.ts, scripts/run.ts)", { timeout: 180_000 }, () =
     const file = path.join(scratch, "cli-start.json");
     const server = execa(TSX, [DEVCHAIN_CLI, "--file", file, "start"], { cwd: REPO_ROOT, reject: false });
     try {
-      const deployment = await waitFor(() => existsSync(file) && readDeploymentFile(file), { what: "deployment file", timeoutMs: 60_000 });
+      const deployment = await waitFor(() => existsSync(file) && readDeploymentFile(file), 60_000, "deployment file");
       expect(deployment.anvilPid).toBeGreaterThan(0);
       const anvilPid = deployment.anvilPid as number;
 
@@ -261,7 +261,7 @@ describe("CLI (scripts/devchain.ts, scripts/run.ts)", { timeout: 180_000 }, () =
       const result = await server;
       expect(result.exitCode).toBe(0);
       expect(existsSync(file)).toBe(false);
-      await waitFor(() => !isProcessRunning(anvilPid), { what: `anvil ${anvilPid} to exit` });
+      await waitFor(() => !isProcessRunning(anvilPid), 20_000, `anvil ${anvilPid} to exit`);
       expect(await answersChainId(deployment.rpcUrl)).toBe(false);
     } finally {
       if (server.exitCode === null) server.kill("SIGKILL");

@@ -7,7 +7,7 @@ import { RegistryReader } from "../../enclave/chain/registry-reader.js";
 import { AppStatus, InstanceStatus, VersionStatus } from "../../enclave/chain/types.js";
 import { startAnvil } from "../../scripts/devchain/anvil.js";
 import { newP384PublicKeySpki, registerSimInstance } from "../../scripts/devchain/sim-instance.js";
-import { startTestDevchain, type TestDevchain } from "../helpers/devchain.js";
+import { startTestDevchain, type TestDevchain } from "../support/devchain.js";
 
 let chain: TestDevchain;
 

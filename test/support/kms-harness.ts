@@ -1,13 +1,14 @@
 // A real dev chain (anvil + our contracts) with KMS nodes running in this process on loopback
 // ports, and helpers to register nodes and apps the way the Nova platform would.
 import { startDevchain, type Devchain } from "../../scripts/devchain/index.js";
-import { pollUntil } from "../../scripts/cluster/wait.js";
 import { registerDemoApp, registerNode } from "../../scripts/cluster/registration.js";
 import { loadConfig } from "../../enclave/config.js";
 import { KmsNode } from "../../enclave/node.js";
 import { createLogger } from "../../enclave/log.js";
 import { SimulatedTee } from "../../enclave/tee/simulated.js";
 import { randomUUID } from "node:crypto";
+
+export { waitFor } from "./wait.js";
 import { nodesViewSchema, statusViewSchema, type NodesView, type StatusView } from "../../enclave/protocol/views.js";
 
 export interface RunningNode {
@@ -93,23 +94,6 @@ export class KmsHarness {
     await Promise.allSettled(this.nodes.map((n) => n.stop()));
     await this.chain.stop();
   }
-}
-
-/** Polls `check` until it returns a truthy value (errors count as "not yet") or `timeoutMs` passes. */
-export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 15_000, what = "condition"): Promise<NonNullable<T>> {
-  let lastError: unknown;
-  return pollUntil(
-    async () => {
-      try {
-        const value = await check();
-        return value ? (value as NonNullable<T>) : undefined;
-      } catch (e) {
-        lastError = e;
-        return undefined;
-      }
-    },
-    { timeoutMs, what, intervalMs: 50, describe: () => (lastError ? String(lastError) : "") },
-  );
 }
 
 /** GET a JSON document. */

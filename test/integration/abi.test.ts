@@ -5,10 +5,10 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { kmsRegistryAbi } from "../../../enclave/chain/abi/kmsRegistry.js";
-import { novaAppRegistryAbi } from "../../../enclave/chain/abi/novaAppRegistry.js";
-import { artifactPath, loadArtifact, repoRoot } from "../../../scripts/contract-artifacts.js";
-import { abiModules, abiOutputDir, renderAbiModule, renderAbiModules } from "../../../scripts/generate-abi.js";
+import { kmsRegistryAbi } from "../../enclave/chain/abi/kmsRegistry.js";
+import { novaAppRegistryAbi } from "../../enclave/chain/abi/novaAppRegistry.js";
+import { artifactPath, loadArtifact, repoRoot } from "../../scripts/contract-artifacts.js";
+import { abiModules, abiOutputDir, renderAbiModule, renderAbiModules } from "../../scripts/generate-abi.js";
 
 type AbiEntry = { type: string; name?: string; inputs?: readonly AbiParam[]; outputs?: readonly AbiParam[] };
 type AbiParam = { name: string; type: string; components?: readonly AbiParam[] };
