@@ -4,10 +4,10 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { base64ToBytes, bytesToBase64 } from "../../crypto/bytes.js";
 import { KmsError, badRequest } from "../../errors.js";
-import { StoreError } from "../../store/errors.js";
 import type { KvStore } from "../../store/kv-store.js";
 import type { HttpDeps, KmsEnv } from "../context.js";
 import { replySealed } from "../middleware/app-channel.js";
+import { storeCall } from "../store-errors.js";
 import { appIdJson, formDecodeComponent, parseBody } from "../validate.js";
 
 const keyField = z.string().min(1, "must be a non-empty string");
@@ -18,19 +18,6 @@ const putRequest = z.object({
 });
 const deleteRequest = z.object({ key: keyField });
 const KEY_PATH_PREFIX = "/kms/data/";
-
-/** Store errors carry their own safe message and status (400/413/503); pass them through. */
-function storeCall<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof StoreError && e.status < 500) {
-      const code = e.status === 413 ? "payload_too_large" : e.status === 503 ? "service_unavailable" : "bad_request";
-      throw new KmsError(code, e.message, e.code);
-    }
-    throw e;
-  }
-}
 
 function decodeValue(value: string): Uint8Array {
   try {

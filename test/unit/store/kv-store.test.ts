@@ -26,7 +26,7 @@ describe("KvStore local API", () => {
     expect(text(s.get(7n, "a")?.value)).toBe("other app");
   });
 
-  it("accepts empty values and values of exactly 1 MiB; refuses 1 MiB + 1 with a typed 413", () => {
+  it("accepts empty values and values of exactly 1 MiB; refuses 1 MiB + 1 with a typed error", () => {
     const s = makeStore(0, new ManualClock(), { limits: { maxBytesPerApp: 8 * 1024 * 1024 } });
     s.put(APP, "empty", new Uint8Array(0));
     expect(s.get(APP, "empty")?.value.length).toBe(0);
@@ -41,11 +41,11 @@ describe("KvStore local API", () => {
       }
     })();
     expect(err).toBeInstanceOf(ValueTooLargeError);
-    expect((err as ValueTooLargeError).status).toBe(413);
+    expect((err as ValueTooLargeError).code).toBe("value_too_large");
     expect(s.get(APP, "too-big")).toBeUndefined();
   });
 
-  it("validates keys by UTF-8 bytes with typed 400 errors", () => {
+  it("validates keys by UTF-8 bytes with typed errors", () => {
     const s = makeStore(0, new ManualClock());
     s.put(APP, "k".repeat(512), bytes("x"));
     s.put(APP, "é".repeat(256), bytes("x")); // 512 bytes
@@ -55,7 +55,7 @@ describe("KvStore local API", () => {
         expect.unreachable(`accepted ${JSON.stringify(bad)}`);
       } catch (e) {
         expect(e).toBeInstanceOf(InvalidKeyError);
-        expect((e as InvalidKeyError).status).toBe(400);
+        expect((e as InvalidKeyError).code).toBe("invalid_key");
       }
     }
     expect(() => s.get(APP, "")).toThrow(InvalidKeyError);
@@ -84,7 +84,7 @@ describe("KvStore local API", () => {
     expect(Buffer.from(second.ciphertext, "base64").length).toBe(12 + 12 + 16);
   });
 
-  it("caches the data key per app and maps a failing key source to a typed 503", () => {
+  it("caches the data key per app and maps a failing key source to a typed error", () => {
     let calls = 0;
     const keys = dataKeys();
     const s = new KvStore({
@@ -241,7 +241,7 @@ describe("quotas and LRU eviction", () => {
     expect(s.stats()).toMatchObject({ liveKeys: 1, evictions: 0, head: 1 });
   });
 
-  it("reject mode answers QuotaExceededError (413) and changes nothing", () => {
+  it("reject mode answers QuotaExceededError and changes nothing", () => {
     const clock = new ManualClock();
     const s = makeStore(0, clock, { overflow: "reject", limits: { maxBytesPerApp: 2 * rec(1, 10), maxKeysPerApp: 5 } });
     s.put(APP, "a", new Uint8Array(10));
@@ -252,7 +252,7 @@ describe("quotas and LRU eviction", () => {
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(QuotaExceededError);
-      expect((e as QuotaExceededError).status).toBe(413);
+      expect((e as QuotaExceededError).quota).toBe("bytes");
       expect((e as QuotaExceededError).code).toBe("quota_exceeded");
     }
     expect(() => s.put(APP, "a", new Uint8Array(11))).toThrow(QuotaExceededError);
