@@ -23,9 +23,10 @@ import type { HttpDeps } from "./http/context.js";
 import { NodeMetrics } from "./http/metrics.js";
 import { buildNodesView, buildStatusView } from "./http/views.js";
 import { createLogger, type Logger } from "./log.js";
+import { openNodeStore } from "./node-store.js";
 import type { NodesView, StatusView } from "./protocol/views.js";
 import { ServingKeys } from "./serving-keys.js";
-import { KvStore } from "./store/kv-store.js";
+import type { KvStore } from "./store/kv-store.js";
 import { KmsError } from "./errors.js";
 import { OdynTee } from "./tee/odyn.js";
 import { SimulatedTee } from "./tee/simulated.js";
@@ -137,19 +138,7 @@ export class KmsNode {
     const keys = new ServingKeys(secret, this.certificatePolicy);
     const newStore = !this.kvStore || this.storeSecretHash !== masterSecretHashOf(secret);
     if (newStore) {
-      const { config } = this;
-      this.kvStore = new KvStore({
-        nodeId: this.wallet,
-        dataKey: (appId) => keys.dataKey(appId),
-        overflow: config.KV_OVERFLOW,
-        maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
-        limits: {
-          maxBytesPerApp: config.KV_MAX_BYTES_PER_APP,
-          maxKeysPerApp: config.KV_MAX_KEYS_PER_APP,
-          maxValueBytes: config.KV_MAX_VALUE_BYTES,
-          maxKeyBytes: config.KV_MAX_KEY_BYTES,
-        },
-      });
+      this.kvStore = openNodeStore(this.config, { nodeId: this.wallet, dataKey: (appId) => keys.dataKey(appId) });
       this.storeSecretHash = masterSecretHashOf(secret);
       this.replicator.beginRecovery(this.kvStore.epoch, this.masterSecret.status().origin !== "generated");
     }

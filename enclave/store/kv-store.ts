@@ -8,6 +8,9 @@ import { type AppDigest, bucketOf, differingBuckets } from "./digest.js";
 import { CorruptRecordError, InvalidInputError, KeyUnavailableError, QuotaExceededError, StoreError } from "./errors.js";
 import { ExpiryIndex } from "./expiry-index.js";
 import {
+  DEFAULT_MAX_CLOCK_SKEW_MS,
+  DEFAULT_OVERFLOW,
+  OVERFLOW_POLICIES,
   type OverflowPolicy,
   type StoreLimits,
   checkAppId,
@@ -93,7 +96,6 @@ export interface StoreStats {
 
 export type AppStats = Omit<StoreStats, "namespaces" | "head">;
 
-const DEFAULT_SKEW_MS = 60_000;
 const DEFAULT_BUCKETS = 256;
 
 export class KvStore {
@@ -122,9 +124,9 @@ export class KvStore {
     this.now = opts.now ?? Date.now;
     this.nonces = opts.nonces ?? pooledNonceSource();
     this.limits = resolveLimits(opts.limits);
-    this.overflow = opts.overflow ?? "evict-lru";
-    if (this.overflow !== "evict-lru" && this.overflow !== "reject") throw new Error("overflow must be evict-lru or reject");
-    this.maxSkewMs = opts.maxClockSkewMs ?? DEFAULT_SKEW_MS;
+    this.overflow = opts.overflow ?? DEFAULT_OVERFLOW;
+    if (!OVERFLOW_POLICIES.includes(this.overflow)) throw new Error(`overflow must be one of ${OVERFLOW_POLICIES.join(", ")}`);
+    this.maxSkewMs = opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
     if (!Number.isSafeInteger(this.maxSkewMs) || this.maxSkewMs < 0) throw new Error("maxClockSkewMs must be a non-negative integer");
     this.buckets = opts.digestBuckets ?? DEFAULT_BUCKETS;
     if (!Number.isSafeInteger(this.buckets) || this.buckets < 1 || this.buckets > 65536) throw new Error("digestBuckets must be 1..65536");
