@@ -30,7 +30,10 @@ import { type DecodeFailure, type WireRecord, decodeWireRecord, encodeWireRecord
 export interface KvStoreOptions {
   /** This node's wallet, lower-case 0x-hex: its entry in vector clocks and the origin of its writes. */
   nodeId: string;
-  /** The app's 32-byte KV data key (the node derives it from the master secret). Cached per app. */
+  /**
+   * The app's 32-byte KV data key (the node derives it from the master secret). Called on every
+   * seal and open, so the source caches: the node's ServingKeys derives each app's key once.
+   */
   dataKey: (appId: bigint) => Uint8Array;
   now?: () => number;
   nonces?: NonceSource;
@@ -109,7 +112,6 @@ export class KvStore {
   private readonly maxSkewMs: number;
   private readonly buckets: number;
   private readonly namespaces = new Map<bigint, Namespace>();
-  private readonly dataKeys = new Map<bigint, Uint8Array>();
   private readonly totals: Counters = zeroCounters();
   private readonly log = new ChangeLog<KeyState>();
   private readonly expiry = new ExpiryIndex<{ state: KeyState; version: RecordVersion }>();
@@ -399,15 +401,13 @@ export class KvStore {
   }
 
   private keyFor(appId: bigint): Uint8Array {
-    let key = this.dataKeys.get(appId);
-    if (key) return key;
+    let key: unknown;
     try {
       key = this.keyFn(appId);
     } catch {
       throw new KeyUnavailableError();
     }
     if (!(key instanceof Uint8Array) || key.length !== 32) throw new KeyUnavailableError();
-    this.dataKeys.set(appId, key);
     return key;
   }
 

@@ -84,23 +84,27 @@ describe("KvStore local API", () => {
     expect(Buffer.from(second.ciphertext, "base64").length).toBe(12 + 12 + 16);
   });
 
-  it("caches the data key per app and maps a failing key source to a typed error", () => {
+  it("keeps no copy of data keys (the source caches) and maps a failing or malformed key source to a typed error", () => {
     let calls = 0;
+    let broken = false;
     const keys = dataKeys();
     const s = new KvStore({
       nodeId: nodeId(0),
       dataKey: (id) => {
         calls++;
-        if (id === 99n) throw new Error("no master secret");
-        return keys(id);
+        if (id === 99n || broken) throw new Error("no master secret");
+        return id === 98n ? new Uint8Array(16) : keys(id);
       },
     });
     s.put(APP, "a", bytes("1"));
     s.put(APP, "b", bytes("2"));
-    s.get(APP, "a");
-    expect(calls).toBe(1);
+    expect(text(s.get(APP, "a")?.value)).toBe("1");
+    expect(calls).toBe(3);
     expect(() => s.put(99n, "a", bytes("1"))).toThrow(KeyUnavailableError);
+    expect(() => s.put(98n, "a", bytes("1"))).toThrow(KeyUnavailableError);
     expect(s.stats().namespaces).toBe(1);
+    broken = true;
+    expect(() => s.get(APP, "a")).toThrow(KeyUnavailableError);
   });
 
   it("keeps stats incrementally: namespaces, live keys, bytes, tombstones", () => {

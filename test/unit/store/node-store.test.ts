@@ -2,10 +2,12 @@
 // store's own: one number per limit, so tests of a bare store check what an unconfigured node does.
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../enclave/config.js";
+import { deriveInternalKey } from "../../../enclave/crypto/kdf.js";
 import { openNodeStore } from "../../../enclave/node-store.js";
+import { ServingKeys } from "../../../enclave/serving-keys.js";
 import { KvStore } from "../../../enclave/store/kv-store.js";
 import { DEFAULT_LIMITS, DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_OVERFLOW } from "../../../enclave/store/limits.js";
-import { ManualClock, bytes, dataKeys, makeStore, nodeId } from "./helpers.js";
+import { MASTER, ManualClock, bytes, dataKeys, makeStore, nodeId } from "./helpers.js";
 
 const APP = 42n;
 const env = {
@@ -39,6 +41,12 @@ describe("the store a node opens", () => {
     expect(lenient.merge([recordFromTheFuture(45_000)]).outcomes[0]).toMatchObject({ status: "inserted" });
     const strict = nodeStore({ MAX_CLOCK_SKEW_MS: "5000" });
     expect(strict.merge([recordFromTheFuture(20_000)]).outcomes[0]).toMatchObject({ reason: "future_timestamp" });
+  });
+
+  it("gets data keys from the node's ServingKeys, the one cache of them (each app's key derived once)", () => {
+    const keys = new ServingKeys(MASTER);
+    expect(keys.dataKey(APP)).toBe(keys.dataKey(APP));
+    expect(keys.dataKey(APP)).toEqual(deriveInternalKey(MASTER, { kind: "kv-data", appId: APP }));
   });
 
   it("takes every configured limit and the overflow policy", () => {
