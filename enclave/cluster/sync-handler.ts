@@ -47,7 +47,8 @@ export class SyncHandler {
       }
       case "snapshot_request": {
         if (!this.options.storeRecovered()) throw new KmsError("service_unavailable", "Store is recovering; ask another peer");
-        const page = store.snapshot(message.cursor, { maxBytes: Math.min(message.max_bytes ?? maxBytes, maxBytes) });
+        // Our change feed from the cursor: paged from 0 it is the whole store (see changesSince).
+        const page = store.changesSince(message.cursor, { maxBytes: Math.min(message.max_bytes ?? maxBytes, maxBytes) });
         return { type: "snapshot_page", ...page };
       }
       case "roots":

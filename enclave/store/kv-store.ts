@@ -250,22 +250,18 @@ export class KvStore {
     return this.log.head;
   }
 
-  /** Keys changed after `position`, whole keys in sequence order, bounded; resume with `next`. */
+  /**
+   * Keys changed after `position`, whole keys in sequence order, bounded; resume with `next`.
+   * Also the paged snapshot: the change log holds each key (live or tombstone) exactly once, at its
+   * latest change, so paging it from 0 is a full dump; keys written during paging move past the
+   * cursor and arrive on a later page, and after the last page (`more: false`) the reader simply
+   * keeps following the feed from `next`.
+   */
   changesSince(position: number, opts: BatchOptions = {}): ChangeBatch {
     if (!Number.isSafeInteger(position) || position < 0) throw new InvalidInputError("position must be a non-negative integer");
     this.sweep(this.nowMs());
     const batch = takeBatch(this.log.after(position), position, opts);
     return { epoch: this.epoch, head: this.log.head, ...batch };
-  }
-
-  /**
-   * A page of the whole store (every live record and tombstone), starting at `cursor` (0 = start).
-   * The change log holds each key exactly once at its latest change, so paging it is a full dump;
-   * keys written during paging move past the cursor and arrive on a later page. After the last page
-   * (`more: false`) the reader continues with `changesSince(next)`.
-   */
-  snapshot(cursor: number, opts: BatchOptions = {}): ChangeBatch {
-    return this.changesSince(cursor, opts);
   }
 
   digest(appIdIn: bigint): AppDigest {

@@ -94,7 +94,7 @@ describe("change feed", () => {
   });
 });
 
-describe("snapshot", () => {
+describe("snapshot (the change feed paged from 0)", () => {
   it("pages the whole store including tombstones; a new node recovers it exactly", () => {
     const clock = new ManualClock();
     const s = makeStore(0, clock);
@@ -104,7 +104,7 @@ describe("snapshot", () => {
     let cursor = 0;
     let pages = 0;
     for (;;) {
-      const page = s.snapshot(cursor, { maxBytes: 2000 });
+      const page = s.changesSince(cursor, { maxBytes: 2000 });
       fresh.merge(page.records);
       pages++;
       cursor = page.next;
