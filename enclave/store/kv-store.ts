@@ -127,7 +127,9 @@ export class KvStore {
     this.nonces = opts.nonces ?? pooledNonceSource();
     this.limits = resolveLimits(opts.limits);
     this.overflow = opts.overflow ?? DEFAULT_OVERFLOW;
-    if (!OVERFLOW_POLICIES.includes(this.overflow)) throw new Error(`overflow must be one of ${OVERFLOW_POLICIES.join(", ")}`);
+    if (!OVERFLOW_POLICIES.includes(this.overflow)) {
+      throw new Error(`overflow must be one of ${OVERFLOW_POLICIES.join(", ")}`);
+    }
     this.maxSkewMs = opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
     if (!Number.isSafeInteger(this.maxSkewMs) || this.maxSkewMs < 0) throw new Error("maxClockSkewMs must be a non-negative integer");
     this.buckets = opts.digestBuckets ?? DEFAULT_BUCKETS;
@@ -345,11 +347,7 @@ export class KvStore {
       // tombstone, and it stops invisible values from lingering.
       if (!state.live) doomed.push(state);
     }
-    for (const state of doomed) {
-      state.ns.detach(state);
-      state.ns.entries.delete(state.key);
-      this.log.remove(state);
-    }
+    for (const state of doomed) this.dropState(state);
     return doomed.length;
   }
 
@@ -379,10 +377,10 @@ export class KvStore {
     if (next === undefined || next > now) return 0;
     for (const { state, version } of this.expiry.popDue(now)) {
       if (state.seq < 0 || !state.versions.includes(version)) continue;
-      const ns = state.ns;
-      ns.detach(state);
-      state.versions = sortSiblings(state.versions.map((v) => (isExpired(v, now) && !v.tombstone ? expiredForm(v) : v)));
-      ns.attach(state);
+      // Not a change to replicate: every node converts the same version to the same bytes at the
+      // same instant, so it keeps its place in the change feed.
+      const versions = state.versions.map((v) => (isExpired(v, now) && !v.tombstone ? expiredForm(v) : v));
+      this.setVersions(state, sortSiblings(versions));
       converted++;
     }
     return converted;
@@ -456,8 +454,7 @@ export class KvStore {
     ttlMs: number,
     now: number,
   ): KeyState {
-    const state = existing ?? ns.newState(key, keyBytes, bucketOf(key, this.buckets));
-    if (!existing) ns.entries.set(key, state);
+    const state = existing ?? this.newState(ns, key, keyBytes);
     const version: RecordVersion = {
       clock: withEntry(joinClocks(state), this.nodeId, ++this.counter),
       updatedAtMs: now,
@@ -466,12 +463,40 @@ export class KvStore {
       origin: this.nodeId,
       sealed,
     };
-    ns.detach(state);
-    state.versions = [version];
-    ns.attach(state);
-    this.log.record(state);
-    if (ttlMs > 0) this.trackExpiry(state, version);
+    this.commit(state, [version], version);
     return state;
+  }
+
+  /** A key's state, registered in its namespace; it holds nothing until its first commit. */
+  private newState(ns: Namespace, key: string, keyBytes: number): KeyState {
+    const state = ns.newState(key, keyBytes, bucketOf(key, this.buckets));
+    ns.entries.set(key, state);
+    return state;
+  }
+
+  /**
+   * The one way a key's replicated state changes (local write, delete, eviction, merge): new
+   * versions, the key moves to the end of the change feed, and `added` — the version that caused
+   * the change — is scheduled for expiry if it is live with a TTL (the others already are).
+   */
+  private commit(state: KeyState, versions: RecordVersion[], added: RecordVersion): void {
+    this.setVersions(state, versions);
+    this.log.record(state);
+    if (added.ttlMs > 0 && !added.tombstone) this.trackExpiry(state, added);
+  }
+
+  /** Replaces a key's versions with its namespace's counters, digest and recency kept in step. */
+  private setVersions(state: KeyState, versions: RecordVersion[]): void {
+    state.ns.detach(state);
+    state.versions = versions;
+    state.ns.attach(state);
+  }
+
+  /** Removes a key from the store entirely (collection): indexes, namespace and change feed. */
+  private dropState(state: KeyState): void {
+    state.ns.detach(state);
+    state.ns.entries.delete(state.key);
+    this.log.remove(state);
   }
 
   private trackExpiry(state: KeyState, version: RecordVersion): void {
@@ -515,21 +540,12 @@ export class KvStore {
     const ns = this.namespace(appId);
     const existing = ns.entries.get(key);
     if (!existing) {
-      const state = ns.newState(key, keyBytes, bucketOf(key, this.buckets));
-      ns.entries.set(key, state);
-      state.versions = [version];
-      ns.attach(state);
-      this.log.record(state);
-      if (version.ttlMs > 0 && !version.tombstone) this.trackExpiry(state, version);
+      this.commit(this.newState(ns, key, keyBytes), [version], version);
       return { ...base, status: "inserted" };
     }
     const merged = mergeSibling(existing.versions, version);
     if (merged.kind === "ignored") return { ...base, status: "ignored" };
-    ns.detach(existing);
-    existing.versions = merged.versions;
-    ns.attach(existing);
-    this.log.record(existing);
-    if (version.ttlMs > 0 && !version.tombstone) this.trackExpiry(existing, version);
+    this.commit(existing, merged.versions, version);
     return { ...base, status: merged.kind };
   }
 }
