@@ -5,7 +5,12 @@ import { KvStore } from "./store/kv-store.js";
 
 export type StoreConfig = Pick<
   Config,
-  "KV_OVERFLOW" | "MAX_CLOCK_SKEW_MS" | "KV_MAX_BYTES_PER_APP" | "KV_MAX_KEYS_PER_APP" | "KV_MAX_VALUE_BYTES" | "KV_MAX_KEY_BYTES"
+  | "KV_OVERFLOW"
+  | "MAX_CLOCK_SKEW_MS"
+  | "KV_MAX_BYTES_PER_APP"
+  | "KV_MAX_KEYS_PER_APP"
+  | "KV_MAX_VALUE_BYTES"
+  | "KV_MAX_KEY_BYTES"
 >;
 
 export interface NodeStoreIdentity {
