@@ -1,6 +1,7 @@
 // The KV store a node opens for one master secret, configured from the environment. Kept in one
 // function so that what the node enforces (quotas, clock skew, overflow) is what its tests check.
 import type { Config } from "./config.js";
+import type { KvStoreApi } from "./store/api.js";
 import { KvStore } from "./store/kv-store.js";
 
 export type StoreConfig = Pick<
@@ -20,7 +21,7 @@ export interface NodeStoreIdentity {
   dataKey: (appId: bigint) => Uint8Array;
 }
 
-export function openNodeStore(config: StoreConfig, { nodeId, dataKey }: NodeStoreIdentity): KvStore {
+export function openNodeStore(config: StoreConfig, { nodeId, dataKey }: NodeStoreIdentity): KvStoreApi {
   return new KvStore({
     nodeId,
     dataKey,

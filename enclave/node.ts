@@ -26,7 +26,7 @@ import { createLogger, type Logger } from "./log.js";
 import { openNodeStore } from "./node-store.js";
 import type { NodesView, StatusView } from "./protocol/views.js";
 import { ServingKeys } from "./serving-keys.js";
-import type { KvStore } from "./store/kv-store.js";
+import type { KvStoreApi } from "./store/api.js";
 import { KmsError } from "./errors.js";
 import { OdynTee } from "./tee/odyn.js";
 import { SimulatedTee } from "./tee/simulated.js";
@@ -56,7 +56,7 @@ export class KmsNode {
   readonly masterSecret: MasterSecretManager;
   private keys: ServingKeys | undefined;
   /** Records are sealed under keys of one master secret, so a store lives and dies with it. */
-  private kvStore: KvStore | undefined;
+  private kvStore: KvStoreApi | undefined;
   /** Hash of the secret the store was opened for (not a second copy of the secret). */
   private storeSecretHash: Hex | undefined;
   private self: SelfRegistration = { registered: false, reason: "registration not checked yet" };

@@ -9,7 +9,7 @@ import type { Logger } from "../log.js";
 import type { EnvelopeLabel, Tee } from "../tee/tee.js";
 import type { NodeMetrics } from "./metrics.js";
 import type { ServingKeys } from "../serving-keys.js";
-import type { KvStore } from "../store/kv-store.js";
+import type { KvLocalApi } from "../store/api.js";
 import type { SyncHandler } from "../cluster/sync-handler.js";
 import type { NodesView, StatusView } from "../protocol/views.js";
 
@@ -26,7 +26,7 @@ export interface HttpDeps {
   /** Keys derived from the master secret, present only while the node may serve. */
   servingKeys(): ServingKeys | undefined;
   /** The KV store of the current secret (only called while serving). */
-  store(): KvStore;
+  store(): KvLocalApi;
   /** Handles authenticated peer messages on /sync. */
   sync: SyncHandler;
   /** Why the node is not serving (shown in 503s and /status). */

@@ -2,7 +2,7 @@
 // can run several nodes in one process.
 import type { MiddlewareHandler } from "hono";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { StoreStats } from "../store/kv-store.js";
+import type { StoreStats } from "../store/api.js";
 
 /** Current store figures, or undefined while the node holds no store (not serving). */
 export type StoreStatsSource = () => StoreStats | undefined;

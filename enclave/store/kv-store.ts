@@ -3,6 +3,18 @@
 // sync layer drives. Everything is in memory; the store holds no global state, so several nodes can
 // live in one process (tests do exactly that).
 import { randomUUID } from "node:crypto";
+import type {
+  AppStats,
+  DeleteResult,
+  GetResult,
+  KvStoreApi,
+  MergeOutcome,
+  MergeResult,
+  MergeStatus,
+  PutOptions,
+  PutResult,
+  StoreStats,
+} from "./api.js";
 import { ChangeLog } from "./change-log.js";
 import { type AppDigest, bucketOf, differingBuckets } from "./digest.js";
 import { CorruptRecordError, InvalidInputError, KeyUnavailableError, QuotaExceededError, StoreError } from "./errors.js";
@@ -25,7 +37,7 @@ import { type BatchOptions, type ChangeBatch, takeBatch } from "./replication.js
 import { type NonceSource, openValue, pooledNonceSource, sealValue } from "./sealing.js";
 import { mergeSibling, sortSiblings } from "./siblings.js";
 import { type VectorClock, EMPTY_CLOCK, isNodeId, mergeClocks, withEntry } from "./vector-clock.js";
-import { type DecodeFailure, type WireRecord, decodeWireRecord, encodeWireRecord } from "./wire-format.js";
+import { type WireRecord, decodeWireRecord, encodeWireRecord } from "./wire-format.js";
 
 export interface KvStoreOptions {
   /** This node's wallet, lower-case 0x-hex: its entry in vector clocks and the origin of its writes. */
@@ -46,62 +58,9 @@ export interface KvStoreOptions {
   epoch?: string;
 }
 
-export interface PutOptions {
-  /** 0 or absent = no expiry. */
-  ttlMs?: number;
-}
-
-export interface PutResult {
-  appId: bigint;
-  key: string;
-  updatedAtMs: number;
-  expiresAtMs: number | null;
-  /** Keys of this app evicted (turned into tombstones) to make room for this write. */
-  evicted: string[];
-}
-
-export interface GetResult {
-  value: Uint8Array;
-  updatedAtMs: number;
-  ttlMs: number;
-  expiresAtMs: number | null;
-}
-
-export interface DeleteResult {
-  deleted: boolean;
-}
-
-export type MergeStatus = "inserted" | "replaced" | "concurrent" | "ignored" | "rejected";
-
-export type MergeRejectReason = DecodeFailure | "future_timestamp" | "decrypt_failed" | "key_unavailable";
-
-export interface MergeOutcome {
-  appId: string | null;
-  key: string | null;
-  status: MergeStatus;
-  reason?: MergeRejectReason;
-}
-
-export interface MergeResult {
-  outcomes: MergeOutcome[];
-  counts: Record<MergeStatus, number>;
-}
-
-export interface StoreStats {
-  namespaces: number;
-  liveKeys: number;
-  liveBytes: number;
-  tombstones: number;
-  tombstoneBytes: number;
-  evictions: number;
-  head: number;
-}
-
-export type AppStats = Omit<StoreStats, "namespaces" | "head">;
-
 const DEFAULT_BUCKETS = 256;
 
-export class KvStore {
+export class KvStore implements KvStoreApi {
   readonly nodeId: string;
   readonly epoch: string;
   readonly limits: StoreLimits;

@@ -4,7 +4,7 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { base64ToBytes, bytesToBase64 } from "../../crypto/bytes.js";
 import { KmsError, badRequest } from "../../errors.js";
-import type { KvStore } from "../../store/kv-store.js";
+import type { KvLocalApi } from "../../store/api.js";
 import type { HttpDeps, KmsEnv } from "../context.js";
 import { replySealed } from "../middleware/app-channel.js";
 import { storeCall } from "../store-errors.js";
@@ -33,7 +33,7 @@ function keyInPath(url: string): string {
   return formDecodeComponent(path.slice(path.indexOf(KEY_PATH_PREFIX) + KEY_PATH_PREFIX.length));
 }
 
-export function kvRoutes(deps: HttpDeps, store: () => KvStore) {
+export function kvRoutes(deps: HttpDeps, store: () => KvLocalApi) {
   const readOne = (c: Context<KmsEnv>, key: string | undefined) => {
     if (!key) throw badRequest("Invalid key: must be a non-empty string");
     const appId = c.get("caller").appId;

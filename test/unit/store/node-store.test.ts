@@ -25,8 +25,11 @@ function recordFromTheFuture(aheadMs: number): unknown {
   return peer.changesSince(0).records[0];
 }
 
-function nodeStore(extraEnv: Record<string, string> = {}) {
-  return openNodeStore(loadConfig({ ...env, ...extraEnv }), { nodeId: nodeId(0), dataKey: dataKeys() });
+/** The store a node opens with this environment; the in-memory one, so its settings can be read. */
+function nodeStore(extraEnv: Record<string, string> = {}): KvStore {
+  const store = openNodeStore(loadConfig({ ...env, ...extraEnv }), { nodeId: nodeId(0), dataKey: dataKeys() });
+  if (!(store instanceof KvStore)) throw new Error("expected the in-memory KvStore");
+  return store;
 }
 
 describe("the store a node opens", () => {
