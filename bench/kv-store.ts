@@ -6,7 +6,7 @@
 // Run: npx tsx bench/kv-store.ts   (re-executes itself under `node --expose-gc --import tsx`)
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { deriveInternalKey } from "../enclave/crypto/kdf.js";
+import { ServingKeys } from "../enclave/serving-keys.js";
 import { KvStore } from "../enclave/store/kv-store.js";
 import { compareOps } from "./lib/ops.js";
 import { printResult } from "./lib/result.js";
@@ -29,10 +29,13 @@ const keyOf = (i: number) => `key-${i.toString().padStart(8, "0")}`;
 const keys = Array.from({ length: RECORDS }, (_, i) => keyOf(i));
 const values = Array.from({ length: RECORDS }, (_, i) => new Uint8Array(VALUE_BYTES).fill(i & 255));
 
+// The node's own cached data-key source: the store derives nothing itself.
+const servingKeys = new ServingKeys(master);
+
 function newStore(): KvStore {
   return new KvStore({
     nodeId: "0x" + "1".repeat(40),
-    dataKey: (appId) => deriveInternalKey(master, { kind: "kv-data", appId }),
+    dataKey: (appId) => servingKeys.dataKey(appId),
     limits: { maxBytesPerApp: 1 << 30, maxKeysPerApp: 1_000_000 },
   });
 }

@@ -1,6 +1,13 @@
 // Environment → typed, validated Config. Every variable here is documented in README.md and
 // does something; a bad value stops start-up with one line naming the variable.
 import { z } from "zod";
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_MAX_CLOCK_SKEW_MS,
+  DEFAULT_OVERFLOW,
+  LIMIT_CEILINGS,
+  OVERFLOW_POLICIES,
+} from "./store/limits.js";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -46,12 +53,13 @@ const schema = z.object({
   SYNC_MAX_BODY_BYTES: int(1024 * 1024).default(8 * 1024 * 1024),
   REQUEST_TIMEOUT_MS: int(100, 600_000).default(10_000),
   NONCE_STORE_MAX: int(100).default(100_000),
-  KV_OVERFLOW: z.enum(["evict-lru", "reject"]).default("evict-lru"),
-  KV_MAX_BYTES_PER_APP: int(1_024).default(64 * 1024 * 1024),
-  KV_MAX_KEYS_PER_APP: int(1).default(100_000),
-  KV_MAX_VALUE_BYTES: int(1, 1024 * 1024).default(1024 * 1024),
-  KV_MAX_KEY_BYTES: int(1, 512).default(512),
-  MAX_CLOCK_SKEW_MS: int(0).default(30_000),
+  // The store's own defaults (store/limits.ts), so no KV default is written twice.
+  KV_OVERFLOW: z.enum(OVERFLOW_POLICIES).default(DEFAULT_OVERFLOW),
+  KV_MAX_BYTES_PER_APP: int(1_024).default(DEFAULT_LIMITS.maxBytesPerApp),
+  KV_MAX_KEYS_PER_APP: int(1).default(DEFAULT_LIMITS.maxKeysPerApp),
+  KV_MAX_VALUE_BYTES: int(1, LIMIT_CEILINGS.maxValueBytes).default(DEFAULT_LIMITS.maxValueBytes),
+  KV_MAX_KEY_BYTES: int(1, LIMIT_CEILINGS.maxKeyBytes).default(DEFAULT_LIMITS.maxKeyBytes),
+  MAX_CLOCK_SKEW_MS: int(0).default(DEFAULT_MAX_CLOCK_SKEW_MS),
   CERT_MAX_VALIDITY_DAYS: int(1, 90).default(90),
   CERT_ALLOWED_DNS_SUFFIXES: z
     .string()

@@ -22,13 +22,14 @@ import type { HttpDeps } from "./http/context.js";
 import { NodeMetrics } from "./http/metrics.js";
 import { buildNodesView, buildStatusView } from "./http/views.js";
 import { createLogger, type Logger } from "./log.js";
+import { openNodeStore } from "./node-store.js";
 import type { NodesView, StatusView } from "./protocol/views.js";
 import { PeriodicTask } from "./periodic-task.js";
 import { Readiness } from "./readiness.js";
 import { ServingKeys } from "./serving-keys.js";
 import { ServingState } from "./serving-state.js";
 import { ServerChannel } from "./http/server-channel.js";
-import { KvStore } from "./store/kv-store.js";
+import type { KvStoreApi } from "./store/api.js";
 import { OdynTee } from "./tee/odyn.js";
 import { SimulatedTee } from "./tee/simulated.js";
 import type { Tee } from "./tee/tee.js";
@@ -142,20 +143,8 @@ export class KmsNode {
     void this.syncRound();
   }
 
-  private openStore(keys: ServingKeys): KvStore {
-    const { config } = this;
-    return new KvStore({
-      nodeId: this.wallet,
-      dataKey: (appId) => keys.dataKey(appId),
-      overflow: config.KV_OVERFLOW,
-      maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
-      limits: {
-        maxBytesPerApp: config.KV_MAX_BYTES_PER_APP,
-        maxKeysPerApp: config.KV_MAX_KEYS_PER_APP,
-        maxValueBytes: config.KV_MAX_VALUE_BYTES,
-        maxKeyBytes: config.KV_MAX_KEY_BYTES,
-      },
-    });
+  private openStore(keys: ServingKeys): KvStoreApi {
+    return openNodeStore(this.config, { nodeId: this.wallet, dataKey: (appId) => keys.dataKey(appId) });
   }
 
   private storeRecovered(): boolean {

@@ -20,7 +20,10 @@ export class ServingKeys {
     return deriveAppKey(this.masterSecret, appId, path, context ?? "", length);
   }
 
-  /** The per-app KV data key (internal domain; never reachable through appKey). */
+  /**
+   * The per-app KV data key (internal domain; never reachable through appKey). The KV store asks for
+   * it on every seal and open and keeps no copy, so this is the one cache of data keys.
+   */
   dataKey(appId: bigint): Uint8Array {
     const id = appId.toString();
     let key = this.dataKeys.get(id);

@@ -6,11 +6,11 @@ import type { Hex } from "viem";
 import { masterSecretHashOf } from "./cluster/master-secret.js";
 import { KmsError } from "./errors.js";
 import type { ServingKeys } from "./serving-keys.js";
-import type { KvStore } from "./store/kv-store.js";
+import type { KvStoreApi } from "./store/api.js";
 
 export interface ServingStateOptions {
   makeKeys: (secret: Uint8Array) => ServingKeys;
-  openStore: (keys: ServingKeys) => KvStore;
+  openStore: (keys: ServingKeys) => KvStoreApi;
   /** Readiness (enclave/readiness.ts): registered and holding keys / and caught up / why not. */
   serving: () => boolean;
   available: () => boolean;
@@ -19,7 +19,7 @@ export interface ServingStateOptions {
 
 export class ServingState {
   private keys: ServingKeys | undefined;
-  private kvStore: KvStore | undefined;
+  private kvStore: KvStoreApi | undefined;
   /** Hash of the secret the store was opened for (not a second copy of the secret). */
   private storeSecretHash: Hex | undefined;
 
@@ -30,14 +30,14 @@ export class ServingState {
    * stays the same (a pause in serving loses nothing); a different secret starts an empty store.
    * Returns the new store, if one was opened.
    */
-  useSecret(secret: Uint8Array | undefined): KvStore | undefined {
+  useSecret(secret: Uint8Array | undefined): KvStoreApi | undefined {
     if (!secret) {
       this.keys = undefined;
       return undefined;
     }
     const keys = this.options.makeKeys(secret);
     const hash = masterSecretHashOf(secret);
-    let opened: KvStore | undefined;
+    let opened: KvStoreApi | undefined;
     if (!this.kvStore || this.storeSecretHash !== hash) {
       opened = this.options.openStore(keys);
       this.kvStore = opened;
@@ -52,7 +52,7 @@ export class ServingState {
   }
 
   /** The store of the current secret, whatever the readiness (stats, recovery bookkeeping). */
-  get currentStore(): KvStore | undefined {
+  get currentStore(): KvStoreApi | undefined {
     return this.kvStore;
   }
 
@@ -62,7 +62,7 @@ export class ServingState {
   }
 
   /** The store while serving (it may still be recovering: peers sync with it), else undefined. */
-  servingStore(): KvStore | undefined {
+  servingStore(): KvStoreApi | undefined {
     return this.options.serving() ? this.kvStore : undefined;
   }
 
@@ -74,7 +74,7 @@ export class ServingState {
   }
 
   /** The KV store once it has caught up with the peers, or 503. */
-  requireStore(): KvStore {
+  requireStore(): KvStoreApi {
     const store = this.servingStore();
     if (!store) throw this.notReady();
     if (!this.options.available()) throw new KmsError("service_unavailable", "KV store is recovering from peers; retry shortly");

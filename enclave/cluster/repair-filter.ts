@@ -4,9 +4,9 @@
 // collection over and bounce it between nodes forever; or this node never saw the key, and the
 // delete reaches it through the deleting node's acknowledged delta stream anyway (a tombstone
 // is never collected before every member has acknowledged it).
-import type { KvStore } from "../store/kv-store.js";
+import type { KvReplicaApi } from "../store/api.js";
 
-export function dropUnknownTombstones(store: KvStore, records: readonly unknown[]): unknown[] {
+export function dropUnknownTombstones(store: Pick<KvReplicaApi, "holdsKey">, records: readonly unknown[]): unknown[] {
   return records.filter((r) => {
     const record = r as { tombstone?: unknown; app_id?: unknown; key?: unknown };
     if (record?.tombstone !== true || typeof record.app_id !== "string" || typeof record.key !== "string") return true;

@@ -11,7 +11,7 @@
 //   calls run with bounded concurrency and per-call timeouts.
 import pLimit from "p-limit";
 import type { Logger } from "../log.js";
-import type { KvStore } from "../store/kv-store.js";
+import type { KvReplicaApi } from "../store/api.js";
 import type { PeerInfo } from "./peer-directory.js";
 import { PeerCallError, type PeerClient } from "./peer-client.js";
 import { dropUnknownTombstones } from "./repair-filter.js";
@@ -36,7 +36,7 @@ export interface PeerSyncState {
 }
 
 export interface ReplicatorOptions {
-  store(): KvStore | undefined;
+  store(): KvReplicaApi | undefined;
   syncKey(): Uint8Array | undefined;
   peers(): readonly PeerInfo[];
   client: PeerClient;
@@ -125,7 +125,13 @@ export class Replicator {
     for (const wallet of this.state.keys()) if (!current.has(wallet)) this.state.delete(wallet);
   }
 
-  private async syncPeer(store: KvStore, key: Uint8Array, peer: PeerInfo, s: PeerSyncState, antiEntropy: boolean): Promise<void> {
+  private async syncPeer(
+    store: KvReplicaApi,
+    key: Uint8Array,
+    peer: PeerInfo,
+    s: PeerSyncState,
+    antiEntropy: boolean,
+  ): Promise<void> {
     s.lastAttemptAt = Date.now();
     try {
       if (s.ourEpoch !== store.epoch) {
@@ -143,7 +149,7 @@ export class Replicator {
   }
 
   /** Pushes batches until the peer has acknowledged our whole log (as of this round). */
-  private async pushDeltas(store: KvStore, key: Uint8Array, peer: PeerInfo, s: PeerSyncState): Promise<void> {
+  private async pushDeltas(store: KvReplicaApi, key: Uint8Array, peer: PeerInfo, s: PeerSyncState): Promise<void> {
     const maxBytes = this.options.batchBytes ?? DEFAULT_SYNC_BATCH_BYTES;
     const target = store.head;
     // A first contact sends one (possibly empty) delta so we learn the peer's epoch.
@@ -170,7 +176,7 @@ export class Replicator {
     }
   }
 
-  private async exchangeDigests(store: KvStore, key: Uint8Array, peer: PeerInfo, s: PeerSyncState): Promise<void> {
+  private async exchangeDigests(store: KvReplicaApi, key: Uint8Array, peer: PeerInfo, s: PeerSyncState): Promise<void> {
     // Roots first (one hash per app), then buckets only for the apps that differ.
     const rootsReply = await this.options.client.call(peer, { type: "roots", roots: store.appRoots() }, { syncKey: key });
     if (!Array.isArray(rootsReply?.differing)) throw new Error("malformed roots_reply");
@@ -196,7 +202,7 @@ export class Replicator {
    * still give); or — so a member cut off by the network cannot keep the KV API closed forever — at
    * the deadline, with a warning. Otherwise it is retried next round.
    */
-  private async recover(store: KvStore, key: Uint8Array, peers: readonly PeerInfo[]): Promise<void> {
+  private async recover(store: KvReplicaApi, key: Uint8Array, peers: readonly PeerInfo[]): Promise<void> {
     const recovery = this.recovery!;
     let unreachable = 0;
     for (const peer of peers) {
@@ -222,7 +228,7 @@ export class Replicator {
   }
 
   /** Pages one peer's whole store into ours; returns the number of pages. */
-  private async pullSnapshot(store: KvStore, key: Uint8Array, peer: PeerInfo): Promise<number> {
+  private async pullSnapshot(store: KvReplicaApi, key: Uint8Array, peer: PeerInfo): Promise<number> {
     let cursor = 0;
     let pages = 0;
     for (;;) {
@@ -236,7 +242,7 @@ export class Replicator {
   }
 
   /** Drops tombstones every current member has acknowledged (all of them, in our current epoch). */
-  private collectTombstones(store: KvStore, peers: readonly PeerInfo[]): void {
+  private collectTombstones(store: KvReplicaApi, peers: readonly PeerInfo[]): void {
     let through = store.head;
     for (const peer of peers) {
       const s = this.state.get(peer.wallet);

@@ -6,14 +6,14 @@ import { hexToBytes } from "../crypto/bytes.js";
 import { sealMasterSecret } from "../crypto/sealed-transfer.js";
 import { KmsError, badRequest, forbidden } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { KvStore } from "../store/kv-store.js";
+import type { KvReplicaApi } from "../store/api.js";
 import { DEFAULT_SYNC_BATCH_BYTES } from "./replicator.js";
 import { dropUnknownTombstones } from "./repair-filter.js";
 import type { SyncMessage } from "./sync-messages.js";
 
 export interface SyncHandlerOptions {
   /** The store of the served secret, or undefined while not serving. */
-  store(): KvStore | undefined;
+  store(): KvReplicaApi | undefined;
   /** The served master secret, or undefined while not serving. */
   masterSecret(): Uint8Array | undefined;
   /** False while this node's own store is still recovering (its snapshot would be partial). */
@@ -47,7 +47,8 @@ export class SyncHandler {
       }
       case "snapshot_request": {
         if (!this.options.storeRecovered()) throw new KmsError("service_unavailable", "Store is recovering; ask another peer");
-        const page = store.snapshot(message.cursor, { maxBytes: Math.min(message.max_bytes ?? maxBytes, maxBytes) });
+        // Our change feed from the cursor: paged from 0 it is the whole store (see changesSince).
+        const page = store.changesSince(message.cursor, { maxBytes: Math.min(message.max_bytes ?? maxBytes, maxBytes) });
         return { type: "snapshot_page", ...page };
       }
       case "roots":
@@ -58,7 +59,11 @@ export class SyncHandler {
   }
 
   /** Our records wherever the peer's digest differs from ours (bounded by bytes). */
-  private digestReply(store: KvStore, digests: Extract<SyncMessage, { type: "digest" }>["digests"], maxBytes: number) {
+  private digestReply(
+    store: KvReplicaApi,
+    digests: Extract<SyncMessage, { type: "digest" }>["digests"],
+    maxBytes: number,
+  ) {
     const records: unknown[] = [];
     const differing: Array<{ app_id: string; buckets: number[] }> = [];
     let bytes = 0;

@@ -10,7 +10,7 @@ import type { EnvelopeLabel } from "../crypto/envelope.js";
 import type { Logger } from "../log.js";
 import type { NodesView, StatusView } from "../protocol/views.js";
 import type { ServingKeys } from "../serving-keys.js";
-import type { KvStore } from "../store/kv-store.js";
+import type { KvLocalApi } from "../store/api.js";
 import type { NodeMetrics } from "./metrics.js";
 import type { ServerChannel } from "./server-channel.js";
 
@@ -23,7 +23,7 @@ export interface HttpDeps {
   pop: PopVerifier;
   authorizer: RegistryAuthorizer;
   /** The one gate (enclave/serving-state.ts): keys while serving, the store once caught up, else 503. */
-  serving: { requireKeys(): ServingKeys; requireStore(): KvStore };
+  serving: { requireKeys(): ServingKeys; requireStore(): KvLocalApi };
   /** Handles authenticated peer messages on /sync. */
   sync: SyncHandler;
   views: { status(): StatusView; nodes(): NodesView };

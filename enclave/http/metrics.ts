@@ -3,7 +3,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { RootEnv } from "./context.js";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { StoreStats } from "../store/kv-store.js";
+import type { StoreStats } from "../store/api.js";
 
 /** Current store figures, or undefined while the node holds no store (not serving). */
 export type StoreStatsSource = () => StoreStats | undefined;

@@ -14,7 +14,7 @@ import type {
   OperatorEntry,
   StatusView,
 } from "../protocol/views.js";
-import type { StoreStats } from "../store/kv-store.js";
+import type { StoreStats } from "../store/api.js";
 import { appIdJson } from "./validate.js";
 
 /** Every uint256 of chain origin goes out by the app-id rule: a number while exact, else a decimal string. */

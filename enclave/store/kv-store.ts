@@ -3,11 +3,26 @@
 // sync layer drives. Everything is in memory; the store holds no global state, so several nodes can
 // live in one process (tests do exactly that).
 import { randomUUID } from "node:crypto";
+import type {
+  AppStats,
+  DeleteResult,
+  GetResult,
+  KvStoreApi,
+  MergeOutcome,
+  MergeResult,
+  MergeStatus,
+  PutOptions,
+  PutResult,
+  StoreStats,
+} from "./api.js";
 import { ChangeLog } from "./change-log.js";
 import { type AppDigest, bucketOf, differingBuckets } from "./digest.js";
 import { CorruptRecordError, InvalidInputError, KeyUnavailableError, QuotaExceededError, StoreError } from "./errors.js";
 import { ExpiryIndex } from "./expiry-index.js";
 import {
+  DEFAULT_MAX_CLOCK_SKEW_MS,
+  DEFAULT_OVERFLOW,
+  OVERFLOW_POLICIES,
   type OverflowPolicy,
   type StoreLimits,
   checkAppId,
@@ -22,12 +37,15 @@ import { type BatchOptions, type ChangeBatch, takeBatch } from "./replication.js
 import { type NonceSource, openValue, pooledNonceSource, sealValue } from "./sealing.js";
 import { mergeSibling, sortSiblings } from "./siblings.js";
 import { type VectorClock, EMPTY_CLOCK, isNodeId, mergeClocks, withEntry } from "./vector-clock.js";
-import { type DecodeFailure, type WireRecord, decodeWireRecord, encodeWireRecord } from "./wire-format.js";
+import { type WireRecord, decodeWireRecord, encodeWireRecord } from "./wire-format.js";
 
 export interface KvStoreOptions {
   /** This node's wallet, lower-case 0x-hex: its entry in vector clocks and the origin of its writes. */
   nodeId: string;
-  /** The app's 32-byte KV data key (the node derives it from the master secret). Cached per app. */
+  /**
+   * The app's 32-byte KV data key (the node derives it from the master secret). Called on every
+   * seal and open, so the source caches: the node's ServingKeys derives each app's key once.
+   */
   dataKey: (appId: bigint) => Uint8Array;
   now?: () => number;
   nonces?: NonceSource;
@@ -40,63 +58,9 @@ export interface KvStoreOptions {
   epoch?: string;
 }
 
-export interface PutOptions {
-  /** 0 or absent = no expiry. */
-  ttlMs?: number;
-}
-
-export interface PutResult {
-  appId: bigint;
-  key: string;
-  updatedAtMs: number;
-  expiresAtMs: number | null;
-  /** Keys of this app evicted (turned into tombstones) to make room for this write. */
-  evicted: string[];
-}
-
-export interface GetResult {
-  value: Uint8Array;
-  updatedAtMs: number;
-  ttlMs: number;
-  expiresAtMs: number | null;
-}
-
-export interface DeleteResult {
-  deleted: boolean;
-}
-
-export type MergeStatus = "inserted" | "replaced" | "concurrent" | "ignored" | "rejected";
-
-export type MergeRejectReason = DecodeFailure | "future_timestamp" | "decrypt_failed" | "key_unavailable";
-
-export interface MergeOutcome {
-  appId: string | null;
-  key: string | null;
-  status: MergeStatus;
-  reason?: MergeRejectReason;
-}
-
-export interface MergeResult {
-  outcomes: MergeOutcome[];
-  counts: Record<MergeStatus, number>;
-}
-
-export interface StoreStats {
-  namespaces: number;
-  liveKeys: number;
-  liveBytes: number;
-  tombstones: number;
-  tombstoneBytes: number;
-  evictions: number;
-  head: number;
-}
-
-export type AppStats = Omit<StoreStats, "namespaces" | "head">;
-
-const DEFAULT_SKEW_MS = 60_000;
 const DEFAULT_BUCKETS = 256;
 
-export class KvStore {
+export class KvStore implements KvStoreApi {
   readonly nodeId: string;
   readonly epoch: string;
   readonly limits: StoreLimits;
@@ -107,7 +71,6 @@ export class KvStore {
   private readonly maxSkewMs: number;
   private readonly buckets: number;
   private readonly namespaces = new Map<bigint, Namespace>();
-  private readonly dataKeys = new Map<bigint, Uint8Array>();
   private readonly totals: Counters = zeroCounters();
   private readonly log = new ChangeLog<KeyState>();
   private readonly expiry = new ExpiryIndex<{ state: KeyState; version: RecordVersion }>();
@@ -122,9 +85,11 @@ export class KvStore {
     this.now = opts.now ?? Date.now;
     this.nonces = opts.nonces ?? pooledNonceSource();
     this.limits = resolveLimits(opts.limits);
-    this.overflow = opts.overflow ?? "evict-lru";
-    if (this.overflow !== "evict-lru" && this.overflow !== "reject") throw new Error("overflow must be evict-lru or reject");
-    this.maxSkewMs = opts.maxClockSkewMs ?? DEFAULT_SKEW_MS;
+    this.overflow = opts.overflow ?? DEFAULT_OVERFLOW;
+    if (!OVERFLOW_POLICIES.includes(this.overflow)) {
+      throw new Error(`overflow must be one of ${OVERFLOW_POLICIES.join(", ")}`);
+    }
+    this.maxSkewMs = opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
     if (!Number.isSafeInteger(this.maxSkewMs) || this.maxSkewMs < 0) throw new Error("maxClockSkewMs must be a non-negative integer");
     this.buckets = opts.digestBuckets ?? DEFAULT_BUCKETS;
     if (!Number.isSafeInteger(this.buckets) || this.buckets < 1 || this.buckets > 65536) throw new Error("digestBuckets must be 1..65536");
@@ -246,22 +211,18 @@ export class KvStore {
     return this.log.head;
   }
 
-  /** Keys changed after `position`, whole keys in sequence order, bounded; resume with `next`. */
+  /**
+   * Keys changed after `position`, whole keys in sequence order, bounded; resume with `next`.
+   * Also the paged snapshot: the change log holds each key (live or tombstone) exactly once, at its
+   * latest change, so paging it from 0 is a full dump; keys written during paging move past the
+   * cursor and arrive on a later page, and after the last page (`more: false`) the reader simply
+   * keeps following the feed from `next`.
+   */
   changesSince(position: number, opts: BatchOptions = {}): ChangeBatch {
     if (!Number.isSafeInteger(position) || position < 0) throw new InvalidInputError("position must be a non-negative integer");
     this.sweep(this.nowMs());
     const batch = takeBatch(this.log.after(position), position, opts);
     return { epoch: this.epoch, head: this.log.head, ...batch };
-  }
-
-  /**
-   * A page of the whole store (every live record and tombstone), starting at `cursor` (0 = start).
-   * The change log holds each key exactly once at its latest change, so paging it is a full dump;
-   * keys written during paging move past the cursor and arrive on a later page. After the last page
-   * (`more: false`) the reader continues with `changesSince(next)`.
-   */
-  snapshot(cursor: number, opts: BatchOptions = {}): ChangeBatch {
-    return this.changesSince(cursor, opts);
   }
 
   digest(appIdIn: bigint): AppDigest {
@@ -345,11 +306,7 @@ export class KvStore {
       // tombstone, and it stops invisible values from lingering.
       if (!state.live) doomed.push(state);
     }
-    for (const state of doomed) {
-      state.ns.detach(state);
-      state.ns.entries.delete(state.key);
-      this.log.remove(state);
-    }
+    for (const state of doomed) this.dropState(state);
     return doomed.length;
   }
 
@@ -379,10 +336,10 @@ export class KvStore {
     if (next === undefined || next > now) return 0;
     for (const { state, version } of this.expiry.popDue(now)) {
       if (state.seq < 0 || !state.versions.includes(version)) continue;
-      const ns = state.ns;
-      ns.detach(state);
-      state.versions = sortSiblings(state.versions.map((v) => (isExpired(v, now) && !v.tombstone ? expiredForm(v) : v)));
-      ns.attach(state);
+      // Not a change to replicate: every node converts the same version to the same bytes at the
+      // same instant, so it keeps its place in the change feed.
+      const versions = state.versions.map((v) => (isExpired(v, now) && !v.tombstone ? expiredForm(v) : v));
+      this.setVersions(state, sortSiblings(versions));
       converted++;
     }
     return converted;
@@ -397,15 +354,13 @@ export class KvStore {
   }
 
   private keyFor(appId: bigint): Uint8Array {
-    let key = this.dataKeys.get(appId);
-    if (key) return key;
+    let key: unknown;
     try {
       key = this.keyFn(appId);
     } catch {
       throw new KeyUnavailableError();
     }
     if (!(key instanceof Uint8Array) || key.length !== 32) throw new KeyUnavailableError();
-    this.dataKeys.set(appId, key);
     return key;
   }
 
@@ -458,8 +413,7 @@ export class KvStore {
     ttlMs: number,
     now: number,
   ): KeyState {
-    const state = existing ?? ns.newState(key, keyBytes, bucketOf(key, this.buckets));
-    if (!existing) ns.entries.set(key, state);
+    const state = existing ?? this.newState(ns, key, keyBytes);
     const version: RecordVersion = {
       clock: withEntry(joinClocks(state), this.nodeId, ++this.counter),
       updatedAtMs: now,
@@ -468,12 +422,40 @@ export class KvStore {
       origin: this.nodeId,
       sealed,
     };
-    ns.detach(state);
-    state.versions = [version];
-    ns.attach(state);
-    this.log.record(state);
-    if (ttlMs > 0) this.trackExpiry(state, version);
+    this.commit(state, [version], version);
     return state;
+  }
+
+  /** A key's state, registered in its namespace; it holds nothing until its first commit. */
+  private newState(ns: Namespace, key: string, keyBytes: number): KeyState {
+    const state = ns.newState(key, keyBytes, bucketOf(key, this.buckets));
+    ns.entries.set(key, state);
+    return state;
+  }
+
+  /**
+   * The one way a key's replicated state changes (local write, delete, eviction, merge): new
+   * versions, the key moves to the end of the change feed, and `added` — the version that caused
+   * the change — is scheduled for expiry if it is live with a TTL (the others already are).
+   */
+  private commit(state: KeyState, versions: RecordVersion[], added: RecordVersion): void {
+    this.setVersions(state, versions);
+    this.log.record(state);
+    if (added.ttlMs > 0 && !added.tombstone) this.trackExpiry(state, added);
+  }
+
+  /** Replaces a key's versions with its namespace's counters, digest and recency kept in step. */
+  private setVersions(state: KeyState, versions: RecordVersion[]): void {
+    state.ns.detach(state);
+    state.versions = versions;
+    state.ns.attach(state);
+  }
+
+  /** Removes a key from the store entirely (collection): indexes, namespace and change feed. */
+  private dropState(state: KeyState): void {
+    state.ns.detach(state);
+    state.ns.entries.delete(state.key);
+    this.log.remove(state);
   }
 
   private trackExpiry(state: KeyState, version: RecordVersion): void {
@@ -517,21 +499,12 @@ export class KvStore {
     const ns = this.namespace(appId);
     const existing = ns.entries.get(key);
     if (!existing) {
-      const state = ns.newState(key, keyBytes, bucketOf(key, this.buckets));
-      ns.entries.set(key, state);
-      state.versions = [version];
-      ns.attach(state);
-      this.log.record(state);
-      if (version.ttlMs > 0 && !version.tombstone) this.trackExpiry(state, version);
+      this.commit(this.newState(ns, key, keyBytes), [version], version);
       return { ...base, status: "inserted" };
     }
     const merged = mergeSibling(existing.versions, version);
     if (merged.kind === "ignored") return { ...base, status: "ignored" };
-    ns.detach(existing);
-    existing.versions = merged.versions;
-    ns.attach(existing);
-    this.log.record(existing);
-    if (version.ttlMs > 0 && !version.tombstone) this.trackExpiry(existing, version);
+    this.commit(existing, merged.versions, version);
     return { ...base, status: merged.kind };
   }
 }

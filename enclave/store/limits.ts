@@ -1,7 +1,12 @@
 // Configurable limits and their defaults, plus key/value validation shared by local writes and merges.
 import { InvalidInputError, InvalidKeyError, ValueTooLargeError } from "./errors.js";
 
-export type OverflowPolicy = "evict-lru" | "reject";
+// These are the node's defaults too: config.ts takes them from here, so a store built without
+// options enforces exactly what an unconfigured node does.
+
+export const OVERFLOW_POLICIES = ["evict-lru", "reject"] as const;
+export type OverflowPolicy = (typeof OVERFLOW_POLICIES)[number];
+export const DEFAULT_OVERFLOW: OverflowPolicy = "evict-lru";
 
 export interface StoreLimits {
   /** UTF-8 bytes of a key. */
@@ -17,14 +22,23 @@ export interface StoreLimits {
   maxClockEntries: number;
 }
 
-export const DEFAULT_LIMITS: StoreLimits = Object.freeze({
+/** The most a deployment may configure: the protocol's longest key and largest value. */
+export const LIMIT_CEILINGS = Object.freeze({
   maxKeyBytes: 512,
   maxValueBytes: 1024 * 1024,
-  maxBytesPerApp: 32 * 1024 * 1024,
+});
+
+export const DEFAULT_LIMITS: StoreLimits = Object.freeze({
+  maxKeyBytes: LIMIT_CEILINGS.maxKeyBytes,
+  maxValueBytes: LIMIT_CEILINGS.maxValueBytes,
+  maxBytesPerApp: 64 * 1024 * 1024,
   maxKeysPerApp: 100_000,
   maxTtlMs: 10 * 365 * 24 * 3600 * 1000,
   maxClockEntries: 256,
 });
+
+/** Merged records stamped further than this ahead of our clock are refused. */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 30_000;
 
 export function resolveLimits(partial: Partial<StoreLimits> | undefined): StoreLimits {
   const limits = { ...DEFAULT_LIMITS, ...partial };

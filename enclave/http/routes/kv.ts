@@ -4,11 +4,11 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { base64ToBytes, bytesToBase64 } from "../../crypto/bytes.js";
 import { KmsError, badRequest } from "../../errors.js";
-import { StoreError } from "../../store/errors.js";
-import type { KvStore } from "../../store/kv-store.js";
+import type { KvLocalApi } from "../../store/api.js";
 import { replyToApp } from "../app-reply.js";
 import type { KmsEnv } from "../context.js";
 import type { NodeMetrics } from "../metrics.js";
+import { storeCall } from "../store-errors.js";
 import { appIdJson, formDecodeComponent, parseBody } from "../validate.js";
 
 const keyField = z.string().min(1, "must be a non-empty string");
@@ -19,19 +19,6 @@ const putRequest = z.object({
 });
 const deleteRequest = z.object({ key: keyField });
 const KEY_PATH_PREFIX = "/kms/data/";
-
-/** Store errors carry their own safe message and status (400/413/503); pass them through. */
-function storeCall<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof StoreError && e.status < 500) {
-      const code = e.status === 413 ? "payload_too_large" : e.status === 503 ? "service_unavailable" : "bad_request";
-      throw new KmsError(code, e.message, e.code);
-    }
-    throw e;
-  }
-}
 
 function decodeValue(value: string): Uint8Array {
   try {
@@ -49,7 +36,7 @@ function keyInPath(url: string): string {
 
 export interface KvRouteDeps {
   /** The KV store once it has caught up with the peers, or a 503. */
-  store: () => KvStore;
+  store: () => KvLocalApi;
   metrics: Pick<NodeMetrics, "evictions">;
 }
 

@@ -9,8 +9,14 @@ export function nodeId(i: number): string {
   return "0x" + (i + 1).toString(16).padStart(40, "0");
 }
 
+/** A cached data-key source, as the node's ServingKeys is (the store asks on every seal and open). */
 export function dataKeys(master: Uint8Array = MASTER): (appId: bigint) => Uint8Array {
-  return (appId) => deriveInternalKey(master, { kind: "kv-data", appId });
+  const cache = new Map<bigint, Uint8Array>();
+  return (appId) => {
+    let key = cache.get(appId);
+    if (!key) cache.set(appId, (key = deriveInternalKey(master, { kind: "kv-data", appId })));
+    return key;
+  };
 }
 
 export class ManualClock {

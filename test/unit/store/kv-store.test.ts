@@ -26,7 +26,7 @@ describe("KvStore local API", () => {
     expect(text(s.get(7n, "a")?.value)).toBe("other app");
   });
 
-  it("accepts empty values and values of exactly 1 MiB; refuses 1 MiB + 1 with a typed 413", () => {
+  it("accepts empty values and values of exactly 1 MiB; refuses 1 MiB + 1 with a typed error", () => {
     const s = makeStore(0, new ManualClock(), { limits: { maxBytesPerApp: 8 * 1024 * 1024 } });
     s.put(APP, "empty", new Uint8Array(0));
     expect(s.get(APP, "empty")?.value.length).toBe(0);
@@ -41,11 +41,11 @@ describe("KvStore local API", () => {
       }
     })();
     expect(err).toBeInstanceOf(ValueTooLargeError);
-    expect((err as ValueTooLargeError).status).toBe(413);
+    expect((err as ValueTooLargeError).code).toBe("value_too_large");
     expect(s.get(APP, "too-big")).toBeUndefined();
   });
 
-  it("validates keys by UTF-8 bytes with typed 400 errors", () => {
+  it("validates keys by UTF-8 bytes with typed errors", () => {
     const s = makeStore(0, new ManualClock());
     s.put(APP, "k".repeat(512), bytes("x"));
     s.put(APP, "é".repeat(256), bytes("x")); // 512 bytes
@@ -55,7 +55,7 @@ describe("KvStore local API", () => {
         expect.unreachable(`accepted ${JSON.stringify(bad)}`);
       } catch (e) {
         expect(e).toBeInstanceOf(InvalidKeyError);
-        expect((e as InvalidKeyError).status).toBe(400);
+        expect((e as InvalidKeyError).code).toBe("invalid_key");
       }
     }
     expect(() => s.get(APP, "")).toThrow(InvalidKeyError);
@@ -84,23 +84,27 @@ describe("KvStore local API", () => {
     expect(Buffer.from(second.ciphertext, "base64").length).toBe(12 + 12 + 16);
   });
 
-  it("caches the data key per app and maps a failing key source to a typed 503", () => {
+  it("keeps no copy of data keys (the source caches) and maps a failing or malformed key source to a typed error", () => {
     let calls = 0;
+    let broken = false;
     const keys = dataKeys();
     const s = new KvStore({
       nodeId: nodeId(0),
       dataKey: (id) => {
         calls++;
-        if (id === 99n) throw new Error("no master secret");
-        return keys(id);
+        if (id === 99n || broken) throw new Error("no master secret");
+        return id === 98n ? new Uint8Array(16) : keys(id);
       },
     });
     s.put(APP, "a", bytes("1"));
     s.put(APP, "b", bytes("2"));
-    s.get(APP, "a");
-    expect(calls).toBe(1);
+    expect(text(s.get(APP, "a")?.value)).toBe("1");
+    expect(calls).toBe(3);
     expect(() => s.put(99n, "a", bytes("1"))).toThrow(KeyUnavailableError);
+    expect(() => s.put(98n, "a", bytes("1"))).toThrow(KeyUnavailableError);
     expect(s.stats().namespaces).toBe(1);
+    broken = true;
+    expect(() => s.get(APP, "a")).toThrow(KeyUnavailableError);
   });
 
   it("keeps stats incrementally: namespaces, live keys, bytes, tombstones", () => {
@@ -154,6 +158,8 @@ describe("TTL", () => {
     const st = s.stats();
     expect(st.liveKeys).toBe(25); // k26..k49 + forever; k25 expires exactly at 125
     expect(st.tombstones).toBe(26);
+    // Every node converts at the same instant to the same bytes: not a change for the feed.
+    expect(st.head).toBe(51);
     expect(s.changesSince(0).records.filter((r) => r.tombstone && r.ciphertext === "").length).toBe(26);
     expect(s.sweep()).toBe(0);
   });
@@ -241,7 +247,7 @@ describe("quotas and LRU eviction", () => {
     expect(s.stats()).toMatchObject({ liveKeys: 1, evictions: 0, head: 1 });
   });
 
-  it("reject mode answers QuotaExceededError (413) and changes nothing", () => {
+  it("reject mode answers QuotaExceededError and changes nothing", () => {
     const clock = new ManualClock();
     const s = makeStore(0, clock, { overflow: "reject", limits: { maxBytesPerApp: 2 * rec(1, 10), maxKeysPerApp: 5 } });
     s.put(APP, "a", new Uint8Array(10));
@@ -252,7 +258,7 @@ describe("quotas and LRU eviction", () => {
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(QuotaExceededError);
-      expect((e as QuotaExceededError).status).toBe(413);
+      expect((e as QuotaExceededError).quota).toBe("bytes");
       expect((e as QuotaExceededError).code).toBe("quota_exceeded");
     }
     expect(() => s.put(APP, "a", new Uint8Array(11))).toThrow(QuotaExceededError);

@@ -4,6 +4,7 @@ import { bytesToBase64 } from "../../../enclave/crypto/bytes.js";
 import { deriveInternalKey } from "../../../enclave/crypto/kdf.js";
 import { differingBuckets } from "../../../enclave/store/digest.js";
 import { KvStore } from "../../../enclave/store/kv-store.js";
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from "../../../enclave/store/limits.js";
 import type { WireRecord } from "../../../enclave/store/wire-format.js";
 import { ManualClock, bytes, makeStore, nodeId, syncAll, text } from "./helpers.js";
 
@@ -93,7 +94,7 @@ describe("change feed", () => {
   });
 });
 
-describe("snapshot", () => {
+describe("snapshot (the change feed paged from 0)", () => {
   it("pages the whole store including tombstones; a new node recovers it exactly", () => {
     const clock = new ManualClock();
     const s = makeStore(0, clock);
@@ -103,7 +104,7 @@ describe("snapshot", () => {
     let cursor = 0;
     let pages = 0;
     for (;;) {
-      const page = s.snapshot(cursor, { maxBytes: 2000 });
+      const page = s.changesSince(cursor, { maxBytes: 2000 });
       fresh.merge(page.records);
       pages++;
       cursor = page.next;
@@ -230,7 +231,7 @@ describe("merge", () => {
       [{ ...good, clock: { "0xABC": 1 } }, "invalid_clock"],
       [{ ...good, origin: nodeId(5) }, "invalid_clock"],
       [{ ...good, updated_at_ms: -5 }, "invalid_timestamp"],
-      [{ ...good, updated_at_ms: clock.t + 60_001 }, "future_timestamp"],
+      [{ ...good, updated_at_ms: clock.t + DEFAULT_MAX_CLOCK_SKEW_MS + 1 }, "future_timestamp"],
       [{ ...good, ttl_ms: 1.5 }, "invalid_ttl"],
       [{ ...good, tombstone: "no" }, "malformed"],
       [{ ...good, tombstone: true }, "invalid_ciphertext"],
@@ -245,7 +246,7 @@ describe("merge", () => {
     expect(res.counts.rejected).toBe(bad.length);
     expect(b.stats()).toMatchObject({ liveKeys: 0, tombstones: 0, head: 0 });
     // Within the skew window it is accepted.
-    expect(b.merge([{ ...good, updated_at_ms: clock.t + 60_000 }]).counts.rejected).toBe(0);
+    expect(b.merge([{ ...good, updated_at_ms: clock.t + DEFAULT_MAX_CLOCK_SKEW_MS }]).counts.rejected).toBe(0);
   });
 
   it("refuses a value sealed under another master secret", () => {
