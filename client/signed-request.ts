@@ -10,10 +10,10 @@ import { DEFAULT_ENVELOPE_LABEL, parseEnvelope, type EnvelopeLabel, type ParsedE
 import { appAuthMessage, verifyAppResponse } from "../enclave/crypto/pop.js";
 import type { KmsNodeInfo } from "./discovery.js";
 import { KmsRequestError, KmsResponseVerificationError, KmsTransportError } from "./errors.js";
-import { sealJson, type Tee } from "../enclave/tee/tee.js";
+import { sealJson, type EnclaveIdentity } from "../enclave/protocol/identity.js";
 
 /** The part of a TEE an app needs to talk to the KMS: its wallet and its P-384 envelope key. */
-export type AppTee = Pick<Tee, "address" | "signMessage" | "encryptTo" | "decryptFrom" | "encryptionPublicKey">;
+export type AppTee = EnclaveIdentity;
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
