@@ -17,6 +17,7 @@ import {
 } from "../protocol/signed-call.js";
 import type { PeerInfo } from "./peer-directory.js";
 import { guardedLookup, type PeerUrlPolicy } from "./peer-policy.js";
+import { syncReplies, type SyncMessageType, type SyncReply } from "./sync-messages.js";
 import type { Tee } from "../tee/tee.js";
 
 export class PeerCallError extends Error {
@@ -41,6 +42,9 @@ export interface PeerClientOptions {
   connections?: number;
 }
 
+/** A /sync message as the caller writes it: its `type` and fields (`sender_wallet` is added by the client). */
+export type OutgoingSyncMessage<T extends SyncMessageType> = { type: T } & Record<string, unknown>;
+
 export interface PeerCallOptions {
   /** Sync key for x-sync-signature; omitted only for master_secret_request (§7). */
   syncKey?: Uint8Array;
@@ -59,19 +63,35 @@ export class PeerClient {
     });
   }
 
-  /** Sends `inner` (gets `sender_wallet` added) to the peer's /sync and returns its verified inner reply. */
-  async call(peer: PeerInfo, inner: Record<string, unknown>, callOptions: PeerCallOptions = {}): Promise<any> {
+  /**
+   * Sends `inner` (gets `sender_wallet` added) to the peer's /sync and returns its verified inner
+   * reply, parsed with the reply schema of the message type.
+   */
+  async call<T extends SyncMessageType>(
+    peer: PeerInfo,
+    inner: OutgoingSyncMessage<T>,
+    callOptions: PeerCallOptions = {},
+  ): Promise<SyncReply<T>> {
     const { tee, ownWallet } = this.options;
     const recipient = { wallet: peer.wallet, teePubkey: peer.teePublicKey };
     const send = this.sender(peer, callOptions.syncKey);
+    let reply: unknown;
     try {
-      return await signedCall(
+      reply = await signedCall(
         { channel: PEER_CHANNEL, identity: tee, ownWallet, recipient, send },
         { method: "POST", path: "/sync", body: { ...inner, sender_wallet: ownWallet } },
       );
     } catch (e) {
       throw peerCallErrorOf(peer, e);
     }
+    const parsed = syncReplies[inner.type].safeParse(reply);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const detail = `${issue?.path.join(".") || "reply"}: ${issue?.message ?? "invalid"}`;
+      throw new PeerCallError(peer.wallet, 200, `malformed reply to ${inner.type}: ${detail}`);
+    }
+    // Indexing by `inner.type` loses the link between T and the schema; the parse was by T's schema.
+    return parsed.data as SyncReply<T>;
   }
 
   /** GET /health with the call timeout; true when the peer answers 200. */

@@ -21,7 +21,7 @@ const peerTee = new SimulatedTee({ seed: "peer-client-peer" });
 const impostor = new SimulatedTee({ seed: "peer-client-impostor" });
 const syncKey = new Uint8Array(32).fill(9);
 
-const misbehave: { signWith?: SimulatedTee; sealWith?: SimulatedTee } = {};
+const misbehave: { signWith?: SimulatedTee; sealWith?: SimulatedTee; reply?: unknown } = {};
 const seen: Array<{ mac: string | undefined; body: string; inner: Record<string, unknown> }> = [];
 let server: ServerType;
 let peer: PeerInfo;
@@ -38,7 +38,7 @@ beforeAll(async () => {
     const opened = await peerTee.decryptFrom(parseEnvelope(JSON.parse(body)));
     const inner = JSON.parse(new TextDecoder().decode(opened.plaintext)) as Record<string, unknown>;
     seen.push({ mac: c.req.header("x-sync-signature"), body, inner });
-    const reply = { type: "roots_reply", differing: ["7"] };
+    const reply = misbehave.reply ?? { type: "roots_reply", differing: ["7"] };
     const envelope = await sealJson(misbehave.sealWith ?? peerTee, us.identity.teePubkey, reply, opened.label);
     const responseMessage = peerResponseMessage(verified.signature, peerTee.identity.wallet);
     c.header("x-kms-peer-signature", await (misbehave.signWith ?? peerTee).signMessage(responseMessage));
@@ -67,6 +67,7 @@ afterAll(async () => {
 beforeEach(() => {
   delete misbehave.signWith;
   delete misbehave.sealWith;
+  delete misbehave.reply;
   seen.length = 0;
 });
 
@@ -96,5 +97,12 @@ describe("PeerClient", () => {
   it("refuses a reply sealed by a key other than the peer's registered one", async () => {
     misbehave.sealWith = impostor;
     expect((await refusal()).message).toMatch(/is not the peer's on-chain teePubkey/);
+  });
+
+  it("refuses a verified reply that does not fit the message type's reply schema", async () => {
+    misbehave.reply = { type: "roots_reply", differing: "7" };
+    const err = await refusal();
+    expect(err.status).toBe(200);
+    expect(err.message).toMatch(/^malformed reply to roots: differing: /);
   });
 });
