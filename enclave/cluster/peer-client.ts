@@ -11,6 +11,7 @@ import { PEER_CHANNEL } from "../protocol/channel.js";
 import {
   ChannelReplyError,
   ChannelStatusError,
+  recordHeader,
   signedCall,
   type CallMethod,
   type SendRequest,
@@ -116,7 +117,7 @@ export class PeerClient {
         headers = { ...headers, "x-sync-signature": macHex(syncKey, wire.body) };
       }
       const res = await this.send(peer, wire.method, wire.path, headers, wire.body);
-      return { status: res.status, header: (name) => singleHeader(res.headers[name]), text: res.text };
+      return { status: res.status, header: (name) => recordHeader(res.headers, name), text: res.text };
     };
   }
 
@@ -156,11 +157,6 @@ function peerCallErrorOf(peer: PeerInfo, e: unknown): unknown {
 
 function macHex(syncKey: Uint8Array, body: string): string {
   return bytesToHex(hmacSha256(syncKey, utf8(body)));
-}
-
-// undici gives a repeated header as an array; a response signature is one value or none.
-function singleHeader(value: string | string[] | undefined): string | undefined {
-  return typeof value === "string" ? value : undefined;
 }
 
 function errorMessage(text: string): string {

@@ -34,6 +34,12 @@ export interface WireReply {
 
 export type SendRequest = (request: WireRequest) => Promise<WireReply>;
 
+/** `WireReply.header` over a Node-style header record, where a repeated header is an array: none of ours is. */
+export function recordHeader(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name];
+  return typeof value === "string" ? value : undefined;
+}
+
 /** Who we call, as the chain registers it. */
 export interface ChannelRecipient {
   /** Lower-case wallet. */
