@@ -82,21 +82,3 @@ export function resolveChainTarget(options: GlobalOptions): ChainTarget {
     kmsAppId: BigInt(kmsAppId),
   };
 }
-
-/**
- * Env for `node start`: the process env wins; chain settings it lacks come from the flags or the
- * deployment file, so `nova-kms node start` works against a running dev chain with no other setup.
- */
-export function nodeEnv(options: GlobalOptions, env: NodeJS.ProcessEnv): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = { ...env };
-  let fields: DeploymentFields = {};
-  if (existsSync(options.deployment)) fields = readDeploymentFields(options.deployment);
-  const fill = (name: string, value: string | undefined) => {
-    if (!out[name] && value) out[name] = value;
-  };
-  fill("CHAIN_RPC_URL", options.rpc ?? fields.rpcUrl);
-  fill("NOVA_APP_REGISTRY_ADDRESS", options.registry ?? fields.novaAppRegistry);
-  fill("KMS_REGISTRY_ADDRESS", fields.kmsRegistry);
-  fill("KMS_APP_ID", options.kmsAppId ?? fields.kmsAppId);
-  return out;
-}

@@ -6,7 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { RegistryReader } from "../enclave/chain/registry-reader.js";
 import { base64ToBytes, bytesToBase64, bytesToHex } from "../enclave/crypto/bytes.js";
 import { SimulatedTee } from "../enclave/tee/simulated.js";
-import { CLI_LABELS, CliUsageError, DEFAULT_DEPLOYMENT_FILE, nodeEnv, resolveChainTarget, type GlobalOptions } from "./cli-config.js";
+import { CLI_LABELS, CliUsageError, DEFAULT_DEPLOYMENT_FILE, resolveChainTarget, type GlobalOptions } from "./cli-config.js";
 import { describeNode } from "./discovery.js";
 import { KmsClientError, KmsRequestError, KmsResponseVerificationError, KmsTransportError } from "./errors.js";
 import { NovaKmsClient } from "./nova-kms-client.js";
@@ -16,8 +16,6 @@ export interface CliIo {
   stderr(text: string): void;
   /** Builds the SDK client from the global options; tests swap in one on an in-memory registry. */
   makeClient?(options: GlobalOptions, tee: SimulatedTee): NovaKmsClient;
-  /** Runs `node start` until the process is told to stop; replaceable in tests. */
-  startNode?(options: GlobalOptions, overrides: Record<string, string>): Promise<void>;
 }
 
 /** Ends the command with a specific exit code and a message for stderr. */
@@ -55,25 +53,6 @@ function envelopeLabel(value: string) {
   const label = CLI_LABELS[value];
   if (!label) throw new InvalidArgumentError(`expected one of ${Object.keys(CLI_LABELS).join(", ")}`);
   return label;
-}
-
-async function defaultStartNode(options: GlobalOptions, overrides: Record<string, string>): Promise<void> {
-  // Imported lazily: the SDK commands must not load the node (and its HTTP stack) to run.
-  const { loadConfig } = await import("../enclave/config.js");
-  const { KmsNode } = await import("../enclave/node.js");
-  const config = loadConfig({ ...nodeEnv(options, process.env), ...overrides });
-  const node = await KmsNode.create(config);
-  await node.start();
-  // As in enclave/main.ts: a bug in one request must not take the node down.
-  process.on("unhandledRejection", (reason) => node.log.error({ err: String(reason) }, "unhandled rejection"));
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      node.log.info({ signal }, "shutting down");
-      void node.stop().finally(resolve);
-    };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
-  });
 }
 
 export function buildProgram(io: CliIo): Command {
@@ -210,19 +189,6 @@ export function buildProgram(io: CliIo): Command {
       line(JSON.stringify((await client(cmd, false).nodes()).map(describeNode), null, 2));
     });
 
-  const node = program.command("node").description("run a KMS node");
-  node
-    .command("start")
-    .description("start a node in this process, configured by env (chain settings default to the flags / deployment file)")
-    .option("--port <n>", "PORT", integer(0, 65_535))
-    .option("--sim-seed <seed>", "SIM_NODE_SEED (simulation identity)")
-    .action(async (opts: { port?: number; simSeed?: string }, cmd: Command) => {
-      const overrides: Record<string, string> = {};
-      if (opts.port !== undefined) overrides.PORT = String(opts.port);
-      if (opts.simSeed) overrides.SIM_NODE_SEED = opts.simSeed;
-      await (io.startNode ?? defaultStartNode)(globals(cmd), overrides);
-    });
-
   return program;
 }
 
@@ -250,7 +216,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return e.exitCode;
     }
     io.stderr(`nova-kms: ${describeError(e)}\n`);
-    if (e instanceof CliUsageError || (e instanceof Error && e.name === "ConfigError")) return 2;
+    if (e instanceof CliUsageError) return 2;
     return 1;
   }
 }

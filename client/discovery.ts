@@ -2,15 +2,18 @@
 // its P-384 teePubkey — comes from the registry, never from the node itself (PROTOCOL.md §1):
 // those two values are what the response signature and the response envelope are checked against.
 // The list is cached briefly because every request needs it and each refresh costs 1 + N chain reads.
-import type { Address } from "viem";
 import { bytesToHex } from "../enclave/crypto/bytes.js";
 import { p384SpkiFromSec1, parseP384PublicKey } from "../enclave/crypto/p384.js";
-import { InstanceStatus, type InstanceRecord } from "../enclave/chain/types.js";
-import type { RegistryReader } from "../enclave/chain/registry-reader.js";
+import { InstanceStatus, type InstanceRecord, type LowerAddress } from "../enclave/protocol/registry-records.js";
 import { KmsDiscoveryError } from "./errors.js";
 
-/** The two registry reads discovery needs; a RegistryReader fits, so does an in-memory test double. */
-export type KmsRegistryView = Pick<RegistryReader, "getActiveInstances" | "getInstanceByWallet">;
+/** The two registry reads discovery needs; the node's RegistryReader fits, so does an in-memory test double. */
+export interface KmsRegistryView {
+  /** Wallets of the app's ACTIVE instances (NovaAppRegistry.getActiveInstances). */
+  getActiveInstances(appId: bigint): Promise<readonly LowerAddress[]>;
+  /** The instance registered for a wallet; `id == 0n` when there is none. */
+  getInstanceByWallet(wallet: LowerAddress): Promise<InstanceRecord>;
+}
 
 export interface KmsNodeInfo {
   /** Base URL without a trailing slash. */
@@ -104,7 +107,7 @@ export class NodeDiscovery {
     let nodes: KmsNodeInfo[];
     try {
       const wallets = await registry.getActiveInstances(kmsAppId);
-      const instances = await Promise.all(wallets.map((w) => registry.getInstanceByWallet(w as Address)));
+      const instances = await Promise.all(wallets.map((w) => registry.getInstanceByWallet(w)));
       nodes = [];
       const seen = new Set<string>();
       instances.forEach((instance, i) => {

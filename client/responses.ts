@@ -23,6 +23,8 @@ export interface KvEntry {
 export interface KvPutResult {
   key: string;
   updatedAtMs: number;
+  /** Keys the node deleted (least recently used first) to make room under the app's quota; usually empty. */
+  evicted: string[];
 }
 
 export interface SignedCertificate {
@@ -88,9 +90,17 @@ export function kvEntry(payload: unknown): KvEntry {
   return { key: str(o, "key"), value: b64(o, "value"), updatedAtMs: int(o, "updated_at_ms") };
 }
 
+function strings(o: Record<string, unknown>, field: string): string[] {
+  const v = o[field];
+  if (!Array.isArray(v) || !v.every((k) => typeof k === "string")) throw new ResponseShapeError(`field ${field} is not a list of strings`);
+  return v as string[];
+}
+
 export function kvPutResult(payload: unknown): KvPutResult {
   const o = object(payload);
-  return { key: str(o, "key"), updatedAtMs: int(o, "updated_at_ms") };
+  // The node sends `evicted` only when LRU eviction made room (README "API").
+  const evicted = o.evicted === undefined ? [] : strings(o, "evicted");
+  return { key: str(o, "key"), updatedAtMs: int(o, "updated_at_ms"), evicted };
 }
 
 export function kvDeleted(payload: unknown): boolean {
@@ -100,10 +110,7 @@ export function kvDeleted(payload: unknown): boolean {
 }
 
 export function kvKeys(payload: unknown): string[] {
-  const o = object(payload);
-  const keys = o.keys;
-  if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) throw new ResponseShapeError("field keys is not a list of strings");
-  return keys as string[];
+  return strings(object(payload), "keys");
 }
 
 export function signedCertificate(payload: unknown): SignedCertificate {

@@ -1,18 +1,22 @@
 // The app side of one authenticated call (PROTOCOL.md §2–5), in two interchangeable forms:
-//   direct  undici Pool.request + the same enclave/crypto functions the SDK uses: GET /nonce, PoP
-//           signature, envelope sealed to the node's on-chain key, response signature recovered and
-//           compared with the on-chain wallet, response envelope sender checked, body decrypted.
+//   direct  the shared channel (enclave/protocol/signed-call.ts, app variant) straight over an undici
+//           Pool: GET /nonce, PoP signature, envelope sealed to the node's on-chain key, response
+//           signature and envelope sender checked against the on-chain values, body decrypted.
 //           Lean on purpose: on 2 cores every client microsecond is taken from the node.
 //   sdk     client/signed-request.ts over the SDK's default transport (what a Nova app runs).
 // Both reject anything the protocol says a client must reject, so an error is counted, not hidden.
 import { Pool } from "undici";
 import { undiciFetch } from "../../client/undici-fetch.js";
-import { compareBytes, hexToBytes, utf8 } from "../../enclave/crypto/bytes.js";
-import { canonicalJson } from "../../enclave/crypto/canonical-json.js";
-import { parseEnvelope } from "../../enclave/crypto/envelope.js";
-import { appAuthMessage, verifyAppResponse } from "../../enclave/crypto/pop.js";
+import { hexToBytes } from "../../enclave/crypto/bytes.js";
+import { APP_CHANNEL } from "../../enclave/protocol/channel.js";
+import {
+  recordHeader,
+  signedCall,
+  type SendRequest,
+  type SignedCallOptions,
+} from "../../enclave/protocol/signed-call.js";
 import { SimulatedTee } from "../../enclave/tee/simulated.js";
-import { signedRequest, type FetchLike } from "../../client/signed-request.js";
+import { signedRequest } from "../../client/signed-request.js";
 import type { KmsNodeInfo } from "../../client/discovery.js";
 import type { LoadTarget } from "./kms-node.js";
 
@@ -25,8 +29,6 @@ export interface AppChannel {
   close(): Promise<void>;
 }
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-
 export async function openAppChannel(target: LoadTarget, connections: number, mode: ClientMode): Promise<AppChannel> {
   const tee = new SimulatedTee({ seed: target.appSeed });
   const appWallet = (await tee.address()).toLowerCase();
@@ -36,35 +38,20 @@ export async function openAppChannel(target: LoadTarget, connections: number, mo
 
 function directChannel(target: LoadTarget, tee: SimulatedTee, appWallet: string, nodeKey: Uint8Array, connections: number): AppChannel {
   const pool = new Pool(target.url, { connections, pipelining: 1 });
-  const call = async (method: Method, path: string, body?: unknown): Promise<unknown> => {
-    const n = await pool.request({ path: "/nonce", method: "GET" });
-    const nonceText = await n.body.text();
-    if (n.statusCode !== 200) throw new Error(`GET /nonce: ${n.statusCode} ${nonceText.slice(0, 200)}`);
-    const nonce = (JSON.parse(nonceText) as { nonce: string }).nonce;
-    const ts = String(Math.floor(Date.now() / 1000));
-    const signature = await tee.signMessage(appAuthMessage(nonce, target.nodeWallet, ts));
-    const headers: Record<string, string> = {
-      "x-app-signature": signature,
-      "x-app-nonce": nonce,
-      "x-app-timestamp": ts,
-      "x-app-wallet": appWallet,
-    };
-    let payload: string | undefined;
-    if (method !== "GET") {
-      headers["content-type"] = "application/json";
-      payload = JSON.stringify(await tee.encryptTo(nodeKey, utf8(canonicalJson(body ?? {}))));
-    }
-    const r = await pool.request({ path, method, headers, body: payload });
+  const send: SendRequest = async (wire) => {
+    const r = await pool.request({ path: wire.path, method: wire.method, headers: wire.headers, body: wire.body });
     const text = await r.body.text();
-    if (r.statusCode < 200 || r.statusCode >= 300) throw new Error(`${method} ${path}: ${r.statusCode} ${text.slice(0, 200)}`);
-    const responseSignature = r.headers["x-kms-response-signature"];
-    if (typeof responseSignature !== "string") throw new Error(`${method} ${path}: no x-kms-response-signature`);
-    verifyAppResponse({ appSignature: signature, nodeWallet: target.nodeWallet, responseSignature });
-    const envelope = parseEnvelope(JSON.parse(text));
-    if (compareBytes(envelope.senderPublicKey, nodeKey) !== 0) throw new Error(`${method} ${path}: response envelope not from the node's on-chain key`);
-    return JSON.parse(strictUtf8.decode((await tee.decryptFrom(envelope)).plaintext));
+    return { status: r.statusCode, header: (name) => recordHeader(r.headers, name), text };
   };
-  return { call, close: () => pool.close() };
+  // Built once per channel: a call allocates only what the protocol needs per request.
+  const options: SignedCallOptions = {
+    channel: APP_CHANNEL,
+    identity: tee,
+    ownWallet: appWallet,
+    recipient: { wallet: target.nodeWallet, teePubkey: nodeKey },
+    send,
+  };
+  return { call: (method, path, body) => signedCall(options, { method, path, body }), close: () => pool.close() };
 }
 
 function sdkChannel(target: LoadTarget, tee: SimulatedTee, appWallet: string, nodeKey: Uint8Array): AppChannel {

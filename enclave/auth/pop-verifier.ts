@@ -1,12 +1,12 @@
 // Verifies a proof of possession (PROTOCOL.md §3) for app → node and node → node requests.
 // Every failure is a 403 with a reason label for metrics; the order of checks makes a
 // nonce single-use even when the signature that came with it is bad.
-import { appAuthMessage, isTimestampFresh, peerAuthMessage } from "../crypto/pop.js";
-import { canonicalWallet, recoverPersonalMessageSigner } from "../crypto/secp256k1.js";
-import { forbidden } from "../errors.js";
+import { isTimestampFresh, PopError, verifyPop } from "../crypto/pop.js";
+import { forbidden, type KmsError } from "../errors.js";
+import { CHANNELS, type ChannelKind } from "../protocol/channel.js";
 import type { NonceStore } from "./nonce-store.js";
 
-export type PopKind = "app" | "peer";
+export type PopKind = ChannelKind;
 
 export interface PopHeaders {
   signature?: string | undefined;
@@ -15,16 +15,14 @@ export interface PopHeaders {
   wallet?: string | undefined;
 }
 
-const HEADER_PREFIX: Record<PopKind, string> = { app: "x-app", peer: "x-kms" };
-
 /** Reads `x-app-*` or `x-kms-*` PoP headers through any header getter. */
 export function readPopHeaders(kind: PopKind, header: (name: string) => string | undefined): PopHeaders {
-  const p = HEADER_PREFIX[kind];
+  const names = CHANNELS[kind].popHeaders;
   return {
-    signature: header(`${p}-signature`),
-    nonce: header(`${p}-nonce`),
-    timestamp: header(`${p}-timestamp`),
-    wallet: header(`${p}-wallet`),
+    signature: header(names.signature),
+    nonce: header(names.nonce),
+    timestamp: header(names.timestamp),
+    wallet: header(names.wallet),
   };
 }
 
@@ -65,23 +63,19 @@ export class PopVerifier {
     if (!this.options.nonces.consume(nonce)) {
       throw forbidden("Invalid or reused nonce", "pop_bad_nonce");
     }
-    const build = kind === "app" ? appAuthMessage : peerAuthMessage;
-    const message = build(nonce, this.options.ownWallet, timestamp);
-    let signer: string;
+    const message = CHANNELS[kind].authMessage(nonce, this.options.ownWallet, timestamp);
     try {
-      signer = recoverPersonalMessageSigner(message, signature);
-    } catch {
-      throw forbidden("Invalid signature", "pop_bad_signature");
+      // verifyPop recovers the signer before it looks at the wallet header, which keeps the order.
+      return { wallet: verifyPop({ message, signature, claimedWallet: wallet }), signature };
+    } catch (err) {
+      throw popForbidden(err);
     }
-    if (wallet !== undefined) {
-      let claimed: string;
-      try {
-        claimed = canonicalWallet(wallet);
-      } catch {
-        throw forbidden("Malformed wallet header", "pop_wallet_mismatch");
-      }
-      if (claimed !== signer) throw forbidden("Wallet header does not match the signature", "pop_wallet_mismatch");
-    }
-    return { wallet: signer, signature };
   }
+}
+
+function popForbidden(err: unknown): KmsError {
+  const reason = err instanceof PopError ? err.reason : undefined;
+  if (reason === "bad_wallet") return forbidden("Malformed wallet header", "pop_wallet_mismatch");
+  if (reason === "wrong_signer") return forbidden("Wallet header does not match the signature", "pop_wallet_mismatch");
+  return forbidden("Invalid signature", "pop_bad_signature");
 }

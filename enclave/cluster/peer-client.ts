@@ -1,17 +1,25 @@
-// Outbound calls to another KMS node's /sync (PROTOCOL.md §10), the node-to-node mirror of the
-// app channel: peer PoP over the recipient's nonce, envelope to the recipient's ON-CHAIN key,
-// HMAC of the exact body under the cluster sync key, and on the way back the responder's
-// signature over our PoP signature and an envelope from its on-chain key. Anything that does
-// not check out is an error; nothing from an unverified response is used.
+// Outbound calls to another KMS node's /sync (PROTOCOL.md §10), the node-to-node variant of the
+// signed channel (protocol/signed-call.ts): peer PoP over the recipient's nonce, envelope to the
+// recipient's ON-CHAIN key, and on the way back the responder's signature over our PoP signature
+// and an envelope from its on-chain key. This file adds what is the peer's own: the HMAC of the
+// exact body under the cluster sync key, an undici Agent whose DNS lookup applies the peer URL
+// policy, per-request timeouts, and PeerCallError. Nothing from an unverified response is used.
 import { Agent, request } from "undici";
 import { bytesToHex, utf8 } from "../crypto/bytes.js";
-import { parseEnvelope } from "../crypto/envelope.js";
 import { hmacSha256 } from "../crypto/hmac.js";
-import { peerAuthMessage, peerResponseMessage } from "../crypto/pop.js";
-import { recoverPersonalMessageSigner } from "../crypto/secp256k1.js";
+import { PEER_CHANNEL } from "../protocol/channel.js";
+import {
+  ChannelReplyError,
+  ChannelStatusError,
+  recordHeader,
+  signedCall,
+  type CallMethod,
+  type SendRequest,
+} from "../protocol/signed-call.js";
 import type { PeerInfo } from "./peer-directory.js";
 import { guardedLookup, type PeerUrlPolicy } from "./peer-policy.js";
-import { sealJson, type Tee } from "../tee/tee.js";
+import { syncReplies, type SyncMessageType, type SyncReply } from "./sync-messages.js";
+import type { Tee } from "../tee/tee.js";
 
 export class PeerCallError extends Error {
   override name = "PeerCallError";
@@ -35,6 +43,9 @@ export interface PeerClientOptions {
   connections?: number;
 }
 
+/** A /sync message as the caller writes it: its `type` and fields (`sender_wallet` is added by the client). */
+export type OutgoingSyncMessage<T extends SyncMessageType> = { type: T } & Record<string, unknown>;
+
 export interface PeerCallOptions {
   /** Sync key for x-sync-signature; omitted only for master_secret_request (§7). */
   syncKey?: Uint8Array;
@@ -53,69 +64,61 @@ export class PeerClient {
     });
   }
 
-  /** Sends `inner` (gets `sender_wallet` added) to the peer's /sync and returns its verified inner reply. */
-  async call(peer: PeerInfo, inner: Record<string, unknown>, callOptions: PeerCallOptions = {}): Promise<any> {
+  /**
+   * Sends `inner` (gets `sender_wallet` added) to the peer's /sync and returns its verified inner
+   * reply, parsed with the reply schema of the message type.
+   */
+  async call<T extends SyncMessageType>(
+    peer: PeerInfo,
+    inner: OutgoingSyncMessage<T>,
+    callOptions: PeerCallOptions = {},
+  ): Promise<SyncReply<T>> {
     const { tee, ownWallet } = this.options;
-    const nonce = await this.fetchNonce(peer);
-    const ts = String(Math.floor(Date.now() / 1000));
-    const signature = await tee.signMessage(peerAuthMessage(nonce, peer.wallet, ts));
-    const envelope = await sealJson(tee, peer.teePublicKey, { ...inner, sender_wallet: ownWallet });
-    const body = JSON.stringify(envelope);
-    const headers: Record<string, string> = {
-      "content-type": "application/json",
-      "x-kms-signature": signature,
-      "x-kms-nonce": nonce,
-      "x-kms-timestamp": ts,
-      "x-kms-wallet": ownWallet,
-    };
-    if (callOptions.syncKey) headers["x-sync-signature"] = bytesToHex(hmacSha256(callOptions.syncKey, utf8(body)));
-
-    const res = await this.send(peer, "POST", "/sync", headers, body);
-    if (res.status !== 200) throw new PeerCallError(peer.wallet, res.status, `peer answered ${res.status}: ${errorMessage(res.text)}`);
-    const responseSignature = res.headers["x-kms-peer-signature"];
-    if (typeof responseSignature !== "string") throw new PeerCallError(peer.wallet, 200, "response is not signed");
-    let signer: string;
+    const recipient = { wallet: peer.wallet, teePubkey: peer.teePublicKey };
+    const send = this.sender(peer, callOptions.syncKey);
+    let reply: unknown;
     try {
-      signer = recoverPersonalMessageSigner(peerResponseMessage(signature, peer.wallet), responseSignature);
-    } catch {
-      throw new PeerCallError(peer.wallet, 200, "malformed response signature");
+      reply = await signedCall(
+        { channel: PEER_CHANNEL, identity: tee, ownWallet, recipient, send },
+        { method: "POST", path: "/sync", body: { ...inner, sender_wallet: ownWallet } },
+      );
+    } catch (e) {
+      throw peerCallErrorOf(peer, e);
     }
-    if (signer !== peer.wallet) throw new PeerCallError(peer.wallet, 200, "response signed by another wallet");
-    let parsed;
-    try {
-      parsed = parseEnvelope(JSON.parse(res.text));
-    } catch {
-      throw new PeerCallError(peer.wallet, 200, "response is not an envelope");
+    const parsed = syncReplies[inner.type].safeParse(reply);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const detail = `${issue?.path.join(".") || "reply"}: ${issue?.message ?? "invalid"}`;
+      throw new PeerCallError(peer.wallet, 200, `malformed reply to ${inner.type}: ${detail}`);
     }
-    if (bytesToHex(parsed.senderPublicKey) !== bytesToHex(peer.teePublicKey)) {
-      throw new PeerCallError(peer.wallet, 200, "response sealed by a key other than the peer's registered one");
-    }
-    const { plaintext } = await tee.decryptFrom(parsed);
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plaintext));
-  }
-
-  /** GET /health with the call timeout; true when the peer answers 200. */
-  async probe(peer: PeerInfo): Promise<boolean> {
-    try {
-      return (await this.send(peer, "GET", "/health")).status === 200;
-    } catch {
-      return false;
-    }
+    // Indexing by `inner.type` loses the link between T and the schema; the parse was by T's schema.
+    return parsed.data as SyncReply<T>;
   }
 
   async close(): Promise<void> {
     await this.agent.close();
   }
 
-  private async fetchNonce(peer: PeerInfo): Promise<string> {
-    const res = await this.send(peer, "GET", "/nonce");
-    if (res.status !== 200) throw new PeerCallError(peer.wallet, res.status, `nonce request answered ${res.status}`);
-    const nonce = (JSON.parse(res.text) as { nonce?: unknown }).nonce;
-    if (typeof nonce !== "string") throw new PeerCallError(peer.wallet, 200, "nonce response malformed");
-    return nonce;
+  /** The channel's transport to `peer`: this client's Agent, and the body's HMAC when a sync key is given. */
+  private sender(peer: PeerInfo, syncKey: Uint8Array | undefined): SendRequest {
+    return async (wire) => {
+      let headers = wire.headers;
+      // The MAC covers the exact bytes sent: the sealed body as the channel serialized it.
+      if (syncKey && wire.body !== undefined) {
+        headers = { ...headers, "x-sync-signature": macHex(syncKey, wire.body) };
+      }
+      const res = await this.send(peer, wire.method, wire.path, headers, wire.body);
+      return { status: res.status, header: (name) => recordHeader(res.headers, name), text: res.text };
+    };
   }
 
-  private async send(peer: PeerInfo, method: "GET" | "POST", path: string, headers: Record<string, string> = {}, body?: string) {
+  private async send(
+    peer: PeerInfo,
+    method: CallMethod,
+    path: string,
+    headers?: Record<string, string>,
+    body?: string,
+  ) {
     try {
       const res = await request(`${peer.url}${path}`, {
         method,
@@ -131,6 +134,20 @@ export class PeerClient {
       throw new PeerCallError(peer.wallet, undefined, `peer unreachable: ${(e as Error).message}`, typeof code === "string" ? code : undefined);
     }
   }
+}
+
+/** The channel's refusals as PeerCallErrors; transport errors already are PeerCallErrors. */
+function peerCallErrorOf(peer: PeerInfo, e: unknown): unknown {
+  if (e instanceof ChannelStatusError) {
+    if (e.step === "nonce") return new PeerCallError(peer.wallet, e.status, `nonce request answered ${e.status}`);
+    return new PeerCallError(peer.wallet, e.status, `peer answered ${e.status}: ${errorMessage(e.text)}`);
+  }
+  if (e instanceof ChannelReplyError) return new PeerCallError(peer.wallet, e.status, e.message);
+  return e;
+}
+
+function macHex(syncKey: Uint8Array, body: string): string {
+  return bytesToHex(hmacSha256(syncKey, utf8(body)));
 }
 
 function errorMessage(text: string): string {

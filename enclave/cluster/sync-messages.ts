@@ -60,3 +60,47 @@ export const syncMessage = z.discriminatedUnion("type", [
 
 export type SyncMessage = z.output<typeof syncMessage>;
 export type SyncMessageType = SyncMessage["type"];
+
+// ---- Replies ----
+// What SyncHandler answers to each message type, inside the sealed and signed reply. PeerClient.call
+// parses every reply with the schema of its request, so callers get typed values and a reply that
+// does not fit is a PeerCallError, never a half-read object. Unknown fields are dropped, not refused.
+
+const count = z.number().int().min(0);
+/** Merge outcome counts (one per store MergeStatus). */
+const mergeCounts = z.object({ inserted: count, replaced: count, concurrent: count, ignored: count, rejected: count });
+/** A store's epoch (random per store instance); the same bounds as a delta's `epoch`. */
+const storeEpoch = z.string().min(1).max(100);
+const appId = z.string().regex(/^[0-9]{1,78}$/);
+
+export const syncReplies = {
+  /** The merge of a delta; `epoch` is the receiver's store (a new one means: resend from 0). */
+  delta: z.object({ type: z.literal("delta_ack"), epoch: storeEpoch, counts: mergeCounts }),
+  repair: z.object({ type: z.literal("repair_ack"), epoch: storeEpoch, counts: mergeCounts }),
+  /** One page of the receiver's store; ask again from `next` while `more`. */
+  snapshot_request: z.object({
+    type: z.literal("snapshot_page"),
+    epoch: storeEpoch,
+    records: z.array(record),
+    next: position,
+    head: position,
+    more: z.boolean(),
+  }),
+  /** Apps whose roots differ, or that only one side holds. */
+  roots: z.object({ type: z.literal("roots_reply"), differing: z.array(appId) }),
+  /** The receiver's records in the differing buckets (bounded; `truncated` when some were left out). */
+  digest: z.object({
+    type: z.literal("digest_reply"),
+    epoch: storeEpoch,
+    records: z.array(record),
+    differing: z.array(z.object({ app_id: appId, buckets: z.array(z.number().int().min(0)) })),
+    truncated: z.boolean(),
+  }),
+  /** PROTOCOL.md §7; the sealed fields are checked when opened (crypto/sealed-transfer.ts). */
+  master_secret_request: z.object({
+    status: z.literal("ok"),
+    sealed: z.object({ ephemeral_pubkey: z.string(), encrypted_data: z.string(), nonce: z.string() }),
+  }),
+} satisfies Record<SyncMessageType, z.ZodType>;
+
+export type SyncReply<T extends SyncMessageType> = z.output<(typeof syncReplies)[T]>;

@@ -4,14 +4,27 @@
 // is kept exactly as received (prefix and case included): that is what the peer signed over.
 import { canonicalWallet, recoverPersonalMessageSigner, SignatureFormatError } from "./secp256k1.js";
 
+/**
+ * Why a PoP step failed: a field that cannot go into a signed string, a malformed signature (or one
+ * no key recovers from), a malformed claimed wallet, or a valid signature by another wallet.
+ */
+export type PopFailure = "bad_field" | "bad_signature" | "bad_wallet" | "wrong_signer";
+
 export class PopError extends Error {
   override name = "PopError";
+
+  constructor(
+    message: string,
+    readonly reason: PopFailure,
+  ) {
+    super(message);
+  }
 }
 
 // A ':' inside a field would let two different field tuples produce the same signed string.
 function field(name: string, value: string): string {
-  if (typeof value !== "string" || value.length === 0) throw new PopError(`${name} must be a non-empty string`);
-  if (value.includes(":")) throw new PopError(`${name} must not contain ':'`);
+  if (typeof value !== "string" || value.length === 0) throw new PopError(`${name} must be a non-empty string`, "bad_field");
+  if (value.includes(":")) throw new PopError(`${name} must not contain ':'`, "bad_field");
   return value;
 }
 
@@ -56,7 +69,7 @@ export function verifyPop(args: { message: string; signature: string; claimedWal
   try {
     signer = recoverPersonalMessageSigner(args.message, args.signature);
   } catch (err) {
-    if (err instanceof SignatureFormatError) throw new PopError(`bad signature: ${err.message}`);
+    if (err instanceof SignatureFormatError) throw new PopError(`bad signature: ${err.message}`, "bad_signature");
     throw err;
   }
   if (args.claimedWallet !== undefined) {
@@ -64,10 +77,10 @@ export function verifyPop(args: { message: string; signature: string; claimedWal
     try {
       claimed = canonicalWallet(args.claimedWallet);
     } catch (err) {
-      if (err instanceof SignatureFormatError) throw new PopError(`bad wallet: ${err.message}`);
+      if (err instanceof SignatureFormatError) throw new PopError(`bad wallet: ${err.message}`, "bad_wallet");
       throw err;
     }
-    if (claimed !== signer) throw new PopError("signature was not made by the claimed wallet");
+    if (claimed !== signer) throw new PopError("signature was not made by the claimed wallet", "wrong_signer");
   }
   return signer;
 }

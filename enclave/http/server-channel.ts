@@ -5,13 +5,13 @@
 //          not decrypt or is not JSON → 400; an enclave-runtime failure passes through (503).
 //   reply  the payload, as canonical JSON, sealed to the caller's registered key under the label its
 //          request used, with `NovaKMS:Response:<caller's PoP signature>:<our wallet>` signed into
-//          the response header of that channel (apps: x-kms-response-signature, peers:
-//          x-kms-peer-signature).
+//          the response header of that channel (protocol/channel.ts: apps x-kms-response-signature,
+//          peers x-kms-peer-signature).
 import type { Context } from "hono";
 import { bytesToHex } from "../crypto/bytes.js";
 import { EnvelopeFormatError, parseEnvelope, type EnvelopeLabel } from "../crypto/envelope.js";
-import { appResponseMessage, peerResponseMessage } from "../crypto/pop.js";
 import { KmsError, badRequest, forbidden } from "../errors.js";
+import type { ChannelVariant } from "../protocol/channel.js";
 import { sealJson, TeeUnavailableError, type Tee } from "../tee/tee.js";
 
 export const NOT_ENCRYPTED = "Request must be E2E encrypted";
@@ -27,12 +27,6 @@ export interface ReplyTo {
   popSignature: string | undefined;
 }
 
-export type ResponseSignatureHeader = "x-kms-response-signature" | "x-kms-peer-signature";
-
-const RESPONSE_MESSAGE: Record<ResponseSignatureHeader, (popSignature: string, ownWallet: string) => string> = {
-  "x-kms-response-signature": appResponseMessage,
-  "x-kms-peer-signature": peerResponseMessage,
-};
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -75,18 +69,18 @@ export class ServerChannel {
     }
   }
 
-  /** Seals `payload` to `to` and signs the response over its PoP signature. */
+  /** Seals `payload` to `to` and signs the response over its PoP signature, as `channel` names it. */
   async reply(
     c: Context,
     to: ReplyTo,
     payload: unknown,
-    signatureHeader: ResponseSignatureHeader,
+    channel: Pick<ChannelVariant, "responseSignatureHeader" | "responseMessage">,
     status: 200 | 201 = 200,
   ): Promise<Response> {
     const envelope = await sealJson(this.tee, to.publicKey, payload, to.label);
     if (to.popSignature !== undefined) {
-      const message = RESPONSE_MESSAGE[signatureHeader](to.popSignature, this.ownWallet);
-      c.header(signatureHeader, await this.tee.signMessage(message));
+      const message = channel.responseMessage(to.popSignature, this.ownWallet);
+      c.header(channel.responseSignatureHeader, await this.tee.signMessage(message));
     }
     return c.json(envelope, status);
   }

@@ -58,7 +58,7 @@ function recordFrom(wallet: string, key: string, value: string): unknown[] {
   return store.changesSince(0).records;
 }
 
-const delta = (records: unknown[]) => ({ type: "delta", epoch: "test", from: 0, next: 1, records });
+const delta = (records: unknown[]) => ({ type: "delta" as const, epoch: "test", from: 0, next: 1, records });
 const visible = async (key: string) => (await appRequest(targetOf(node), appTee, { method: "GET", path: `/kms/data/${key}` })).status === 200;
 
 async function statusOf(promise: Promise<unknown>): Promise<number | "ok"> {

@@ -12,6 +12,7 @@ import { syncMessage } from "../../cluster/sync-messages.js";
 import { hexToBytes, utf8 } from "../../crypto/bytes.js";
 import { verifyHmacSha256 } from "../../crypto/hmac.js";
 import { badRequest, forbidden } from "../../errors.js";
+import { PEER_CHANNEL } from "../../protocol/channel.js";
 import type { ServerChannel } from "../server-channel.js";
 
 export interface SyncRouteDeps {
@@ -46,7 +47,7 @@ export function syncRoutes(deps: SyncRouteDeps) {
 
     const reply = await deps.handler.handle(message, peer);
     const to = { publicKey: peer.teePublicKey, label: opened.label, popSignature: pop.signature };
-    return deps.channel.reply(c, to, reply, "x-kms-peer-signature");
+    return deps.channel.reply(c, to, reply, PEER_CHANNEL);
   });
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { nodeEnv, resolveChainTarget, CliUsageError } from "../../../client/cli-config.js";
+import { resolveChainTarget, CliUsageError } from "../../../client/cli-config.js";
 import { runCli, type CliIo } from "../../../client/cli-program.js";
 import { NovaKmsClient } from "../../../client/nova-kms-client.js";
 import { deriveAppKey } from "../../../enclave/crypto/kdf.js";
@@ -119,19 +119,6 @@ describe("nova-kms CLI", () => {
     expect((await cli(...app, "frobnicate")).code).toBe(2);
     expect((await cli(...app, "kv", "put", "k", "not base64!", "--base64")).code).toBe(2);
   });
-
-  it("node start passes the port and seed overrides with the global options", async () => {
-    let seen: unknown;
-    const code = await runCli(["--kms-app-id", "9", "node", "start", "--port", "0", "--sim-seed", "n1"], {
-      stdout: () => {},
-      stderr: () => {},
-      startNode: async (options, overrides) => {
-        seen = { kmsAppId: options.kmsAppId, overrides };
-      },
-    });
-    expect(code).toBe(0);
-    expect(seen).toEqual({ kmsAppId: "9", overrides: { PORT: "0", SIM_NODE_SEED: "n1" } });
-  });
 });
 
 describe("chain target resolution", () => {
@@ -167,15 +154,5 @@ describe("chain target resolution", () => {
     expect(() => resolveChainTarget({ deployment: none, rpc: "http://r" })).toThrow(CliUsageError);
     expect(() => resolveChainTarget({ deployment: none, rpc: "http://r" })).toThrow(/no deployment file at .*absent\.json/);
     expect(() => resolveChainTarget({ deployment: none, rpc: "http://r", registry: "nope", kmsAppId: "3" })).toThrow(/--registry is not an address/);
-  });
-
-  it("node start env: process env wins, the rest comes from flags and the deployment file", () => {
-    const env = nodeEnv({ deployment: deployment(), kmsAppId: "4" }, { CHAIN_RPC_URL: "http://mine:1" });
-    expect(env).toMatchObject({
-      CHAIN_RPC_URL: "http://mine:1",
-      NOVA_APP_REGISTRY_ADDRESS: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-      KMS_REGISTRY_ADDRESS: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
-      KMS_APP_ID: "4",
-    });
   });
 });

@@ -100,6 +100,17 @@ describe("happy path", () => {
     expect(nodeB.hits.kms).toBe(0);
   });
 
+  it("reports the keys a put evicted to make room (empty when the node names none)", async () => {
+    const kms = client();
+    expect((await kms.kv.put("k", "v")).evicted).toEqual([]);
+    const updatedAtMs = Date.now();
+    nodeA.misbehave.payload = { app_id: Number(APP_ID), key: "k", updated_at_ms: updatedAtMs, evicted: ["old-1", "old-2"] };
+    expect(await kms.kv.put("k", "v")).toEqual({ key: "k", updatedAtMs, evicted: ["old-1", "old-2"] });
+    // A node speaking another shape is a verification failure, not a silently empty list.
+    nodeA.misbehave.payload = { app_id: Number(APP_ID), key: "k", updated_at_ms: updatedAtMs, evicted: "old-1" };
+    expect(await kms.kv.put("k", "v").catch((e: unknown) => e)).toBeInstanceOf(KmsResponseVerificationError);
+  });
+
   it("signs a CSR and fetches the public CA certificate", async () => {
     const kms = client();
     const csrPem = "-----BEGIN CERTIFICATE REQUEST-----\nabc\n-----END CERTIFICATE REQUEST-----\n";
