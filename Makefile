@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NPX := npx --no-install
 
-.PHONY: install contracts test test-contracts test-ts typecheck run devchain bench simulation simulation-multi stop-simulation abi clean
+.PHONY: install contracts test test-contracts test-ts typecheck lint run devchain bench simulation simulation-multi stop-simulation abi clean
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -22,10 +22,14 @@ test-contracts: install
 typecheck: install
 	$(NPX) tsc --noEmit -p tsconfig.json
 
+# biome: lint rules and formatting (biome.jsonc); `npm run format` rewrites files to fit.
+lint: install
+	$(NPX) biome check .
+
 test-ts: contracts
 	$(NPX) vitest run
 
-test: test-contracts typecheck test-ts
+test: test-contracts typecheck lint test-ts
 
 run: contracts
 	$(NPX) tsx scripts/run.ts $(RUN_ARGS)

@@ -17,8 +17,18 @@ import { hkdfSha256 } from "../enclave/crypto/kdf.js";
 /** Pure-JS HKDF as the baseline the node:crypto HMAC version is measured against. */
 const nobleHkdf = (ikm: Uint8Array, salt: Uint8Array, info: string, length: number) =>
   hkdf(sha256, ikm, salt, new TextEncoder().encode(info), length);
-import { generateP384KeyPair, p384PrivateKeyObject, p384SharedX, p384SharedXWithKeyObject } from "../enclave/crypto/p384.js";
-import { jsSecp256k1, nativeSecp256k1, recoverPersonalMessageSigner, signPersonalMessage } from "../enclave/crypto/secp256k1.js";
+import {
+  generateP384KeyPair,
+  p384PrivateKeyObject,
+  p384SharedX,
+  p384SharedXWithKeyObject,
+} from "../enclave/crypto/p384.js";
+import {
+  jsSecp256k1,
+  nativeSecp256k1,
+  recoverPersonalMessageSigner,
+  signPersonalMessage,
+} from "../enclave/crypto/secp256k1.js";
 import { compareOps } from "./lib/ops.js";
 import { printResult } from "./lib/result.js";
 
@@ -38,7 +48,14 @@ const BENCH = "crypto";
     () => recoverPersonalMessageSigner(message, signature, jsSecp256k1),
     { roundMs: 500 },
   );
-  printResult({ bench: BENCH, metric: `secp256k1_recover_${native.name}`, value: r.value, unit: "ops/s", baseline: r.baseline, baseline_metric: "secp256k1_recover_js" });
+  printResult({
+    bench: BENCH,
+    metric: `secp256k1_recover_${native.name}`,
+    value: r.value,
+    unit: "ops/s",
+    baseline: r.baseline,
+    baseline_metric: "secp256k1_recover_js",
+  });
 }
 
 // --- envelope open: cached vs uncached ECDH ---
@@ -46,13 +63,24 @@ const BENCH = "crypto";
   const node = generateP384KeyPair();
   const app = generateP384KeyPair();
   const plaintext = new Uint8Array(randomBytes(256));
-  const appSide = sealEnvelope({ sharedX: p384SharedX(app.privateKey, node.publicKey), senderPublicKey: app.publicKey, recipientPublicKey: node.publicKey, plaintext });
+  const appSide = sealEnvelope({
+    sharedX: p384SharedX(app.privateKey, node.publicKey),
+    senderPublicKey: app.publicKey,
+    recipientPublicKey: node.publicKey,
+    plaintext,
+  });
   const body = JSON.parse(JSON.stringify(appSide)) as unknown;
   const cache = new EcdhSecretCache(node.privateKey);
   const nodeKeyObject = p384PrivateKeyObject(node.privateKey);
   const open = (sharedX: (peer: Uint8Array) => Uint8Array) => () => {
     const p = parseEnvelope(body);
-    return openEnvelope({ sharedX: sharedX(p.senderPublicKey), senderPublicKey: p.senderPublicKey, recipientPublicKey: node.publicKey, nonce: p.nonce, ciphertext: p.ciphertext });
+    return openEnvelope({
+      sharedX: sharedX(p.senderPublicKey),
+      senderPublicKey: p.senderPublicKey,
+      recipientPublicKey: node.publicKey,
+      nonce: p.nonce,
+      ciphertext: p.ciphertext,
+    });
   };
   const r = compareOps(
     open((peer) => cache.sharedX(peer)),
@@ -60,7 +88,14 @@ const BENCH = "crypto";
     open((peer) => p384SharedXWithKeyObject(nodeKeyObject, peer)),
     { roundMs: 500 },
   );
-  printResult({ bench: BENCH, metric: "envelope_open_256B_cached_ecdh", value: r.value, unit: "ops/s", baseline: r.baseline, baseline_metric: "envelope_open_256B_uncached_ecdh" });
+  printResult({
+    bench: BENCH,
+    metric: "envelope_open_256B_cached_ecdh",
+    value: r.value,
+    unit: "ops/s",
+    baseline: r.baseline,
+    baseline_metric: "envelope_open_256B_uncached_ecdh",
+  });
 }
 
 // --- HKDF-SHA256, 32-byte output (app keys, envelope keys) ---
@@ -72,12 +107,26 @@ const BENCH = "crypto";
     () => hkdfSha256(ikm, salt, info, 32),
     () => nobleHkdf(ikm, salt, info, 32),
   );
-  printResult({ bench: BENCH, metric: "hkdf_sha256_32B_node_hmac", value: r.value, unit: "ops/s", baseline: r.baseline, baseline_metric: "hkdf_sha256_32B_noble" });
+  printResult({
+    bench: BENCH,
+    metric: "hkdf_sha256_32B_node_hmac",
+    value: r.value,
+    unit: "ops/s",
+    baseline: r.baseline,
+    baseline_metric: "hkdf_sha256_32B_noble",
+  });
   const s = compareOps(
     () => hkdfSync("sha256", ikm, salt, info, 32),
     () => nobleHkdf(ikm, salt, info, 32),
   );
-  printResult({ bench: BENCH, metric: "hkdf_sha256_32B_node_hkdfSync", value: s.value, unit: "ops/s", baseline: s.baseline, baseline_metric: "hkdf_sha256_32B_noble" });
+  printResult({
+    bench: BENCH,
+    metric: "hkdf_sha256_32B_node_hkdfSync",
+    value: s.value,
+    unit: "ops/s",
+    baseline: s.baseline,
+    baseline_metric: "hkdf_sha256_32B_noble",
+  });
 }
 
 // --- AES-256-GCM encrypt, 256-byte message ---
@@ -89,5 +138,12 @@ const BENCH = "crypto";
     () => aesGcmEncrypt(key, nonce, data),
     () => gcm(key, nonce).encrypt(data),
   );
-  printResult({ bench: BENCH, metric: "aes_256_gcm_encrypt_256B_node_crypto", value: r.value, unit: "ops/s", baseline: r.baseline, baseline_metric: "aes_256_gcm_encrypt_256B_noble_ciphers" });
+  printResult({
+    bench: BENCH,
+    metric: "aes_256_gcm_encrypt_256B_node_crypto",
+    value: r.value,
+    unit: "ops/s",
+    baseline: r.baseline,
+    baseline_metric: "aes_256_gcm_encrypt_256B_noble_ciphers",
+  });
 }

@@ -27,14 +27,81 @@ runMain(async () => {
       phases: [{ op: "derive", warmupMs: s.warmupMs, durationMs: s.durationMs }],
     });
     if (!r) throw new Error("no result from the load generator");
-    if (r.errorSamples.length > 0) process.stderr.write(`derive errors (first ${r.errorSamples.length}):\n  ${r.errorSamples.join("\n  ")}\n`);
-    const common = { concurrency: s.concurrency, client: s.client, seconds: Math.round(r.seconds * 10) / 10, others_cpu_pct: Math.round(r.othersCpuPercent) };
-    printResult({ bench: BENCH, metric: "ops_per_sec", value: r.opsPerSec, unit: "ops/s", baseline: baseline.reqPerSec, baseline_metric: "hono_echo_req_per_sec", target: TARGET_OPS_PER_SEC, ops: r.ops, errors: r.errors, ...common });
-    printResult({ bench: BENCH, metric: "node_cpu_ms_per_op", value: r.nodeCpuMsPerOp, unit: "ms", baseline: baseline.serverCpuMsPerReq, baseline_metric: "hono_echo_server_cpu_ms_per_req", target: TARGET_NODE_CPU_MS, goal: GOAL_NODE_CPU_MS, node_system_ms: Math.round(r.nodeSystemCpuMsPerOp * 1000) / 1000, ...common });
-    printResult({ bench: BENCH, metric: "client_cpu_ms_per_op", value: r.clientCpuMsPerOp, unit: "ms", baseline: null, ...common });
-    printResult({ bench: BENCH, metric: "latency_p50_ms", value: r.latencyP50Ms, unit: "ms", baseline: baseline.latencyP50Ms, baseline_metric: "hono_echo_latency_p50_ms", ...common });
-    printResult({ bench: BENCH, metric: "latency_p99_ms", value: r.latencyP99Ms, unit: "ms", baseline: baseline.latencyP99Ms, baseline_metric: "hono_echo_latency_p99_ms", ...common });
-    printResult({ bench: BENCH, metric: "ratio_to_baseline", value: (100 * r.opsPerSec) / baseline.reqPerSec, unit: "%", baseline: 100, baseline_metric: "hono_echo_req_per_sec", ...common });
-    printResult({ bench: BENCH, metric: "errors", value: r.errors, unit: "count", baseline: baseline.errors, baseline_metric: "hono_echo_errors", ...common });
+    if (r.errorSamples.length > 0)
+      process.stderr.write(`derive errors (first ${r.errorSamples.length}):\n  ${r.errorSamples.join("\n  ")}\n`);
+    const common = {
+      concurrency: s.concurrency,
+      client: s.client,
+      seconds: Math.round(r.seconds * 10) / 10,
+      others_cpu_pct: Math.round(r.othersCpuPercent),
+    };
+    printResult({
+      bench: BENCH,
+      metric: "ops_per_sec",
+      value: r.opsPerSec,
+      unit: "ops/s",
+      baseline: baseline.reqPerSec,
+      baseline_metric: "hono_echo_req_per_sec",
+      target: TARGET_OPS_PER_SEC,
+      ops: r.ops,
+      errors: r.errors,
+      ...common,
+    });
+    printResult({
+      bench: BENCH,
+      metric: "node_cpu_ms_per_op",
+      value: r.nodeCpuMsPerOp,
+      unit: "ms",
+      baseline: baseline.serverCpuMsPerReq,
+      baseline_metric: "hono_echo_server_cpu_ms_per_req",
+      target: TARGET_NODE_CPU_MS,
+      goal: GOAL_NODE_CPU_MS,
+      node_system_ms: Math.round(r.nodeSystemCpuMsPerOp * 1000) / 1000,
+      ...common,
+    });
+    printResult({
+      bench: BENCH,
+      metric: "client_cpu_ms_per_op",
+      value: r.clientCpuMsPerOp,
+      unit: "ms",
+      baseline: null,
+      ...common,
+    });
+    printResult({
+      bench: BENCH,
+      metric: "latency_p50_ms",
+      value: r.latencyP50Ms,
+      unit: "ms",
+      baseline: baseline.latencyP50Ms,
+      baseline_metric: "hono_echo_latency_p50_ms",
+      ...common,
+    });
+    printResult({
+      bench: BENCH,
+      metric: "latency_p99_ms",
+      value: r.latencyP99Ms,
+      unit: "ms",
+      baseline: baseline.latencyP99Ms,
+      baseline_metric: "hono_echo_latency_p99_ms",
+      ...common,
+    });
+    printResult({
+      bench: BENCH,
+      metric: "ratio_to_baseline",
+      value: (100 * r.opsPerSec) / baseline.reqPerSec,
+      unit: "%",
+      baseline: 100,
+      baseline_metric: "hono_echo_req_per_sec",
+      ...common,
+    });
+    printResult({
+      bench: BENCH,
+      metric: "errors",
+      value: r.errors,
+      unit: "count",
+      baseline: baseline.errors,
+      baseline_metric: "hono_echo_errors",
+      ...common,
+    });
   });
 });

@@ -34,7 +34,7 @@ const servingKeys = new ServingKeys(master);
 
 function newStore(): KvStore {
   return new KvStore({
-    nodeId: "0x" + "1".repeat(40),
+    nodeId: `0x${"1".repeat(40)}`,
     dataKey: (appId) => servingKeys.dataKey(appId),
     limits: { maxBytesPerApp: 1 << 30, maxKeysPerApp: 1_000_000 },
   });
@@ -107,7 +107,15 @@ function settledMemory(): { heap: number; buffers: number; rss: number } {
     },
     { roundMs: 500 },
   );
-  printResult({ bench: BENCH, metric: "put_ops", value: put.value, unit: "ops/s", baseline: put.baseline, records: RECORDS, baseline_metric: "Map.set of a copy" });
+  printResult({
+    bench: BENCH,
+    metric: "put_ops",
+    value: put.value,
+    unit: "ops/s",
+    baseline: put.baseline,
+    records: RECORDS,
+    baseline_metric: "Map.set of a copy",
+  });
 
   let sink = 0;
   const get = compareOps(
@@ -121,6 +129,14 @@ function settledMemory(): { heap: number; buffers: number; rss: number } {
     },
     { roundMs: 500 },
   );
-  printResult({ bench: BENCH, metric: "get_ops", value: get.value, unit: "ops/s", baseline: get.baseline, records: RECORDS, baseline_metric: "Map.get" });
+  printResult({
+    bench: BENCH,
+    metric: "get_ops",
+    value: get.value,
+    unit: "ops/s",
+    baseline: get.baseline,
+    records: RECORDS,
+    baseline_metric: "Map.get",
+  });
   if (sink < 0) process.stdout.write("");
 }

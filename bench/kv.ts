@@ -27,14 +27,64 @@ runMain(async () => {
       ],
     });
     for (const r of results) {
-      if (r.errorSamples.length > 0) process.stderr.write(`${r.op} errors (first ${r.errorSamples.length}):\n  ${r.errorSamples.join("\n  ")}\n`);
-      const common = { concurrency: s.concurrency, client: s.client, keys: KEYS, value_bytes: VALUE_BYTES, seconds: Math.round(r.seconds * 10) / 10, others_cpu_pct: Math.round(r.othersCpuPercent) };
+      if (r.errorSamples.length > 0)
+        process.stderr.write(`${r.op} errors (first ${r.errorSamples.length}):\n  ${r.errorSamples.join("\n  ")}\n`);
+      const common = {
+        concurrency: s.concurrency,
+        client: s.client,
+        keys: KEYS,
+        value_bytes: VALUE_BYTES,
+        seconds: Math.round(r.seconds * 10) / 10,
+        others_cpu_pct: Math.round(r.othersCpuPercent),
+      };
       const m = (name: string) => `${r.op}_${name}`;
-      printResult({ bench: BENCH, metric: m("ops_per_sec"), value: r.opsPerSec, unit: "ops/s", baseline: baseline.reqPerSec, baseline_metric: "hono_echo_req_per_sec", ops: r.ops, errors: r.errors, ...common });
-      printResult({ bench: BENCH, metric: m("latency_p50_ms"), value: r.latencyP50Ms, unit: "ms", baseline: baseline.latencyP50Ms, baseline_metric: "hono_echo_latency_p50_ms", ...common });
-      printResult({ bench: BENCH, metric: m("latency_p99_ms"), value: r.latencyP99Ms, unit: "ms", baseline: baseline.latencyP99Ms, baseline_metric: "hono_echo_latency_p99_ms", ...common });
-      printResult({ bench: BENCH, metric: m("node_cpu_ms_per_op"), value: r.nodeCpuMsPerOp, unit: "ms", baseline: baseline.serverCpuMsPerReq, baseline_metric: "hono_echo_server_cpu_ms_per_req", node_system_ms: Math.round(r.nodeSystemCpuMsPerOp * 1000) / 1000, ...common });
-      printResult({ bench: BENCH, metric: m("client_cpu_ms_per_op"), value: r.clientCpuMsPerOp, unit: "ms", baseline: null, ...common });
+      printResult({
+        bench: BENCH,
+        metric: m("ops_per_sec"),
+        value: r.opsPerSec,
+        unit: "ops/s",
+        baseline: baseline.reqPerSec,
+        baseline_metric: "hono_echo_req_per_sec",
+        ops: r.ops,
+        errors: r.errors,
+        ...common,
+      });
+      printResult({
+        bench: BENCH,
+        metric: m("latency_p50_ms"),
+        value: r.latencyP50Ms,
+        unit: "ms",
+        baseline: baseline.latencyP50Ms,
+        baseline_metric: "hono_echo_latency_p50_ms",
+        ...common,
+      });
+      printResult({
+        bench: BENCH,
+        metric: m("latency_p99_ms"),
+        value: r.latencyP99Ms,
+        unit: "ms",
+        baseline: baseline.latencyP99Ms,
+        baseline_metric: "hono_echo_latency_p99_ms",
+        ...common,
+      });
+      printResult({
+        bench: BENCH,
+        metric: m("node_cpu_ms_per_op"),
+        value: r.nodeCpuMsPerOp,
+        unit: "ms",
+        baseline: baseline.serverCpuMsPerReq,
+        baseline_metric: "hono_echo_server_cpu_ms_per_req",
+        node_system_ms: Math.round(r.nodeSystemCpuMsPerOp * 1000) / 1000,
+        ...common,
+      });
+      printResult({
+        bench: BENCH,
+        metric: m("client_cpu_ms_per_op"),
+        value: r.clientCpuMsPerOp,
+        unit: "ms",
+        baseline: null,
+        ...common,
+      });
     }
   });
 });

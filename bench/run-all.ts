@@ -47,9 +47,12 @@ async function runStep(step: Step): Promise<boolean> {
   process.stderr.write(`[bench] ${step.name} ...\n`);
   // SIGTERM, not SIGKILL, if we are stopped: the benchmark then stops its own node, chain and load
   // generator instead of leaving them orphaned.
-  const child = spawnChild(step.name, process.execPath, [...step.nodeArgs, "--import", "tsx", file, ...step.args], { cwd: REPO_ROOT, exitSignal: "SIGTERM" });
+  const child = spawnChild(step.name, process.execPath, [...step.nodeArgs, "--import", "tsx", file, ...step.args], {
+    cwd: REPO_ROOT,
+    exitSignal: "SIGTERM",
+  });
   child.onLine((line) => {
-    if (line.startsWith('{"bench"')) process.stdout.write(line + "\n");
+    if (line.startsWith('{"bench"')) process.stdout.write(`${line}\n`);
     else process.stderr.write(`[${step.name}] ${line}\n`);
   });
   child.process.stderr?.on("data", (chunk: Buffer) => process.stderr.write(chunk));

@@ -34,7 +34,10 @@ function readSettings() {
     {
       duration: { default: "10", help: "seconds of measured write load in the lag phase (after the warm-up)" },
       warmup: { default: "1", help: "seconds of write load before the lag measurement starts" },
-      rate: { default: "", help: "writes per second to pace the lag writer at (default: as fast as --concurrency allows)" },
+      rate: {
+        default: "",
+        help: "writes per second to pace the lag writer at (default: as fast as --concurrency allows)",
+      },
       concurrency: { default: "8", help: "writer loops in the lag phase" },
       "sync-interval": { default: "200", help: "DATA_SYNC_INTERVAL_MS of the nodes" },
       "poll-interval": { default: "50", help: "ms between list polls of B and C in the lag phase" },
@@ -70,9 +73,20 @@ function printLag(s: Settings, lag: LagResult, paused: CatchupResult): void {
   };
   for (const p of ["p50", "p99"] as const) {
     const perNode = Object.fromEntries(lag.perNode.map((n) => [`${n.seed}_${p}_ms`, r1(n[p])]));
-    printResult({ bench: BENCH, metric: `sync_lag_${p}_ms`, value: lag.all[p], unit: "ms", baseline: s.syncIntervalMs, baseline_metric: "data_sync_interval_ms", ...perNode, ...common });
+    printResult({
+      bench: BENCH,
+      metric: `sync_lag_${p}_ms`,
+      value: lag.all[p],
+      unit: "ms",
+      baseline: s.syncIntervalMs,
+      baseline_metric: "data_sync_interval_ms",
+      ...perNode,
+      ...common,
+    });
   }
-  const cpu = Object.fromEntries(Object.entries(lag.nodeCpuMsPerWrite).map(([seed, ms]) => [`${seed}_cpu_ms_per_write`, r3(ms)]));
+  const cpu = Object.fromEntries(
+    Object.entries(lag.nodeCpuMsPerWrite).map(([seed, ms]) => [`${seed}_cpu_ms_per_write`, r3(ms)]),
+  );
   printResult({
     bench: BENCH,
     metric: "write_ops_per_sec",
@@ -112,7 +126,9 @@ function printCatchup(s: Settings, variant: "pause" | "restart", r: CatchupResul
 
 runMain(async () => {
   const s = readSettings();
-  say(`DATA_SYNC_INTERVAL_MS=${s.syncIntervalMs} (bench setting; the node default is 2000), rate limits off, KMS_NODE_TICK_MS=1000`);
+  say(
+    `DATA_SYNC_INTERVAL_MS=${s.syncIntervalMs} (bench setting; the node default is 2000), rate limits off, KMS_NODE_TICK_MS=1000`,
+  );
   say("starting a dev chain and 3 node processes ...");
   const cluster = await startSyncCluster({ syncIntervalMs: s.syncIntervalMs, seeds: ["sync-a", "sync-b", "sync-c"] });
   const channels: AppChannel[] = [];
@@ -123,15 +139,43 @@ runMain(async () => {
   };
   try {
     const [a, b, c] = cluster.nodes as [NodeProcess, NodeProcess, NodeProcess];
-    const [aCh, bCh, cCh] = (await Promise.all([a, b, c].map((n) => open(cluster.target(n))))) as [AppChannel, AppChannel, AppChannel];
-    const catchup = { keys: s.keys, concurrency: s.catchupConcurrency, valueBytes: VALUE_BYTES, pollIntervalMs: 100, timeoutMs: 300_000 };
+    const [aCh, bCh, cCh] = (await Promise.all([a, b, c].map((n) => open(cluster.target(n))))) as [
+      AppChannel,
+      AppChannel,
+      AppChannel,
+    ];
+    const catchup = {
+      keys: s.keys,
+      concurrency: s.catchupConcurrency,
+      valueBytes: VALUE_BYTES,
+      pollIntervalMs: 100,
+      timeoutMs: 300_000,
+    };
 
-    say(`lag: writing to A for ${(s.warmupMs + s.durationMs) / 1000} s (first ${s.warmupMs / 1000} s not counted), polling B and C every ${s.pollIntervalMs} ms ...`);
-    const lag = await measureLag(cluster, a, [
-      { node: b, channel: bCh },
-      { node: c, channel: cCh },
-    ], { durationMs: s.durationMs, warmupMs: s.warmupMs, concurrency: s.concurrency, rate: s.rate, valueBytes: VALUE_BYTES, pollIntervalMs: s.pollIntervalMs, settleTimeoutMs: 60_000 });
-    for (const n of lag.perNode) say(`  ${n.seed}: ${n.samples} samples, ${n.missing} never seen, p50 ${r1(n.p50)} ms, p99 ${r1(n.p99)} ms, max ${r1(n.max)} ms; ${n.polls} polls, ${r1(n.meanPollMs)} ms each`);
+    say(
+      `lag: writing to A for ${(s.warmupMs + s.durationMs) / 1000} s (first ${s.warmupMs / 1000} s not counted), polling B and C every ${s.pollIntervalMs} ms ...`,
+    );
+    const lag = await measureLag(
+      cluster,
+      a,
+      [
+        { node: b, channel: bCh },
+        { node: c, channel: cCh },
+      ],
+      {
+        durationMs: s.durationMs,
+        warmupMs: s.warmupMs,
+        concurrency: s.concurrency,
+        rate: s.rate,
+        valueBytes: VALUE_BYTES,
+        pollIntervalMs: s.pollIntervalMs,
+        settleTimeoutMs: 60_000,
+      },
+    );
+    for (const n of lag.perNode)
+      say(
+        `  ${n.seed}: ${n.samples} samples, ${n.missing} never seen, p50 ${r1(n.p50)} ms, p99 ${r1(n.p99)} ms, max ${r1(n.max)} ms; ${n.polls} polls, ${r1(n.meanPollMs)} ms each`,
+      );
 
     say(`catch-up: C paused while ${s.keys} keys are written to A ...`);
     const paused = await catchupAfterPause(cluster, a, c, cCh, catchup);

@@ -48,8 +48,14 @@ export function readDeploymentFields(file: string): DeploymentFields {
   } catch (e) {
     throw new CliUsageError(`cannot read deployment file ${file}: ${(e as Error).message}`);
   }
-  const text = (v: unknown) => (typeof v === "string" ? v : typeof v === "number" || typeof v === "bigint" ? String(v) : undefined);
-  return { rpcUrl: text(raw.rpcUrl), novaAppRegistry: text(raw.novaAppRegistry), kmsRegistry: text(raw.kmsRegistry), kmsAppId: text(raw.kmsAppId) };
+  const text = (v: unknown) =>
+    typeof v === "string" ? v : typeof v === "number" || typeof v === "bigint" ? String(v) : undefined;
+  return {
+    rpcUrl: text(raw.rpcUrl),
+    novaAppRegistry: text(raw.novaAppRegistry),
+    kmsRegistry: text(raw.kmsRegistry),
+    kmsAppId: text(raw.kmsAppId),
+  };
 }
 
 function address(value: string, what: string): Address {
@@ -74,11 +80,15 @@ export function resolveChainTarget(options: GlobalOptions): ChainTarget {
   const kmsAppId = options.kmsAppId ?? fields.kmsAppId;
   if (!rpcUrl) throw new CliUsageError(`missing --rpc (not in ${options.deployment} either)`);
   if (!registry) throw new CliUsageError(`missing --registry (not in ${options.deployment} either)`);
-  if (!kmsAppId || !/^\d+$/.test(kmsAppId)) throw new CliUsageError(`missing or invalid --kms-app-id: ${kmsAppId ?? "(none)"}`);
+  if (!kmsAppId || !/^\d+$/.test(kmsAppId))
+    throw new CliUsageError(`missing or invalid --kms-app-id: ${kmsAppId ?? "(none)"}`);
   return {
     rpcUrl,
     novaAppRegistry: address(registry, "--registry"),
-    kmsRegistry: fields.kmsRegistry && isAddress(fields.kmsRegistry, { strict: false }) ? (fields.kmsRegistry as Address) : zeroAddress,
+    kmsRegistry:
+      fields.kmsRegistry && isAddress(fields.kmsRegistry, { strict: false })
+        ? (fields.kmsRegistry as Address)
+        : zeroAddress,
     kmsAppId: BigInt(kmsAppId),
   };
 }

@@ -6,7 +6,13 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { RegistryReader } from "../enclave/chain/registry-reader.js";
 import { base64ToBytes, bytesToBase64, bytesToHex } from "../enclave/crypto/bytes.js";
 import { SimulatedTee } from "../enclave/tee/simulated.js";
-import { CLI_LABELS, CliUsageError, DEFAULT_DEPLOYMENT_FILE, resolveChainTarget, type GlobalOptions } from "./cli-config.js";
+import {
+  CLI_LABELS,
+  CliUsageError,
+  DEFAULT_DEPLOYMENT_FILE,
+  resolveChainTarget,
+  type GlobalOptions,
+} from "./cli-config.js";
 import { describeNode } from "./discovery.js";
 import { KmsClientError, KmsRequestError, KmsResponseVerificationError, KmsTransportError } from "./errors.js";
 import { NovaKmsClient } from "./nova-kms-client.js";
@@ -31,14 +37,18 @@ class CliExit extends Error {
 function integer(min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer in ${min}..${max}`);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected an integer in ${min}..${max}`);
     return n;
   };
 }
 
 function defaultClient(options: GlobalOptions, tee: SimulatedTee): NovaKmsClient {
   const chain = resolveChainTarget(options);
-  const registry = RegistryReader.fromRpcUrl(chain.rpcUrl, { novaAppRegistry: chain.novaAppRegistry, kmsRegistry: chain.kmsRegistry });
+  const registry = RegistryReader.fromRpcUrl(chain.rpcUrl, {
+    novaAppRegistry: chain.novaAppRegistry,
+    kmsRegistry: chain.kmsRegistry,
+  });
   return new NovaKmsClient({
     tee,
     registry,
@@ -65,7 +75,11 @@ export function buildProgram(io: CliIo): Command {
     .option("--app-seed <seed>", "simulated app identity (SimulatedTee seed); simulation only")
     .option("--allow-http", "accept http:// node URLs (simulation on loopback only)")
     .option("--timeout-ms <n>", "per-node timeout of one call", integer(1, 600_000))
-    .option("--label <runtime>", "envelope label: capsule (current Nova runtime, default) or enclaver (earlier)", envelopeLabel)
+    .option(
+      "--label <runtime>",
+      "envelope label: capsule (current Nova runtime, default) or enclaver (earlier)",
+      envelopeLabel,
+    )
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
@@ -74,7 +88,9 @@ export function buildProgram(io: CliIo): Command {
   const client = (cmd: Command, needIdentity: boolean) => {
     const options = globals(cmd);
     if (needIdentity && !options.appSeed) {
-      throw new CliUsageError("--app-seed is required: the app's identity, which must be registered on chain as an ACTIVE, zkVerified instance");
+      throw new CliUsageError(
+        "--app-seed is required: the app's identity, which must be registered on chain as an ACTIVE, zkVerified instance",
+      );
     }
     // Public commands still need some identity object for the SDK; a throwaway one signs nothing.
     const tee = new SimulatedTee(options.appSeed ? { seed: options.appSeed } : {});
@@ -89,7 +105,11 @@ export function buildProgram(io: CliIo): Command {
     .option("--length <n>", "key length in bytes (1..1024, default 32)", integer(1, 1024))
     .option("--hex", "print hex instead of base64")
     .action(async (path: string, opts: { context?: string; length?: number; hex?: boolean }, cmd: Command) => {
-      const result = await client(cmd, true).derive({ path, ...(opts.context !== undefined ? { context: opts.context } : {}), ...(opts.length ? { length: opts.length } : {}) });
+      const result = await client(cmd, true).derive({
+        path,
+        ...(opts.context !== undefined ? { context: opts.context } : {}),
+        ...(opts.length ? { length: opts.length } : {}),
+      });
       line(opts.hex ? bytesToHex(result.key) : bytesToBase64(result.key));
     });
 
@@ -148,7 +168,8 @@ export function buildProgram(io: CliIo): Command {
       }
       const cert = await client(cmd, true).signCert({ csrPem, ...(opts.days ? { validityDays: opts.days } : {}) });
       io.stdout(cert.certificatePem.endsWith("\n") ? cert.certificatePem : `${cert.certificatePem}\n`);
-      if (opts.chain) io.stdout(cert.caCertificatePem.endsWith("\n") ? cert.caCertificatePem : `${cert.caCertificatePem}\n`);
+      if (opts.chain)
+        io.stdout(cert.caCertificatePem.endsWith("\n") ? cert.caCertificatePem : `${cert.caCertificatePem}\n`);
     });
 
   program

@@ -52,7 +52,12 @@ export function nodeBaseUrl(raw: string, allowHttp: boolean): string | undefined
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }
 
-function usableNode(wallet: string, instance: InstanceRecord, kmsAppId: bigint, allowHttp: boolean): KmsNodeInfo | undefined {
+function usableNode(
+  wallet: string,
+  instance: InstanceRecord,
+  kmsAppId: bigint,
+  allowHttp: boolean,
+): KmsNodeInfo | undefined {
   if (instance.id === 0n || instance.appId !== kmsAppId) return undefined;
   if (instance.status !== InstanceStatus.ACTIVE || !instance.zkVerified) return undefined;
   if (instance.teeWallet.toLowerCase() !== wallet.toLowerCase()) return undefined;
@@ -64,7 +69,13 @@ function usableNode(wallet: string, instance: InstanceRecord, kmsAppId: bigint, 
   } catch {
     return undefined;
   }
-  return { url, wallet: instance.teeWallet.toLowerCase(), teePubkey, instanceId: instance.id, versionId: instance.versionId };
+  return {
+    url,
+    wallet: instance.teeWallet.toLowerCase(),
+    teePubkey,
+    instanceId: instance.id,
+    versionId: instance.versionId,
+  };
 }
 
 // viem errors carry a short headline and the underlying cause separately; both are worth a line.
@@ -130,7 +141,13 @@ export class NodeDiscovery {
 }
 
 /** A printable view of a node (bigints as decimal, teePubkey as SPKI hex like the chain and /status). */
-export function describeNode(node: KmsNodeInfo): { url: string; wallet: string; tee_pubkey: string; instance_id: string; version_id: string } {
+export function describeNode(node: KmsNodeInfo): {
+  url: string;
+  wallet: string;
+  tee_pubkey: string;
+  instance_id: string;
+  version_id: string;
+} {
   return {
     url: node.url,
     wallet: node.wallet,

@@ -6,7 +6,13 @@ import { bytesToBase64, utf8 } from "../enclave/crypto/bytes.js";
 import { DEFAULT_ENVELOPE_LABEL, type EnvelopeLabel } from "../enclave/crypto/envelope.js";
 import { nodeStatusSchema, type NodeStatus } from "../enclave/protocol/views.js";
 import { NodeDiscovery, nodeBaseUrl, type KmsNodeInfo, type KmsRegistryView } from "./discovery.js";
-import { isRetryable, KmsClientError, KmsRequestError, KmsResponseVerificationError, type FailedAttempt } from "./errors.js";
+import {
+  isRetryable,
+  KmsClientError,
+  KmsRequestError,
+  KmsResponseVerificationError,
+  type FailedAttempt,
+} from "./errors.js";
 import {
   deriveResult,
   kvDeleted,
@@ -129,7 +135,8 @@ export class NovaKmsClient {
   async ca(): Promise<string> {
     return this.withFailover(async (node) => {
       const { text } = await publicGet({ fetch: this.fetchFn, node, timeoutMs: this.timeoutMs }, "/kms/ca");
-      if (!text.includes("-----BEGIN CERTIFICATE-----")) throw new KmsResponseVerificationError(`${node.url}/kms/ca is not a PEM certificate`, node.url);
+      if (!text.includes("-----BEGIN CERTIFICATE-----"))
+        throw new KmsResponseVerificationError(`${node.url}/kms/ca is not a PEM certificate`, node.url);
       return text;
     });
   }
@@ -211,7 +218,8 @@ export class NovaKmsClient {
       try {
         return decode(payload);
       } catch (e) {
-        if (e instanceof ResponseShapeError) throw new KmsResponseVerificationError(`response from ${node.url}: ${e.message}`, node.url, { cause: e });
+        if (e instanceof ResponseShapeError)
+          throw new KmsResponseVerificationError(`response from ${node.url}: ${e.message}`, node.url, { cause: e });
         throw e;
       }
     });

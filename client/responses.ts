@@ -33,7 +33,8 @@ export interface SignedCertificate {
 }
 
 function object(payload: unknown): Record<string, unknown> {
-  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) throw new ResponseShapeError("payload is not a JSON object");
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload))
+    throw new ResponseShapeError("payload is not a JSON object");
   return payload as Record<string, unknown>;
 }
 
@@ -45,7 +46,8 @@ function str(o: Record<string, unknown>, field: string): string {
 
 function int(o: Record<string, unknown>, field: string): number {
   const v = o[field];
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw new ResponseShapeError(`field ${field} is not a non-negative integer`);
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
+    throw new ResponseShapeError(`field ${field} is not a non-negative integer`);
   return v;
 }
 
@@ -92,7 +94,8 @@ export function kvEntry(payload: unknown): KvEntry {
 
 function strings(o: Record<string, unknown>, field: string): string[] {
   const v = o[field];
-  if (!Array.isArray(v) || !v.every((k) => typeof k === "string")) throw new ResponseShapeError(`field ${field} is not a list of strings`);
+  if (!Array.isArray(v) || !v.every((k) => typeof k === "string"))
+    throw new ResponseShapeError(`field ${field} is not a list of strings`);
   return v as string[];
 }
 

@@ -40,7 +40,12 @@ export interface SignedRequestContext {
 /** fetch + body read under one deadline, with failures mapped to KmsTransportError. */
 type ExchangeContext = Pick<SignedRequestContext, "fetch" | "node" | "timeoutMs">;
 
-async function exchange(ctx: ExchangeContext, signal: AbortSignal, path: string, init: RequestInit): Promise<{ res: Response; text: string }> {
+async function exchange(
+  ctx: ExchangeContext,
+  signal: AbortSignal,
+  path: string,
+  init: RequestInit,
+): Promise<{ res: Response; text: string }> {
   const url = ctx.node.url + path;
   try {
     const res = await ctx.fetch(url, { ...init, signal, redirect: "error" });
@@ -48,11 +53,21 @@ async function exchange(ctx: ExchangeContext, signal: AbortSignal, path: string,
     return { res, text };
   } catch (e) {
     if (signal.aborted) {
-      throw new KmsTransportError("timeout", `${init.method ?? "GET"} ${path}: no answer from ${ctx.node.url} within ${ctx.timeoutMs} ms`, ctx.node.url, { cause: e });
+      throw new KmsTransportError(
+        "timeout",
+        `${init.method ?? "GET"} ${path}: no answer from ${ctx.node.url} within ${ctx.timeoutMs} ms`,
+        ctx.node.url,
+        { cause: e },
+      );
     }
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     const detail = cause?.code ?? cause?.message ?? (e as Error).message;
-    throw new KmsTransportError("network", `${init.method ?? "GET"} ${path}: cannot reach ${ctx.node.url} (${detail})`, ctx.node.url, { cause: e });
+    throw new KmsTransportError(
+      "network",
+      `${init.method ?? "GET"} ${path}: cannot reach ${ctx.node.url} (${detail})`,
+      ctx.node.url,
+      { cause: e },
+    );
   }
 }
 

@@ -25,7 +25,10 @@ const schema = z.object({
   CHAIN_RPC_URL: url,
   NOVA_APP_REGISTRY_ADDRESS: address,
   KMS_REGISTRY_ADDRESS: address,
-  KMS_APP_ID: z.string().regex(/^[0-9]+$/, "must be a decimal app id").transform(BigInt),
+  KMS_APP_ID: z
+    .string()
+    .regex(/^[0-9]+$/, "must be a decimal app id")
+    .transform(BigInt),
   BIND_HOST: z.string().min(1).optional(),
   PORT: int(0, 65535).default(8000),
   NODE_INSTANCE_URL: url.optional(),
@@ -94,10 +97,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError("invalid configuration: SIMULATION_MODE=true is refused when IN_ENCLAVE=true");
   }
   if (!cfg.IN_ENCLAVE && !cfg.SIMULATION_MODE) {
-    throw new ConfigError("invalid configuration: set IN_ENCLAVE=true (enclave) or SIMULATION_MODE=true (local simulation)");
+    throw new ConfigError(
+      "invalid configuration: set IN_ENCLAVE=true (enclave) or SIMULATION_MODE=true (local simulation)",
+    );
   }
   if (cfg.IN_ENCLAVE && cfg.SIM_NODE_SEED) {
-    throw new ConfigError("invalid configuration: SIM_NODE_SEED is a simulation identity and is refused when IN_ENCLAVE=true");
+    throw new ConfigError(
+      "invalid configuration: SIM_NODE_SEED is a simulation identity and is refused when IN_ENCLAVE=true",
+    );
   }
   if (cfg.IN_ENCLAVE && cfg.NODE_INSTANCE_URL && !cfg.NODE_INSTANCE_URL.startsWith("https://")) {
     throw new ConfigError("invalid configuration: NODE_INSTANCE_URL must be https:// when IN_ENCLAVE=true");

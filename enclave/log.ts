@@ -27,7 +27,11 @@ const REDACTED_FIELDS = [
 ];
 
 /** A JSON logger to stdout, or to `destination` (tests capture the lines there). */
-export function createLogger(level: string, bindings: Record<string, unknown> = {}, destination?: DestinationStream): Logger {
+export function createLogger(
+  level: string,
+  bindings: Record<string, unknown> = {},
+  destination?: DestinationStream,
+): Logger {
   const options = {
     level,
     base: { service: "nova-kms", ...bindings },

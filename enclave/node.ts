@@ -84,7 +84,13 @@ export class KmsNode {
       kmsRegistry: config.KMS_REGISTRY_ADDRESS,
     });
     const policy = { enclaveMode: config.IN_ENCLAVE };
-    this.directory = new PeerDirectory({ registry: this.registry, kmsAppId: config.KMS_APP_ID, selfWallet: wallet, policy, log });
+    this.directory = new PeerDirectory({
+      registry: this.registry,
+      kmsAppId: config.KMS_APP_ID,
+      selfWallet: wallet,
+      policy,
+      log,
+    });
     this.peerClient = new PeerClient({ tee, ownWallet: wallet, timeoutMs: config.PEER_TIMEOUT_MS, policy });
     this.state = new ServingState({
       makeKeys: (secret) => new ServingKeys(secret, this.certificatePolicy),
@@ -155,7 +161,9 @@ export class KmsNode {
   static async create(config: Config, options: NodeOptions = {}): Promise<KmsNode> {
     const tee =
       options.tee ??
-      (config.IN_ENCLAVE ? new OdynTee({ url: config.ODYN_URL }) : new SimulatedTee(config.SIM_NODE_SEED ? { seed: config.SIM_NODE_SEED } : {}));
+      (config.IN_ENCLAVE
+        ? new OdynTee({ url: config.ODYN_URL })
+        : new SimulatedTee(config.SIM_NODE_SEED ? { seed: config.SIM_NODE_SEED } : {}));
     const wallet = (await tee.address()).toLowerCase();
     const teePublicKey = await tee.encryptionPublicKey();
     const log = options.log ?? createLogger(config.LOG_LEVEL, { wallet });
@@ -230,7 +238,9 @@ export class KmsNode {
   private async tickOnce(): Promise<void> {
     try {
       const self = await this.readiness.refresh();
-      await this.directory.refresh().catch((e: Error) => this.log.warn({ err: e.message.split("\n")[0] }, "peer refresh failed"));
+      await this.directory
+        .refresh()
+        .catch((e: Error) => this.log.warn({ err: e.message.split("\n")[0] }, "peer refresh failed"));
       if (self.registered) await this.masterSecret.tick();
     } catch (e) {
       this.log.warn({ err: (e as Error).message.split("\n")[0] }, "tick failed");
@@ -247,7 +257,10 @@ export class KmsNode {
       kmsAppId: config.KMS_APP_ID,
       kmsRegistryAddress: config.KMS_REGISTRY_ADDRESS,
       configuredUrl: config.NODE_INSTANCE_URL,
-      registration: { registered: this.readiness.registration.registered, instanceUrl: this.readiness.registration.instanceUrl },
+      registration: {
+        registered: this.readiness.registration.registered,
+        instanceUrl: this.readiness.registration.instanceUrl,
+      },
       available: this.available,
       reason: this.unavailableReason(),
       secret: this.masterSecret.status(),

@@ -75,14 +75,18 @@ export class Readiness {
       if (instance.appId !== kmsAppId) throw new RuleViolation("instance_other_app", "Instance of another app");
     } catch (e) {
       if (!(e instanceof RuleViolation)) throw e;
-      const reason = e.rule === "instance_not_found" ? "this node's wallet is not registered on chain" : `this node: ${e.message}`;
+      const reason =
+        e.rule === "instance_not_found" ? "this node's wallet is not registered on chain" : `this node: ${e.message}`;
       this.self = { registered: false, reason };
       return this.self;
     }
     const configured = configuredUrl?.replace(/\/+$/, "");
     if (configured && instance.instanceUrl.replace(/\/+$/, "") !== configured && !wasRegistered) {
       // Peers and apps dial the registered URL; a mismatch usually means a stale registration.
-      log.warn({ registered: instance.instanceUrl, configured }, "registered instanceUrl differs from NODE_INSTANCE_URL");
+      log.warn(
+        { registered: instance.instanceUrl, configured },
+        "registered instanceUrl differs from NODE_INSTANCE_URL",
+      );
     }
     this.self = { registered: true, reason: "registered", instanceUrl: instance.instanceUrl };
     return this.self;

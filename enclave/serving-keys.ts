@@ -12,7 +12,9 @@ export class ServingKeys {
     private readonly masterSecret: Uint8Array,
     certificatePolicy?: CertificatePolicy,
   ) {
-    this.ca = createClusterCa(deriveInternalKey(masterSecret, { kind: "ca-root" }), { defaultPolicy: certificatePolicy });
+    this.ca = createClusterCa(deriveInternalKey(masterSecret, { kind: "ca-root" }), {
+      defaultPolicy: certificatePolicy,
+    });
     this.syncMacKey = deriveInternalKey(masterSecret, { kind: "sync-mac" });
   }
 

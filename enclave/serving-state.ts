@@ -77,7 +77,8 @@ export class ServingState {
   requireStore(): KvStoreApi {
     const store = this.servingStore();
     if (!store) throw this.notReady();
-    if (!this.options.available()) throw new KmsError("service_unavailable", "KV store is recovering from peers; retry shortly");
+    if (!this.options.available())
+      throw new KmsError("service_unavailable", "KV store is recovering from peers; retry shortly");
     return store;
   }
 

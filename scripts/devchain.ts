@@ -5,7 +5,17 @@
 //   npx tsx scripts/devchain.ts show
 // Admin commands read .devchain/deployment.json (or --file) and print their result as JSON.
 import { Command, InvalidArgumentError } from "commander";
-import { getAddress, isAddress, isHex, keccak256, parseEther, stringToHex, zeroAddress, type Address, type Hex } from "viem";
+import {
+  getAddress,
+  isAddress,
+  isHex,
+  keccak256,
+  parseEther,
+  stringToHex,
+  zeroAddress,
+  type Address,
+  type Hex,
+} from "viem";
 import type { AppStatus, InstanceStatus, VersionStatus } from "../enclave/chain/types.js";
 import { ANVIL_KEYS, DEPLOYER_KEY } from "./devchain/accounts.js";
 import { createDevchainClients, fetchChainId } from "./devchain/clients.js";
@@ -46,7 +56,9 @@ function parseHex(value: string): Hex {
 function parseAnvilKey(value: string): Hex {
   const key = parseHex(value).toLowerCase() as Hex;
   if (!(ANVIL_KEYS as readonly string[]).includes(key)) {
-    throw new InvalidArgumentError("only anvil's well-known dev keys may be used (the key is written to the deployment file)");
+    throw new InvalidArgumentError(
+      "only anvil's well-known dev keys may be used (the key is written to the deployment file)",
+    );
   }
   return key;
 }
@@ -93,9 +105,16 @@ program
     const stopSignal = new Promise<string>((resolve) => {
       for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => resolve(signal));
     });
-    const devchain = await startDevchain({ deploymentFile: file, port: opts.port, chainId: opts.chainId, blockTime: opts.blockTime });
+    const devchain = await startDevchain({
+      deploymentFile: file,
+      port: opts.port,
+      chainId: opts.chainId,
+      blockTime: opts.blockTime,
+    });
     print({ ...devchain.deployment, deploymentFile: file });
-    process.stderr.write(`dev chain running at ${devchain.anvil.rpcUrl} (anvil pid ${devchain.anvil.pid}); Ctrl-C to stop\n`);
+    process.stderr.write(
+      `dev chain running at ${devchain.anvil.rpcUrl} (anvil pid ${devchain.anvil.pid}); Ctrl-C to stop\n`,
+    );
     const reason = await Promise.race([stopSignal, devchain.anvil.exited.then(() => "anvil exited")]);
     await devchain.stop();
     process.stderr.write(`dev chain stopped (${reason}); removed ${file}\n`);
@@ -110,7 +129,10 @@ program
   .action(async (opts: { rpc: string; key: Hex }, command: Command) => {
     if (!(await answersChainId(opts.rpc))) throw new Error(`no JSON-RPC node answers at ${opts.rpc}`);
     const chainId = await fetchChainId(opts.rpc);
-    const deployment = await deployKms(createDevchainClients(opts.rpc, chainId, opts.key), { rpcUrl: opts.rpc, deployerKey: opts.key });
+    const deployment = await deployKms(createDevchainClients(opts.rpc, chainId, opts.key), {
+      rpcUrl: opts.rpc,
+      deployerKey: opts.key,
+    });
     const file = deploymentFileOf(command);
     writeDeploymentFile(file, deployment);
     print({ ...deployment, deploymentFile: file });
@@ -154,7 +176,16 @@ program
   .option("--zk-verified", "also mark it zkVerified", false)
   .action(
     async (
-      opts: { wallet: Address; app?: bigint; version?: bigint; pubkey?: Hex; url: string; operator?: Address; fund: string; zkVerified: boolean },
+      opts: {
+        wallet: Address;
+        app?: bigint;
+        version?: bigint;
+        pubkey?: Hex;
+        url: string;
+        operator?: Address;
+        fund: string;
+        zkVerified: boolean;
+      },
       command: Command,
     ) => {
       const { admin, deployment } = connect(command);

@@ -69,7 +69,9 @@ export async function startOdynSimulator(options: OdynSimulatorOptions = {}): Pr
   const app = createOdynApp(tee, faults, requests, pause);
   const host = options.host ?? "127.0.0.1";
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s as Server)) as Server;
+    const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () =>
+      resolve(s as Server),
+    ) as Server;
     s.once("error", reject);
   });
   const { port } = server.address() as AddressInfo;
@@ -113,8 +115,16 @@ async function main(): Promise<void> {
   const labels: Record<string, EnvelopeLabel> = { capsule: CAPSULE_LABEL, enclaver: ENCLAVER_LABEL };
   const envelopeLabel = labels[values.label];
   if (!envelopeLabel) throw new Error("--label must be capsule or enclaver");
-  const sim = await startOdynSimulator({ port, host: values.host, envelopeLabel, ...(seed !== undefined ? { seed } : {}) });
-  process.stdout.write(JSON.stringify({ url: sim.url, wallet: sim.identity.wallet, tee_pubkey: sim.identity.teePubkeySpkiHex.slice(2) }) + "\n");
+  const sim = await startOdynSimulator({
+    port,
+    host: values.host,
+    envelopeLabel,
+    ...(seed !== undefined ? { seed } : {}),
+  });
+  process.stdout.write(
+    JSON.stringify({ url: sim.url, wallet: sim.identity.wallet, tee_pubkey: sim.identity.teePubkeySpkiHex.slice(2) }) +
+      "\n",
+  );
   const shutdown = () => {
     void sim.stop().then(() => process.exit(0));
   };

@@ -7,7 +7,14 @@ import { startCluster, type Cluster } from "./cluster/cluster.js";
 import { parseNodeCount, passThroughEnv } from "./cluster/options.js";
 import { DEFAULT_LOG_DIR, DEFAULT_PID_FILE } from "./cluster/pid-file.js";
 import { registerDemoApp } from "./cluster/registration.js";
-import { clusterSummary, publishRecord, refuseIfRunning, simulationRecord, stopSignal, superviseUntilStopped } from "./cluster/supervisor.js";
+import {
+  clusterSummary,
+  publishRecord,
+  refuseIfRunning,
+  simulationRecord,
+  stopSignal,
+  superviseUntilStopped,
+} from "./cluster/supervisor.js";
 import { displayPath } from "./cluster/table.js";
 import { DEMO_APP_SEED } from "./cluster/simulation-cli.js";
 import { runDemo } from "./demo/demo.js";
@@ -40,12 +47,27 @@ try {
   fail(error);
 }
 
-const starting = startCluster({ nodes: options.nodes, deploymentFile: options.file, logDir: options.logDir, env: passThroughEnv(), log: say });
-const first = await Promise.race([starting.then((cluster) => ({ cluster }), (error: unknown) => ({ error })), stop.received.then((signal) => ({ signal }))]);
+const starting = startCluster({
+  nodes: options.nodes,
+  deploymentFile: options.file,
+  logDir: options.logDir,
+  env: passThroughEnv(),
+  log: say,
+});
+const first = await Promise.race([
+  starting.then(
+    (cluster) => ({ cluster }),
+    (error: unknown) => ({ error }),
+  ),
+  stop.received.then((signal) => ({ signal })),
+]);
 if ("signal" in first) {
   // Node processes and anvil are killed with this process (exit cleanup), the deployment file removed.
   say(`${first.signal} during start-up: stopping`);
-  void starting.then((cluster) => cluster.stop(), () => undefined);
+  void starting.then(
+    (cluster) => cluster.stop(),
+    () => undefined,
+  );
   process.exit(130);
 }
 if ("error" in first) fail(first.error);
@@ -57,7 +79,9 @@ print(`\n${clusterSummary(cluster)}`);
 let exitCode = 0;
 try {
   const app = await registerDemoApp(cluster.devchain.admin, { seed: DEMO_APP_SEED });
-  print(`\ndemo app ${app.appId} (version ${app.versionId}, instance ${app.instanceId}, wallet ${app.wallet}, SimulatedTee seed "${app.seed}")`);
+  print(
+    `\ndemo app ${app.appId} (version ${app.versionId}, instance ${app.instanceId}, wallet ${app.wallet}, SimulatedTee seed "${app.seed}")`,
+  );
   const failed = await Promise.race([
     runDemo({
       nodes: cluster.nodes.map((n) => ({ name: `node-${n.index}`, url: n.url, wallet: n.wallet })),
@@ -74,7 +98,9 @@ try {
   if (!once && !failed.includes("interrupted")) {
     const cli = `npx tsx client/cli.ts --deployment ${displayPath(options.file)} --allow-http --app-seed ${app.seed}`;
     print("");
-    say(`cluster running; node logs in ${displayPath(options.logDir)}/node-<i>.log, PID file ${displayPath(options.pidFile)}`);
+    say(
+      `cluster running; node logs in ${displayPath(options.logDir)}/node-<i>.log, PID file ${displayPath(options.pidFile)}`,
+    );
     say(`try: ${cli} kv put greeting hello   |   ${cli} kv get greeting   |   ${cli} status`);
     say("Ctrl-C (or `make stop-simulation` elsewhere) stops everything");
     const code = await superviseUntilStopped(cluster, stop, say);

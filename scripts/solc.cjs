@@ -14,7 +14,9 @@ if (args.includes("--version")) {
   const full = solc.version(); // e.g. 0.8.37+commit.f401782d.Emscripten.clang
   const [semver, commit] = full.split("+");
   const hash = (commit || "").split(".")[1] || "00000000";
-  process.stdout.write(`solc, the solidity compiler commandline interface\nVersion: ${semver}+commit.${hash}.Linux.g++\n`);
+  process.stdout.write(
+    `solc, the solidity compiler commandline interface\nVersion: ${semver}+commit.${hash}.Linux.g++\n`,
+  );
   process.exit(0);
 }
 

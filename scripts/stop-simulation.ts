@@ -6,7 +6,12 @@
 import { Command } from "commander";
 import { answersChainId } from "./devchain/rpc-probe.js";
 import { readDeploymentFile, removeDeploymentFile } from "./devchain/deployment-file.js";
-import { DEFAULT_PID_FILE, readSimulationRecord, removeSimulationRecord, type SimulationRecord } from "./cluster/pid-file.js";
+import {
+  DEFAULT_PID_FILE,
+  readSimulationRecord,
+  removeSimulationRecord,
+  type SimulationRecord,
+} from "./cluster/pid-file.js";
 import { isOurs, signal, waitUntilGone } from "./cluster/process-control.js";
 import { recordedProcesses } from "./cluster/supervisor.js";
 
@@ -44,7 +49,10 @@ if (supervisor && isOurs(supervisor.pid, supervisor.marker)) {
   say(`SIGTERM → ${supervisor.what} (pid ${supervisor.pid}); it stops its nodes and the chain`);
   signal(supervisor.pid, "SIGTERM");
   // The supervisor's own graceful stop covers every other process; give it time to do it in order.
-  await waitUntilGone(processes.map((p) => p.pid), SUPERVISOR_GRACE_MS);
+  await waitUntilGone(
+    processes.map((p) => p.pid),
+    SUPERVISOR_GRACE_MS,
+  );
 }
 
 let left = running();
@@ -54,13 +62,19 @@ if (left.length > 0) {
     signal(p.pid, "SIGTERM");
     signal(p.pid, "SIGCONT"); // a paused process would hold the SIGTERM
   }
-  await waitUntilGone(left.map((p) => p.pid), TERM_GRACE_MS);
+  await waitUntilGone(
+    left.map((p) => p.pid),
+    TERM_GRACE_MS,
+  );
   left = running();
   for (const p of left) {
     say(`SIGKILL → ${p.what} (pid ${p.pid}), still there after ${TERM_GRACE_MS} ms`);
     signal(p.pid, "SIGKILL");
   }
-  await waitUntilGone(left.map((p) => p.pid), TERM_GRACE_MS);
+  await waitUntilGone(
+    left.map((p) => p.pid),
+    TERM_GRACE_MS,
+  );
 }
 const survivors = running();
 for (const p of before) {

@@ -9,7 +9,9 @@ export function parseFlags<S extends FlagSpec>(argv: string[], spec: S, usage: s
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === "--help" || arg === "-h") {
-      const lines = Object.entries(spec).map(([n, s]) => `  --${n} <value>   ${s.help} (default ${s.default || "unset"})`);
+      const lines = Object.entries(spec).map(
+        ([n, s]) => `  --${n} <value>   ${s.help} (default ${s.default || "unset"})`,
+      );
       process.stdout.write(`${usage}\n${lines.join("\n")}\n`);
       process.exit(0);
     }

@@ -46,7 +46,8 @@ export function callers(profile: CpuProfile, needle: string, skipMs: number, top
     while (id !== undefined && !label(byId.get(id) as ProfileNode).includes(needle)) id = parent.get(id);
     if (id === undefined) continue;
     const chain: string[] = [];
-    for (let d = 0; d < depth && id !== undefined; d++, id = parent.get(id)) chain.push(label(byId.get(id) as ProfileNode));
+    for (let d = 0; d < depth && id !== undefined; d++, id = parent.get(id))
+      chain.push(label(byId.get(id) as ProfileNode));
     const key = chain.join("  <-  ");
     paths.set(key, (paths.get(key) ?? 0) + dt);
   }
@@ -106,7 +107,10 @@ export function summarize(profile: CpuProfile, skipMs: number, top: number): str
   ].join("\n");
 }
 
-const isMain = process.argv[1] && path.resolve(process.argv[1]).replace(/\.ts$/, "") === path.resolve(new URL(import.meta.url).pathname).replace(/\.ts$/, "");
+const isMain =
+  process.argv[1] &&
+  path.resolve(process.argv[1]).replace(/\.ts$/, "") ===
+    path.resolve(new URL(import.meta.url).pathname).replace(/\.ts$/, "");
 if (isMain) {
   const [file, ...rest] = process.argv.slice(2);
   if (!file) throw new Error("usage: cpuprofile-summary.ts <file.cpuprofile> [--top N] [--skip-ms MS]");
@@ -115,7 +119,10 @@ if (isMain) {
     {
       top: { default: "25", help: "rows per table" },
       "skip-ms": { default: "0", help: "ignore samples before this offset" },
-      callers: { default: "", help: "instead of the tables, the call paths into functions whose label contains this text" },
+      callers: {
+        default: "",
+        help: "instead of the tables, the call paths into functions whose label contains this text",
+      },
       depth: { default: "6", help: "frames per call path with --callers" },
     },
     "cpuprofile-summary.ts <file> [flags]",
@@ -123,6 +130,8 @@ if (isMain) {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const skip = Number(f["skip-ms"]) || 0;
   const top = Math.round(positiveNumber(f.top, "top"));
-  const out = f.callers ? callers(profile, f.callers, skip, top, Math.round(positiveNumber(f.depth, "depth"))) : summarize(profile, skip, top);
-  process.stdout.write(out + "\n");
+  const out = f.callers
+    ? callers(profile, f.callers, skip, top, Math.round(positiveNumber(f.depth, "depth")))
+    : summarize(profile, skip, top);
+  process.stdout.write(`${out}\n`);
 }

@@ -32,7 +32,11 @@ function median(xs: number[]): number {
 }
 
 /** ops/s of `candidate` and `baseline`, interleaved round by round. */
-export function compareOps(candidate: () => unknown, baseline: () => unknown, opts: OpsOptions = {}): { value: number; baseline: number } {
+export function compareOps(
+  candidate: () => unknown,
+  baseline: () => unknown,
+  opts: OpsOptions = {},
+): { value: number; baseline: number } {
   const { roundMs = 400, rounds = 5, warmupMs = 200 } = opts;
   runFor(candidate, warmupMs);
   runFor(baseline, warmupMs);

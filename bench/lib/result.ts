@@ -13,8 +13,12 @@ export interface BenchResult {
 }
 
 export function printResult(result: BenchResult): void {
-  const rounded = { ...result, value: round(result.value), baseline: result.baseline === null ? null : round(result.baseline) };
-  process.stdout.write(JSON.stringify(rounded) + "\n");
+  const rounded = {
+    ...result,
+    value: round(result.value),
+    baseline: result.baseline === null ? null : round(result.baseline),
+  };
+  process.stdout.write(`${JSON.stringify(rounded)}\n`);
 }
 
 function round(n: number): number {

@@ -33,10 +33,18 @@ export async function openAppChannel(target: LoadTarget, connections: number, mo
   const tee = new SimulatedTee({ seed: target.appSeed });
   const appWallet = (await tee.address()).toLowerCase();
   const nodeKey = hexToBytes(target.nodeTeePubkeyHex);
-  return mode === "sdk" ? sdkChannel(target, tee, appWallet, nodeKey) : directChannel(target, tee, appWallet, nodeKey, connections);
+  return mode === "sdk"
+    ? sdkChannel(target, tee, appWallet, nodeKey)
+    : directChannel(target, tee, appWallet, nodeKey, connections);
 }
 
-function directChannel(target: LoadTarget, tee: SimulatedTee, appWallet: string, nodeKey: Uint8Array, connections: number): AppChannel {
+function directChannel(
+  target: LoadTarget,
+  tee: SimulatedTee,
+  appWallet: string,
+  nodeKey: Uint8Array,
+  connections: number,
+): AppChannel {
   const pool = new Pool(target.url, { connections, pipelining: 1 });
   const send: SendRequest = async (wire) => {
     const r = await pool.request({ path: wire.path, method: wire.method, headers: wire.headers, body: wire.body });
@@ -56,9 +64,16 @@ function directChannel(target: LoadTarget, tee: SimulatedTee, appWallet: string,
 
 function sdkChannel(target: LoadTarget, tee: SimulatedTee, appWallet: string, nodeKey: Uint8Array): AppChannel {
   // The SDK's own default transport (client/undici-fetch.ts), so the bench measures what apps run.
-  const node: KmsNodeInfo = { url: target.url, wallet: target.nodeWallet, teePubkey: nodeKey, instanceId: 0n, versionId: 0n };
+  const node: KmsNodeInfo = {
+    url: target.url,
+    wallet: target.nodeWallet,
+    teePubkey: nodeKey,
+    instanceId: 0n,
+    versionId: 0n,
+  };
   return {
-    call: (method, path, body) => signedRequest({ fetch: undiciFetch, tee, appWallet, node, timeoutMs: 10_000 }, { method, path, body }),
+    call: (method, path, body) =>
+      signedRequest({ fetch: undiciFetch, tee, appWallet, node, timeoutMs: 10_000 }, { method, path, body }),
     close: async () => {},
   };
 }

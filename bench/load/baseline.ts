@@ -16,7 +16,10 @@ export interface EchoBaseline {
   errors: number;
 }
 
-const autocannonBin = path.join(path.dirname(createRequire(import.meta.url).resolve("autocannon/package.json")), "autocannon.js");
+const autocannonBin = path.join(
+  path.dirname(createRequire(import.meta.url).resolve("autocannon/package.json")),
+  "autocannon.js",
+);
 
 interface AutocannonJson {
   requests: { average: number; total: number };
@@ -27,8 +30,21 @@ interface AutocannonJson {
 }
 
 async function autocannon(url: string, connections: number, seconds: number): Promise<AutocannonJson> {
-  const args = [autocannonBin, "-j", "-c", String(connections), "-d", String(seconds), "-m", "POST",
-    "-H", "content-type=application/json", "-b", JSON.stringify({ path: "bench/echo", context: "baseline", length: 32 }), url];
+  const args = [
+    autocannonBin,
+    "-j",
+    "-c",
+    String(connections),
+    "-d",
+    String(seconds),
+    "-m",
+    "POST",
+    "-H",
+    "content-type=application/json",
+    "-b",
+    JSON.stringify({ path: "bench/echo", context: "baseline", length: 32 }),
+    url,
+  ];
   const lines = await runToCompletion(spawnChild("autocannon", process.execPath, args));
   const json = lines.map((l) => l.trim()).find((l) => l.startsWith("{"));
   if (!json) throw new Error(`autocannon printed no JSON result:\n${lines.join("\n")}`);
@@ -36,13 +52,27 @@ async function autocannon(url: string, connections: number, seconds: number): Pr
 }
 
 /** Starts the echo server, warms it up, measures `seconds` at `connections`, stops it. */
-export async function measureEchoBaseline(opts: { connections: number; seconds: number; warmupSeconds: number }): Promise<EchoBaseline> {
-  const server = spawnChild("echo server", process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "bench/load/echo-server.ts")], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, PORT: "0" },
-  });
+export async function measureEchoBaseline(opts: {
+  connections: number;
+  seconds: number;
+  warmupSeconds: number;
+}): Promise<EchoBaseline> {
+  const server = spawnChild(
+    "echo server",
+    process.execPath,
+    ["--import", "tsx", path.join(REPO_ROOT, "bench/load/echo-server.ts")],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, PORT: "0" },
+    },
+  );
   try {
-    const port = await waitForLine(server, (l) => (l.startsWith('{"listening"') ? (JSON.parse(l) as { listening: number }).listening : undefined), 20_000, "the listening line");
+    const port = await waitForLine(
+      server,
+      (l) => (l.startsWith('{"listening"') ? (JSON.parse(l) as { listening: number }).listening : undefined),
+      20_000,
+      "the listening line",
+    );
     const url = `http://127.0.0.1:${port}/echo`;
     const seconds = Math.max(1, Math.round(opts.seconds));
     if (opts.warmupSeconds > 0) await autocannon(url, opts.connections, Math.max(1, Math.round(opts.warmupSeconds)));

@@ -38,7 +38,7 @@ export function spawnChild(name: string, command: string, args: string[], option
   };
   const listeners: Array<(line: string) => void> = [];
   createInterface({ input: child.stdout! }).on("line", (line) => {
-    if (listeners.length === 0) keep(line + "\n");
+    if (listeners.length === 0) keep(`${line}\n`);
     for (const l of listeners) l(line);
   });
   child.stderr!.setEncoding("utf8");
@@ -88,10 +88,18 @@ export function spawnChild(name: string, command: string, args: string[], option
 }
 
 /** Waits for the first stdout line matching `match`; fails if the child exits or the time runs out. */
-export function waitForLine<T>(child: BenchChild, match: (line: string) => T | undefined, timeoutMs: number, what: string): Promise<T> {
+export function waitForLine<T>(
+  child: BenchChild,
+  match: (line: string) => T | undefined,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let done = false;
-    const timer = setTimeout(() => finish(new Error(`${child.name}: timed out after ${timeoutMs} ms waiting for ${what}\n${child.tail()}`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`${child.name}: timed out after ${timeoutMs} ms waiting for ${what}\n${child.tail()}`)),
+      timeoutMs,
+    );
     const finish = (result: Error | { value: T }) => {
       if (done) return;
       done = true;
@@ -103,7 +111,9 @@ export function waitForLine<T>(child: BenchChild, match: (line: string) => T | u
       const value = match(line);
       if (value !== undefined) finish({ value });
     });
-    void child.exited.then((code) => finish(new Error(`${child.name} exited (code ${code}) before ${what}\n${child.tail()}`)));
+    void child.exited.then((code) =>
+      finish(new Error(`${child.name} exited (code ${code}) before ${what}\n${child.tail()}`)),
+    );
   });
 }
 

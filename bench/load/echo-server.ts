@@ -10,7 +10,7 @@ app.post("/echo", async (c) => c.json(await c.req.json()));
 app.get("/echo", (c) => c.json({ ok: true }));
 
 const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: Number(process.env.PORT ?? 0) }, (info) => {
-  process.stdout.write(JSON.stringify({ listening: info.port }) + "\n");
+  process.stdout.write(`${JSON.stringify({ listening: info.port })}\n`);
 });
 
 const stop = () => server.close(() => process.exit(0));

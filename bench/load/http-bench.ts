@@ -23,7 +23,10 @@ export function readSettings(usage: string): HttpBenchSettings {
       duration: { default: "10", help: "seconds measured per phase (after the warm-up)" },
       warmup: { default: "2", help: "seconds of untimed load before each phase" },
       concurrency: { default: "32", help: "concurrent operation loops (and connections)" },
-      client: { default: "direct", help: "direct (undici Pool + enclave/crypto) or sdk (client/signed-request.ts over undici fetch)" },
+      client: {
+        default: "direct",
+        help: "direct (undici Pool + enclave/crypto) or sdk (client/signed-request.ts over undici fetch)",
+      },
       "cpu-prof": { default: "", help: "write a V8 CPU profile of the node process into this directory" },
     },
     usage,
@@ -39,7 +42,10 @@ export function readSettings(usage: string): HttpBenchSettings {
 }
 
 /** Starts the node, measures the echo baseline, runs `body`, and always tears everything down. */
-export async function withBenchNode(settings: HttpBenchSettings, body: (node: BenchNode, baseline: EchoBaseline) => Promise<void>): Promise<void> {
+export async function withBenchNode(
+  settings: HttpBenchSettings,
+  body: (node: BenchNode, baseline: EchoBaseline) => Promise<void>,
+): Promise<void> {
   const nodeArgs: string[] = [];
   if (settings.cpuProfDir) {
     mkdirSync(settings.cpuProfDir, { recursive: true });

@@ -62,8 +62,12 @@ class Workload {
     if (op === "derive") {
       // A handful of paths: the node derives on every call (nothing to cache), like a real app.
       const path = `bench/key-${i % 16}`;
-      const out = (await channel.call("POST", "/kms/derive", { path, length: 32 })) as { key?: unknown; path?: unknown };
-      if (typeof out.key !== "string" || out.path !== path) throw new Error(`unexpected derive answer ${JSON.stringify(out).slice(0, 200)}`);
+      const out = (await channel.call("POST", "/kms/derive", { path, length: 32 })) as {
+        key?: unknown;
+        path?: unknown;
+      };
+      if (typeof out.key !== "string" || out.path !== path)
+        throw new Error(`unexpected derive answer ${JSON.stringify(out).slice(0, 200)}`);
     } else if (op === "put") {
       const key = keyName(this.puts++ % this.job.keys);
       const out = (await channel.call("PUT", "/kms/data", { key, value: this.value })) as { key?: unknown };
@@ -88,7 +92,14 @@ async function runPhase(job: LoadJob, channel: AppChannel, workload: Workload, p
   let warmupErrors = 0;
   const errorSamples: string[] = [];
   const latencies: number[] = [];
-  const cpu = { client0: 0, client1: 0, node0: { userMs: 0, systemMs: 0 }, node1: { userMs: 0, systemMs: 0 }, machine0: 0, machine1: 0 };
+  const cpu = {
+    client0: 0,
+    client1: 0,
+    node0: { userMs: 0, systemMs: 0 },
+    node1: { userMs: 0, systemMs: 0 },
+    machine0: 0,
+    machine1: 0,
+  };
   let counter = 0;
 
   const loop = async () => {
@@ -161,7 +172,7 @@ async function main(): Promise<void> {
     const workload = new Workload(job);
     for (const phase of job.phases) {
       const result = await runPhase(job, channel, workload, phase);
-      process.stdout.write(JSON.stringify({ phase: result }) + "\n");
+      process.stdout.write(`${JSON.stringify({ phase: result })}\n`);
     }
   } finally {
     await channel.close();

@@ -61,8 +61,15 @@ export async function startBenchNode(options: BenchNodeOptions = {}): Promise<Be
 
     const appSeed = `bench-app-${randomUUID()}`;
     const app = simulatedIdentity(appSeed);
-    const appId = await chain.admin.createApp({ dappContract: "0x0000000000000000000000000000000000000000", metadataUri: "bench" });
-    const versionId = await chain.admin.enrollVersion({ appId, versionName: "bench", codeMeasurement: keccak256(stringToHex(appSeed)) });
+    const appId = await chain.admin.createApp({
+      dappContract: "0x0000000000000000000000000000000000000000",
+      metadataUri: "bench",
+    });
+    const versionId = await chain.admin.enrollVersion({
+      appId,
+      versionName: "bench",
+      codeMeasurement: keccak256(stringToHex(appSeed)),
+    });
     const appInstance = await chain.admin.registerInstance({
       appId,
       versionId,
@@ -94,16 +101,27 @@ export async function startBenchNode(options: BenchNodeOptions = {}): Promise<Be
       APP_RATE_LIMIT_PER_MINUTE: "0",
       ...options.env,
     };
-    node = spawnChild("kms node", process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", path.join(REPO_ROOT, "enclave/main.ts")], {
-      cwd: REPO_ROOT,
-      env,
-    });
+    node = spawnChild(
+      "kms node",
+      process.execPath,
+      [...(options.nodeArgs ?? []), "--import", "tsx", path.join(REPO_ROOT, "enclave/main.ts")],
+      {
+        cwd: REPO_ROOT,
+        env,
+      },
+    );
     await waitUntilServing(url, node, options.readyTimeoutMs ?? 60_000);
 
     const running = node;
     let stopping: Promise<void> | undefined;
     return {
-      target: { url, nodePid: node.pid, nodeWallet: nodeIdentity.wallet, nodeTeePubkeyHex: toHex(nodeIdentity.teePubkey), appSeed },
+      target: {
+        url,
+        nodePid: node.pid,
+        nodeWallet: nodeIdentity.wallet,
+        nodeTeePubkeyHex: toHex(nodeIdentity.teePubkey),
+        appSeed,
+      },
       chain,
       node,
       stop: () =>

@@ -33,19 +33,29 @@ export interface CatchupResult {
   servingSeconds?: number;
 }
 
-const ackedKeys = (prefix: string, w: WriterResult): string[] => w.ackedAtMs.flatMap((t, i) => (t === null ? [] : [keyName(prefix, i)]));
+const ackedKeys = (prefix: string, w: WriterResult): string[] =>
+  w.ackedAtMs.flatMap((t, i) => (t === null ? [] : [keyName(prefix, i)]));
 
 function writeJob(cluster: SyncCluster, a: NodeProcess, prefix: string, s: CatchupSettings) {
   return { target: cluster.target(a), prefix, concurrency: s.concurrency, valueBytes: s.valueBytes, count: s.keys };
 }
 
-function containsAll(expected: readonly string[]): { done: (keys: string[]) => boolean; describe: (keys: string[]) => string } {
+function containsAll(expected: readonly string[]): {
+  done: (keys: string[]) => boolean;
+  describe: (keys: string[]) => string;
+} {
   const want = new Set(expected);
   const have = (keys: string[]) => keys.reduce((n, k) => (want.has(k) ? n + 1 : n), 0);
   return { done: (keys) => have(keys) === want.size, describe: (keys) => `${have(keys)} of ${want.size} keys` };
 }
 
-export async function catchupAfterPause(cluster: SyncCluster, a: NodeProcess, c: NodeProcess, cChannel: AppChannel, s: CatchupSettings): Promise<CatchupResult> {
+export async function catchupAfterPause(
+  cluster: SyncCluster,
+  a: NodeProcess,
+  c: NodeProcess,
+  cChannel: AppChannel,
+  s: CatchupSettings,
+): Promise<CatchupResult> {
   const prefix = "pause/";
   let writes: WriterResult;
   c.pause();
@@ -57,7 +67,12 @@ export async function catchupAfterPause(cluster: SyncCluster, a: NodeProcess, c:
   const resumedAt = wallClockMs();
   const expected = ackedKeys(prefix, writes);
   const check = containsAll(expected);
-  const doneAt = await waitForList(cChannel, check.done, { intervalMs: s.pollIntervalMs, timeoutMs: s.timeoutMs, what: `C to hold the ${expected.length} keys written while it was paused`, describe: check.describe });
+  const doneAt = await waitForList(cChannel, check.done, {
+    intervalMs: s.pollIntervalMs,
+    timeoutMs: s.timeoutMs,
+    what: `C to hold the ${expected.length} keys written while it was paused`,
+    describe: check.describe,
+  });
   return {
     catchupSeconds: (doneAt - resumedAt) / 1000,
     writeSeconds: writerSeconds(writes),
@@ -87,7 +102,12 @@ export async function catchupAfterRestart(
   const servingAt = wallClockMs();
   const channel = await openAppChannel(cluster.target(restarted), 2, "direct");
   try {
-    const doneAt = await waitForList(channel, check.done, { intervalMs: s.pollIntervalMs, timeoutMs: s.timeoutMs, what: `restarted C to hold all ${expected.length} keys A holds`, describe: check.describe });
+    const doneAt = await waitForList(channel, check.done, {
+      intervalMs: s.pollIntervalMs,
+      timeoutMs: s.timeoutMs,
+      what: `restarted C to hold all ${expected.length} keys A holds`,
+      describe: check.describe,
+    });
     return {
       restarted,
       result: {

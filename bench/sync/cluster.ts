@@ -5,7 +5,14 @@
 import path from "node:path";
 import { toHex } from "viem";
 import { simulatedIdentity } from "../../enclave/tee/simulated.js";
-import { deploymentEnv, registerDemoApp, registerNode, startNodeProcess, waitForServing, type NodeProcess } from "../../scripts/cluster/index.js";
+import {
+  deploymentEnv,
+  registerDemoApp,
+  registerNode,
+  startNodeProcess,
+  waitForServing,
+  type NodeProcess,
+} from "../../scripts/cluster/index.js";
 import { REPO_ROOT } from "../../scripts/devchain/paths.js";
 import { startDevchain, type Devchain } from "../../scripts/devchain/start.js";
 import type { LoadTarget } from "../load/kms-node.js";
@@ -66,7 +73,13 @@ export async function startSyncCluster(options: { syncIntervalMs: number; seeds:
       appSeed: app.seed,
       target: (node) => {
         const identity = simulatedIdentity(node.seed);
-        return { url: node.url, nodePid: node.pid, nodeWallet: identity.wallet, nodeTeePubkeyHex: toHex(identity.teePubkey), appSeed: app.seed };
+        return {
+          url: node.url,
+          nodePid: node.pid,
+          nodeWallet: identity.wallet,
+          nodeTeePubkeyHex: toHex(identity.teePubkey),
+          appSeed: app.seed,
+        };
       },
       restart: (node) => start(node.seed, node.port),
       stop,

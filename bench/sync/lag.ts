@@ -50,7 +50,12 @@ export interface LagResult {
 
 const PREFIX = "lag/";
 
-export async function measureLag(cluster: SyncCluster, writerNode: NodeProcess, watched: Array<{ node: NodeProcess; channel: AppChannel }>, s: LagSettings): Promise<LagResult> {
+export async function measureLag(
+  cluster: SyncCluster,
+  writerNode: NodeProcess,
+  watched: Array<{ node: NodeProcess; channel: AppChannel }>,
+  s: LagSettings,
+): Promise<LagResult> {
   const watches = watched.map((w) => ({ node: w.node, watch: watchList(w.channel, PREFIX, s.pollIntervalMs) }));
   const cpuNodes = [writerNode, ...watched.map((w) => w.node)];
   let writes: WriterResult;
@@ -74,7 +79,11 @@ export async function measureLag(cluster: SyncCluster, writerNode: NodeProcess, 
     cpuMs = cpuNodes.map((n, i) => processCpuMs(n.pid) - (cpu0[i] as number));
     // What the neighbours on this shared machine took meanwhile: busy time minus every process of
     // this bench (nodes, writer, this process with its pollers, anvil).
-    const oursMs = cpuMs.reduce((a, b) => a + b, 0) + writes.cpuMs + (ownCpuMs() - own0) + (processCpuMs(cluster.chain.anvil.pid) - anvil0);
+    const oursMs =
+      cpuMs.reduce((a, b) => a + b, 0) +
+      writes.cpuMs +
+      (ownCpuMs() - own0) +
+      (processCpuMs(cluster.chain.anvil.pid) - anvil0);
     othersCpuPercent = Math.max(0, (100 * (machineMs - oursMs)) / ((wallClockMs() - wall0) * availableParallelism()));
     // Keep watching until every acknowledged key is visible on every watched node (or give up).
     const acked = writes.ackedAtMs.flatMap((t, i) => (t === null ? [] : [keyName(PREFIX, i)]));
@@ -88,7 +97,9 @@ export async function measureLag(cluster: SyncCluster, writerNode: NodeProcess, 
 
   // Samples only for writes acknowledged after the warm-up (connections, JIT on all three nodes).
   const measureFrom = writes.startedAtMs + s.warmupMs;
-  const counted = writes.ackedAtMs.flatMap((t, i) => (t !== null && t >= measureFrom ? [{ key: keyName(PREFIX, i), ackedAt: t }] : []));
+  const counted = writes.ackedAtMs.flatMap((t, i) =>
+    t !== null && t >= measureFrom ? [{ key: keyName(PREFIX, i), ackedAt: t }] : [],
+  );
   const all: number[] = [];
   let allMissing = 0;
   const perNode = watches.map(({ node, watch }) => {
@@ -117,7 +128,9 @@ export async function measureLag(cluster: SyncCluster, writerNode: NodeProcess, 
   const seconds = (writes.endedAtMs - measureFrom) / 1000;
   const nodeCpuMsPerWrite: Record<string, number> = {};
   const totalAcked = writes.ackedAtMs.filter((t) => t !== null).length;
-  cpuNodes.forEach((n, i) => (nodeCpuMsPerWrite[n.seed] = (cpuMs[i] as number) / Math.max(totalAcked, 1)));
+  cpuNodes.forEach((n, i) => {
+    nodeCpuMsPerWrite[n.seed] = (cpuMs[i] as number) / Math.max(totalAcked, 1);
+  });
   return {
     all: { samples: all.length, missing: allMissing, p50: percentile(all, 50), p99: percentile(all, 99) },
     perNode,

@@ -73,7 +73,9 @@ export async function waitForList(
       lastError = (e as Error).message.slice(0, 200);
     }
     if (wallClockMs() >= deadline) {
-      throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what} (${options.describe(last)}${lastError ? `; last error: ${lastError}` : ""})`);
+      throw new Error(
+        `timed out after ${options.timeoutMs} ms waiting for ${options.what} (${options.describe(last)}${lastError ? `; last error: ${lastError}` : ""})`,
+      );
     }
     const wait = started + options.intervalMs - wallClockMs();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));

@@ -30,7 +30,10 @@ export interface WriterResult {
   endedAtMs: number;
   errors: number;
   errorSamples: string[];
-  /** This process's CPU over its whole life (start-up included), so the orchestrator can subtract it from the machine's. */
+  /**
+   * This process's CPU over its whole life (start-up included), so the orchestrator can subtract it
+   * from the machine's.
+   */
   cpuMs: number;
 }
 
@@ -81,14 +84,21 @@ async function run(job: WriterJob): Promise<WriterResult> {
   }
   // Dense array: an index a loop claimed always got a value above, so no holes.
   const endedAtMs = wallClockMs();
-  return { ackedAtMs: Array.from(ackedAtMs, (t) => t ?? null), startedAtMs, endedAtMs, errors, errorSamples, cpuMs: ownCpuMs() };
+  return {
+    ackedAtMs: Array.from(ackedAtMs, (t) => t ?? null),
+    startedAtMs,
+    endedAtMs,
+    errors,
+    errorSamples,
+    cpuMs: ownCpuMs(),
+  };
 }
 
 const raw = process.argv[2];
 if (raw) {
   run(JSON.parse(raw) as WriterJob).then(
     (result) => {
-      process.stdout.write(JSON.stringify({ writes: result }) + "\n", () => process.exit(0));
+      process.stdout.write(`${JSON.stringify({ writes: result })}\n`, () => process.exit(0));
     },
     (e: unknown) => {
       process.stderr.write(`sync writer: ${(e as Error).stack ?? String(e)}\n`);

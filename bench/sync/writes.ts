@@ -6,14 +6,22 @@ import { runToCompletion, spawnChild } from "../load/child.js";
 import type { WriterJob, WriterResult } from "./writer.js";
 
 export async function runWriter(job: WriterJob): Promise<WriterResult> {
-  const child = spawnChild(`writer ${job.prefix}`, process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "bench/sync/writer.ts"), JSON.stringify(job)], {
-    cwd: REPO_ROOT,
-  });
+  const child = spawnChild(
+    `writer ${job.prefix}`,
+    process.execPath,
+    ["--import", "tsx", path.join(REPO_ROOT, "bench/sync/writer.ts"), JSON.stringify(job)],
+    {
+      cwd: REPO_ROOT,
+    },
+  );
   const lines = await runToCompletion(child);
   const line = lines.find((l) => l.startsWith('{"writes"'));
   if (!line) throw new Error(`the writer printed no result\n${child.tail()}`);
   const result = (JSON.parse(line) as { writes: WriterResult }).writes;
-  if (result.errors > 0) process.stderr.write(`writer ${job.prefix}: ${result.errors} failed writes, e.g.\n  ${result.errorSamples.join("\n  ")}\n`);
+  if (result.errors > 0)
+    process.stderr.write(
+      `writer ${job.prefix}: ${result.errors} failed writes, e.g.\n  ${result.errorSamples.join("\n  ")}\n`,
+    );
   return result;
 }
 

@@ -8,7 +8,13 @@
 import { LRUCache } from "lru-cache";
 import type { AppRecord, InstanceRecord, VersionRecord } from "../chain/types.js";
 import { KmsError } from "../errors.js";
-import { checkAppAndVersionRules, checkInstanceRules, RuleViolation, toRegisteredCaller, type RegisteredCaller } from "./registry-rules.js";
+import {
+  checkAppAndVersionRules,
+  checkInstanceRules,
+  RuleViolation,
+  toRegisteredCaller,
+  type RegisteredCaller,
+} from "./registry-rules.js";
 
 /** The registry reads the authorizer needs (satisfied by enclave/chain/registry-reader.ts). */
 export interface RegistryView {

@@ -1,7 +1,14 @@
 // The authorization rules of PROTOCOL.md §4 (apps) and §10 (peers) as a pure function of the
 // three registry records, so the rules can be tested without a chain and read in one place.
 import { parseP384PublicKey } from "../crypto/p384.js";
-import { AppStatus, InstanceStatus, VersionStatus, type AppRecord, type InstanceRecord, type VersionRecord } from "../chain/types.js";
+import {
+  AppStatus,
+  InstanceStatus,
+  VersionStatus,
+  type AppRecord,
+  type InstanceRecord,
+  type VersionRecord,
+} from "../chain/types.js";
 
 export interface RegisteredCaller {
   wallet: string;
@@ -17,7 +24,10 @@ export interface RegisteredCaller {
 /** A rule the caller failed, with the message PROTOCOL.md §4 names. */
 export class RuleViolation extends Error {
   override name = "RuleViolation";
-  constructor(readonly rule: string, message: string) {
+  constructor(
+    readonly rule: string,
+    message: string,
+  ) {
     super(message);
   }
 }

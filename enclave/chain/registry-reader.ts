@@ -1,15 +1,7 @@
 // Reads the Nova app registry and the KMS registry (PROTOCOL.md §6) and returns plain typed records.
 // Deliberately thin: no caching (the node's authorizer owns cache lifetimes, §4) and no error
 // handling (a failed read must surface so the caller can answer 503 instead of guessing).
-import {
-  createPublicClient,
-  getAddress,
-  hexToBytes,
-  http,
-  type Address,
-  type Hex,
-  type PublicClient,
-} from "viem";
+import { createPublicClient, getAddress, hexToBytes, http, type Address, type Hex, type PublicClient } from "viem";
 import { kmsRegistryAbi } from "./abi/kmsRegistry.js";
 import { novaAppRegistryAbi } from "./abi/novaAppRegistry.js";
 import type { AppRecord, InstanceRecord, LowerAddress, VersionRecord } from "./types.js";

@@ -131,7 +131,11 @@ export class MasterSecretManager {
     }
     this.stop(ZERO_HASH, "master secret not set on chain; proposing one");
     this.candidate ??= this.held
-      ? { secret: this.held.secret, hash: this.held.hash, origin: this.held.origin === "preset" ? "preset" : "generated" }
+      ? {
+          secret: this.held.secret,
+          hash: this.held.hash,
+          origin: this.held.origin === "preset" ? "preset" : "generated",
+        }
       : (this.presetEntry() ?? (await this.generated()));
     let outcome;
     try {
@@ -154,7 +158,9 @@ export class MasterSecretManager {
   }
 
   private presetEntry() {
-    return this.preset ? { secret: this.preset, hash: masterSecretHashOf(this.preset), origin: "preset" as const } : undefined;
+    return this.preset
+      ? { secret: this.preset, hash: masterSecretHashOf(this.preset), origin: "preset" as const }
+      : undefined;
   }
 
   private async generated() {
@@ -174,7 +180,7 @@ export class MasterSecretManager {
     const wasReady = this.state.ready;
     this.state = { ready: false, reason, onChainHash: onChain, origin: this.held?.origin, syncedFrom: this.held?.from };
     if (wasReady) {
-      this.log.warn({ onChain }, "stopped serving: " + reason);
+      this.log.warn({ onChain }, `stopped serving: ${reason}`);
       this.notify(undefined);
     }
   }

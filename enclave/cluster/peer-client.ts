@@ -131,7 +131,12 @@ export class PeerClient {
     } catch (e) {
       if (e instanceof PeerCallError) throw e;
       const code = (e as { code?: unknown }).code;
-      throw new PeerCallError(peer.wallet, undefined, `peer unreachable: ${(e as Error).message}`, typeof code === "string" ? code : undefined);
+      throw new PeerCallError(
+        peer.wallet,
+        undefined,
+        `peer unreachable: ${(e as Error).message}`,
+        typeof code === "string" ? code : undefined,
+      );
     }
   }
 }

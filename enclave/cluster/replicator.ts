@@ -73,7 +73,11 @@ export class Replicator {
    * for a key the cluster holds. Until then `isRecovered` is false and the KV API answers 503.
    */
   beginRecovery(epoch: string, fromPeers: boolean): void {
-    this.recovery = { epoch, done: !fromPeers, deadline: Date.now() + (this.options.recoveryDeadlineMs ?? DEFAULT_RECOVERY_DEADLINE_MS) };
+    this.recovery = {
+      epoch,
+      done: !fromPeers,
+      deadline: Date.now() + (this.options.recoveryDeadlineMs ?? DEFAULT_RECOVERY_DEADLINE_MS),
+    };
   }
 
   isRecovered(epoch: string): boolean {
@@ -101,7 +105,7 @@ export class Replicator {
     const peers = this.options.peers();
     this.forgetDeparted(peers);
     if (!this.isRecovered(store.epoch)) await this.recover(store, key, peers);
-    const antiEntropy = (this.rounds++ % (this.options.antiEntropyEvery ?? 5)) === 0;
+    const antiEntropy = this.rounds++ % (this.options.antiEntropyEvery ?? 5) === 0;
     for (const peer of peers) {
       const s = this.stateOf(peer.wallet);
       if (s.inFlight) continue;
@@ -114,7 +118,15 @@ export class Replicator {
   private stateOf(wallet: string): PeerSyncState {
     let s = this.state.get(wallet);
     if (!s) {
-      s = { acked: 0, ourEpoch: undefined, peerEpoch: undefined, inFlight: false, lastSuccessAt: undefined, lastAttemptAt: undefined, lastError: undefined };
+      s = {
+        acked: 0,
+        ourEpoch: undefined,
+        peerEpoch: undefined,
+        inFlight: false,
+        lastSuccessAt: undefined,
+        lastAttemptAt: undefined,
+        lastError: undefined,
+      };
       this.state.set(wallet, s);
     }
     return s;
@@ -178,9 +190,15 @@ export class Replicator {
 
   private async exchangeDigests(store: KvReplicaApi, key: Uint8Array, peer: PeerInfo, s: PeerSyncState): Promise<void> {
     // Roots first (one hash per app), then buckets only for the apps that differ.
-    const rootsReply = await this.options.client.call(peer, { type: "roots", roots: store.appRoots() }, { syncKey: key });
+    const rootsReply = await this.options.client.call(
+      peer,
+      { type: "roots", roots: store.appRoots() },
+      { syncKey: key },
+    );
     if (!Array.isArray(rootsReply?.differing)) throw new Error("malformed roots_reply");
-    const apps = (rootsReply.differing as unknown[]).filter((a): a is string => typeof a === "string" && /^[0-9]{1,78}$/.test(a));
+    const apps = (rootsReply.differing as unknown[]).filter(
+      (a): a is string => typeof a === "string" && /^[0-9]{1,78}$/.test(a),
+    );
     if (apps.length === 0) return;
     const digests = apps.slice(0, MAX_DIGEST_APPS).map((app) => store.digest(BigInt(app)));
     const reply = await this.options.client.call(peer, { type: "digest", digests }, { syncKey: key });
@@ -189,7 +207,12 @@ export class Replicator {
     const ours: unknown[] = [];
     for (const { app_id, buckets } of reply.differing as Array<{ app_id: string; buckets: number[] }>) {
       if (!/^[0-9]{1,78}$/.test(app_id) || !Array.isArray(buckets)) continue;
-      ours.push(...store.recordsInBuckets(BigInt(app_id), buckets.filter((b) => Number.isInteger(b))));
+      ours.push(
+        ...store.recordsInBuckets(
+          BigInt(app_id),
+          buckets.filter((b) => Number.isInteger(b)),
+        ),
+      );
     }
     if (ours.length > 0) await this.options.client.call(peer, { type: "repair", records: ours }, { syncKey: key });
     if (typeof reply.epoch === "string") s.peerEpoch ??= reply.epoch;
@@ -214,7 +237,10 @@ export class Replicator {
       } catch (e) {
         const holdsNothing = e instanceof PeerCallError && (e.status === 503 || e.code === "ECONNREFUSED");
         if (!holdsNothing) unreachable++;
-        this.options.log.warn({ peer: peer.wallet, err: (e as Error).message.split("\n")[0] }, "snapshot from peer failed");
+        this.options.log.warn(
+          { peer: peer.wallet, err: (e as Error).message.split("\n")[0] },
+          "snapshot from peer failed",
+        );
       }
     }
     if (unreachable === 0) {
@@ -222,7 +248,10 @@ export class Replicator {
       return;
     }
     if (Date.now() > recovery.deadline) {
-      this.options.log.warn({ unreachable }, "no peer snapshot before the recovery deadline; serving with what replication delivers");
+      this.options.log.warn(
+        { unreachable },
+        "no peer snapshot before the recovery deadline; serving with what replication delivers",
+      );
       recovery.done = true;
     }
   }

@@ -32,7 +32,10 @@ export async function fetchMasterSecretFromPeers(args: {
       }
       return { secret, from: peer.url };
     } catch (e) {
-      args.log.info({ peer: peer.wallet, err: (e as Error).message.split("\n")[0] }, "master secret request to peer failed");
+      args.log.info(
+        { peer: peer.wallet, err: (e as Error).message.split("\n")[0] },
+        "master secret request to peer failed",
+      );
     }
   }
   return undefined;

@@ -41,14 +41,20 @@ export class SyncHandler {
         const result = store.merge(records);
         if (result.counts.rejected > 0) {
           const reasons = [...new Set(result.outcomes.filter((o) => o.status === "rejected").map((o) => o.reason))];
-          this.options.log.warn({ peer: peer.wallet, rejected: result.counts.rejected, reasons }, "rejected replicated records");
+          this.options.log.warn(
+            { peer: peer.wallet, rejected: result.counts.rejected, reasons },
+            "rejected replicated records",
+          );
         }
         return { type: `${message.type}_ack`, epoch: store.epoch, counts: result.counts };
       }
       case "snapshot_request": {
-        if (!this.options.storeRecovered()) throw new KmsError("service_unavailable", "Store is recovering; ask another peer");
+        if (!this.options.storeRecovered())
+          throw new KmsError("service_unavailable", "Store is recovering; ask another peer");
         // Our change feed from the cursor: paged from 0 it is the whole store (see changesSince).
-        const page = store.changesSince(message.cursor, { maxBytes: Math.min(message.max_bytes ?? maxBytes, maxBytes) });
+        const page = store.changesSince(message.cursor, {
+          maxBytes: Math.min(message.max_bytes ?? maxBytes, maxBytes),
+        });
         return { type: "snapshot_page", ...page };
       }
       case "roots":
@@ -106,7 +112,10 @@ export class SyncHandler {
     } catch {
       throw badRequest("Invalid ecdh_pubkey");
     }
-    this.options.log.info({ peer: peer.wallet, instance: peer.instanceId.toString() }, "served the master secret to a peer");
+    this.options.log.info(
+      { peer: peer.wallet, instance: peer.instanceId.toString() },
+      "served the master secret to a peer",
+    );
     return { status: "ok", sealed };
   }
 

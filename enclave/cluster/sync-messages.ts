@@ -32,7 +32,12 @@ export const syncMessage = z.discriminatedUnion("type", [
     type: z.literal("snapshot_request"),
     sender_wallet: z.string(),
     cursor: position,
-    max_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).optional(),
+    max_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .optional(),
   }),
   z.object({
     type: z.literal("roots"),
@@ -43,7 +48,13 @@ export const syncMessage = z.discriminatedUnion("type", [
     type: z.literal("digest"),
     sender_wallet: z.string(),
     digests: z
-      .array(z.object({ app_id: z.string().regex(/^[0-9]{1,78}$/), buckets: z.number().int(), hashes: z.array(z.string()).max(65536) }))
+      .array(
+        z.object({
+          app_id: z.string().regex(/^[0-9]{1,78}$/),
+          buckets: z.number().int(),
+          hashes: z.array(z.string()).max(65536),
+        }),
+      )
       .max(MAX_DIGEST_APPS),
   }),
   z.object({

@@ -20,7 +20,12 @@ export function aesGcmEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uin
 }
 
 /** Throws when the tag does not verify (wrong key, nonce, AAD, or any altered byte). */
-export function aesGcmDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertextAndTag: Uint8Array, aad?: Uint8Array): Uint8Array {
+export function aesGcmDecrypt(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ciphertextAndTag: Uint8Array,
+  aad?: Uint8Array,
+): Uint8Array {
   checkKeyAndNonce(key, nonce);
   if (ciphertextAndTag.length < GCM_TAG_BYTES) throw new Error("ciphertext shorter than the GCM tag");
   const split = ciphertextAndTag.length - GCM_TAG_BYTES;

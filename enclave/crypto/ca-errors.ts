@@ -27,5 +27,8 @@ export class CertificatePolicyError extends Error {
  */
 export function quoteForError(value: string, maxLength = 96): string {
   const clipped = value.length > maxLength ? `${value.slice(0, maxLength)}…` : value;
-  return JSON.stringify(clipped).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return JSON.stringify(clipped).replace(
+    /[\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }

@@ -57,7 +57,8 @@ export function makeCertificatePolicy(config: Partial<CertificatePolicy> = {}): 
     return suffix;
   });
   const uriPrefixes = (config.uriPrefixes ?? []).map((prefix) => {
-    if (!/^[a-z][a-z0-9+.-]*:[\x21-\x7e]*$/i.test(prefix)) throw new RangeError(`invalid URI prefix ${quoteForError(prefix)}`);
+    if (!/^[a-z][a-z0-9+.-]*:[\x21-\x7e]*$/i.test(prefix))
+      throw new RangeError(`invalid URI prefix ${quoteForError(prefix)}`);
     return prefix;
   });
   return Object.freeze({
@@ -78,21 +79,34 @@ export function resolveValidityDays(requested: number | undefined, policy: Certi
   }
   if (requested < 1) throw new CertificatePolicyError("validity_not_allowed", "validity_days must be at least 1");
   if (requested > policy.maxValidityDays) {
-    throw new CertificatePolicyError("validity_not_allowed", `validity_days ${requested} exceeds the maximum of ${policy.maxValidityDays}`);
+    throw new CertificatePolicyError(
+      "validity_not_allowed",
+      `validity_days ${requested} exceeds the maximum of ${policy.maxValidityDays}`,
+    );
   }
   return requested;
 }
 
 /** One subjectAltName the leaf will carry, in issuance form. */
-export type AllowedAltName = { type: "dns"; value: string } | { type: "ip"; value: string } | { type: "uri"; value: string };
+export type AllowedAltName =
+  | { type: "dns"; value: string }
+  | { type: "ip"; value: string }
+  | { type: "uri"; value: string };
 
 /**
  * Checks every requested name against the policy for `appId`; returns them normalised and
  * de-duplicated in request order, or throws `san_not_allowed` for the first one refused.
  */
-export function checkSubjectAltNames(requested: readonly GeneralName[], appId: bigint, policy: CertificatePolicy): AllowedAltName[] {
+export function checkSubjectAltNames(
+  requested: readonly GeneralName[],
+  appId: bigint,
+  policy: CertificatePolicy,
+): AllowedAltName[] {
   if (requested.length > MAX_SUBJECT_ALT_NAMES) {
-    throw new CertificatePolicyError("san_not_allowed", `CSR requests ${requested.length} subjectAltNames; at most ${MAX_SUBJECT_ALT_NAMES} are allowed`);
+    throw new CertificatePolicyError(
+      "san_not_allowed",
+      `CSR requests ${requested.length} subjectAltNames; at most ${MAX_SUBJECT_ALT_NAMES} are allowed`,
+    );
   }
   const out: AllowedAltName[] = [];
   const seen = new Set<string>();
@@ -116,11 +130,13 @@ function checkOne(name: GeneralName, appId: bigint, policy: CertificatePolicy): 
       const base = `${app}.${suffix}`;
       return dns === base || (policy.allowSubdomains && dns.endsWith(`.${base}`));
     });
-    if (!permitted) refuse(`DNS:${name.dNSName}`, `is not allowed for app ${appId}; allowed: ${describeDns(app, policy)}`);
+    if (!permitted)
+      refuse(`DNS:${name.dNSName}`, `is not allowed for app ${appId}; allowed: ${describeDns(app, policy)}`);
     return { type: "dns", value: dns };
   }
   if (name.iPAddress !== undefined) {
-    if (!policy.allowIpAddresses) refuse(`IP:${name.iPAddress}`, "is not allowed: IP address SANs are disabled by policy");
+    if (!policy.allowIpAddresses)
+      refuse(`IP:${name.iPAddress}`, "is not allowed: IP address SANs are disabled by policy");
     if (isIP(name.iPAddress) === 0) refuse(`IP:${name.iPAddress}`, "is not a single IPv4 or IPv6 address");
     return { type: "ip", value: name.iPAddress };
   }
@@ -136,13 +152,24 @@ function checkOne(name: GeneralName, appId: bigint, policy: CertificatePolicy): 
     }
     return { type: "uri", value: uri };
   }
-  const type = name.rfc822Name !== undefined ? `email:${name.rfc822Name}` : name.directoryName ? "dirName" : name.otherName ? "otherName" : name.registeredID ? `RID:${name.registeredID}` : "unknown GeneralName";
+  const type =
+    name.rfc822Name !== undefined
+      ? `email:${name.rfc822Name}`
+      : name.directoryName
+        ? "dirName"
+        : name.otherName
+          ? "otherName"
+          : name.registeredID
+            ? `RID:${name.registeredID}`
+            : "unknown GeneralName";
   refuse(type, "is not allowed: only DNS, IP and URI subjectAltNames are supported");
 }
 
 function describeDns(app: string, policy: CertificatePolicy): string {
   if (policy.dnsSuffixes.length === 0) return "none (no DNS suffix configured)";
-  return policy.dnsSuffixes.map((s) => (policy.allowSubdomains ? `${app}.${s} and names below it` : `${app}.${s}`)).join(", ");
+  return policy.dnsSuffixes
+    .map((s) => (policy.allowSubdomains ? `${app}.${s} and names below it` : `${app}.${s}`))
+    .join(", ");
 }
 
 function refuse(what: string, why: string): never {

@@ -14,7 +14,13 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import type { SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import { bytesToHex, concatBytes, utf8 } from "./bytes.js";
 import { deriveCaSigningKey } from "./ca-key.js";
-import { type AllowedAltName, type CertificatePolicy, DEFAULT_CERTIFICATE_POLICY, checkSubjectAltNames, resolveValidityDays } from "./ca-policy.js";
+import {
+  type AllowedAltName,
+  type CertificatePolicy,
+  DEFAULT_CERTIFICATE_POLICY,
+  checkSubjectAltNames,
+  resolveValidityDays,
+} from "./ca-policy.js";
 import { distinguishedName, signCertificate } from "./x509-certificate.js";
 import { parseAndVerifyCsr } from "./x509-csr.js";
 import { curveByName, ecPublicKeyInfo } from "./x509-ec.js";
@@ -32,7 +38,12 @@ import {
 import { encodePem } from "./x509-pem.js";
 
 export { CertificatePolicyError, type CertificatePolicyErrorCode } from "./ca-errors.js";
-export { type CertificatePolicy, DEFAULT_CERTIFICATE_POLICY, MAX_LEAF_VALIDITY_DAYS, makeCertificatePolicy } from "./ca-policy.js";
+export {
+  type CertificatePolicy,
+  DEFAULT_CERTIFICATE_POLICY,
+  MAX_LEAF_VALIDITY_DAYS,
+  makeCertificatePolicy,
+} from "./ca-policy.js";
 
 const CA_NOT_BEFORE_MS = Date.UTC(2025, 0, 1);
 const CA_NOT_AFTER_MS = Date.UTC(2125, 0, 1);

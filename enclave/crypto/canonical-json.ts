@@ -53,15 +53,15 @@ function write(value: unknown, seen: Set<object>, inArray: boolean): string | un
   seen.add(obj);
   let out: string;
   if (Array.isArray(obj)) {
-    out = "[" + obj.map((item) => write(item, seen, true)).join(",") + "]";
+    out = `[${obj.map((item) => write(item, seen, true)).join(",")}]`;
   } else {
     const parts: string[] = [];
     const record = obj as Record<string, unknown>;
     for (const key of Object.keys(record).sort(compareKeys)) {
       const encoded = write(record[key], seen, false);
-      if (encoded !== undefined) parts.push(JSON.stringify(key) + ":" + encoded);
+      if (encoded !== undefined) parts.push(`${JSON.stringify(key)}:${encoded}`);
     }
-    out = "{" + parts.join(",") + "}";
+    out = `{${parts.join(",")}}`;
   }
   seen.delete(obj);
   return out;

@@ -17,7 +17,8 @@ export class EcdhSecretCache {
   #misses = 0;
 
   constructor(privateKey48: Uint8Array, maxEntries = 1024) {
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new Error("EcdhSecretCache maxEntries must be a positive integer");
+    if (!Number.isInteger(maxEntries) || maxEntries < 1)
+      throw new Error("EcdhSecretCache maxEntries must be a positive integer");
     this.#privateKey = p384PrivateKeyObject(privateKey48);
     this.publicKey = p384PublicKeyOfKeyObject(this.#privateKey);
     this.#secrets = new LRUCache({ max: maxEntries });

@@ -81,9 +81,11 @@ export function parseEnvelope(body: unknown): ParsedEnvelope {
     throw err;
   }
   const nonce = hexField(record, "nonce");
-  if (nonce.length !== GCM_NONCE_BYTES) throw new EnvelopeFormatError(`envelope nonce must be ${GCM_NONCE_BYTES} bytes, got ${nonce.length}`);
+  if (nonce.length !== GCM_NONCE_BYTES)
+    throw new EnvelopeFormatError(`envelope nonce must be ${GCM_NONCE_BYTES} bytes, got ${nonce.length}`);
   const ciphertext = hexField(record, "encrypted_data");
-  if (ciphertext.length < GCM_TAG_BYTES) throw new EnvelopeFormatError(`envelope encrypted_data must be at least ${GCM_TAG_BYTES} bytes`);
+  if (ciphertext.length < GCM_TAG_BYTES)
+    throw new EnvelopeFormatError(`envelope encrypted_data must be at least ${GCM_TAG_BYTES} bytes`);
   return { senderPublicKey, nonce, ciphertext };
 }
 
@@ -104,7 +106,8 @@ export function envelopeAesKey(
   nonce: Uint8Array,
   label: EnvelopeLabel = DEFAULT_ENVELOPE_LABEL,
 ): Uint8Array {
-  if (nonce.length !== GCM_NONCE_BYTES) throw new EnvelopeFormatError(`envelope nonce must be ${GCM_NONCE_BYTES} bytes, got ${nonce.length}`);
+  if (nonce.length !== GCM_NONCE_BYTES)
+    throw new EnvelopeFormatError(`envelope nonce must be ${GCM_NONCE_BYTES} bytes, got ${nonce.length}`);
   const a = asSec1(senderSec1);
   const b = asSec1(recipientSec1);
   // Sorting makes the salt the same in both directions, so one ECDH secret serves request and response.

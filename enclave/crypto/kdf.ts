@@ -15,7 +15,12 @@ const MAX_HKDF_OUTPUT = 255 * HASH_BYTES;
  * ~2.3x faster than a pure-JS HKDF here (bench/crypto.ts), which matters because the envelope
  * derives a key on every request. Strings are taken as UTF-8.
  */
-export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array | string, info: Uint8Array | string, length: number): Uint8Array {
+export function hkdfSha256(
+  ikm: Uint8Array,
+  salt: Uint8Array | string,
+  info: Uint8Array | string,
+  length: number,
+): Uint8Array {
   if (!Number.isInteger(length) || length < 1 || length > MAX_HKDF_OUTPUT) {
     throw new Error(`HKDF length must be an integer in 1..${MAX_HKDF_OUTPUT}`);
   }
@@ -37,7 +42,13 @@ export function appKeyInfo(path: string, context?: string): string {
 }
 
 /** App key, identical to the existing Nova KMS so apps keep their keys on migration. */
-export function deriveAppKey(masterSecret: Uint8Array, appId: bigint | string, path: string, context = "", length = 32): Uint8Array {
+export function deriveAppKey(
+  masterSecret: Uint8Array,
+  appId: bigint | string,
+  path: string,
+  context = "",
+  length = 32,
+): Uint8Array {
   if (path.length === 0) throw new Error("path must be non-empty");
   if (!Number.isInteger(length) || length < 1 || length > MAX_DERIVE_LENGTH) {
     throw new Error(`length must be an integer in 1..${MAX_DERIVE_LENGTH}`);
@@ -46,7 +57,10 @@ export function deriveAppKey(masterSecret: Uint8Array, appId: bigint | string, p
 }
 
 /** Purposes of internal keys; each has its own info label in the internal domain. */
-export type InternalKeyPurpose = { kind: "kv-data"; appId: bigint | string } | { kind: "sync-mac" } | { kind: "ca-root" };
+export type InternalKeyPurpose =
+  | { kind: "kv-data"; appId: bigint | string }
+  | { kind: "sync-mac" }
+  | { kind: "ca-root" };
 
 function internalInfo(purpose: InternalKeyPurpose): string {
   switch (purpose.kind) {

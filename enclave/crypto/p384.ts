@@ -79,9 +79,12 @@ function rejectSpki(der: Uint8Array): never {
   } catch {
     throw new P384KeyError(`malformed SubjectPublicKeyInfo (${der.length} bytes)`);
   }
-  if (algOid !== OID_EC_PUBLIC_KEY) throw new P384KeyError("SubjectPublicKeyInfo is not an EC public key (id-ecPublicKey)");
+  if (algOid !== OID_EC_PUBLIC_KEY)
+    throw new P384KeyError("SubjectPublicKeyInfo is not an EC public key (id-ecPublicKey)");
   if (curveOid !== OID_SECP384R1) {
-    throw new P384KeyError(`unsupported curve ${CURVE_NAMES[curveOid] ?? curveOid}: only P-384 (secp384r1) is accepted`);
+    throw new P384KeyError(
+      `unsupported curve ${CURVE_NAMES[curveOid] ?? curveOid}: only P-384 (secp384r1) is accepted`,
+    );
   }
   if (point && (point[0] === 0x02 || point[0] === 0x03)) {
     throw new P384KeyError("compressed P-384 points are not accepted: use the uncompressed form");
@@ -134,8 +137,9 @@ const P384_ORDER = p384.Point.Fn.ORDER;
 
 // OpenSSL would fail late (at export) on zero and may reduce scalars >= n silently: check here.
 function checkPrivateKey(priv: Uint8Array): void {
-  if (priv.length !== P384_PRIVATE_KEY_BYTES) throw new P384KeyError(`P-384 private key must be ${P384_PRIVATE_KEY_BYTES} bytes`);
-  const d = BigInt("0x" + bytesToHex(priv));
+  if (priv.length !== P384_PRIVATE_KEY_BYTES)
+    throw new P384KeyError(`P-384 private key must be ${P384_PRIVATE_KEY_BYTES} bytes`);
+  const d = BigInt(`0x${bytesToHex(priv)}`);
   if (d === 0n || d >= P384_ORDER) throw new P384KeyError("invalid P-384 private key (must be in 1..n-1)");
 }
 
@@ -150,7 +154,11 @@ const EC_PRIVATE_SUFFIX = Uint8Array.from(Buffer.from("a00706052b81040022", "hex
 export function p384PrivateKeyObject(priv48: Uint8Array): KeyObject {
   checkPrivateKey(priv48);
   try {
-    return createPrivateKey({ key: Buffer.from(concatBytes(EC_PRIVATE_PREFIX, priv48, EC_PRIVATE_SUFFIX)), format: "der", type: "sec1" });
+    return createPrivateKey({
+      key: Buffer.from(concatBytes(EC_PRIVATE_PREFIX, priv48, EC_PRIVATE_SUFFIX)),
+      format: "der",
+      type: "sec1",
+    });
   } catch {
     throw new P384KeyError("invalid P-384 private key (must be in 1..n-1)");
   }

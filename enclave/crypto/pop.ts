@@ -23,7 +23,8 @@ export class PopError extends Error {
 
 // A ':' inside a field would let two different field tuples produce the same signed string.
 function field(name: string, value: string): string {
-  if (typeof value !== "string" || value.length === 0) throw new PopError(`${name} must be a non-empty string`, "bad_field");
+  if (typeof value !== "string" || value.length === 0)
+    throw new PopError(`${name} must be a non-empty string`, "bad_field");
   if (value.includes(":")) throw new PopError(`${name} must not contain ':'`, "bad_field");
   return value;
 }
@@ -86,7 +87,11 @@ export function verifyPop(args: { message: string; signature: string; claimedWal
 }
 
 /** Checks a node's response signature over `appResponseMessage(appSignature, nodeWallet)`. */
-export function verifyAppResponse(args: { appSignature: string; nodeWallet: string; responseSignature: string }): string {
+export function verifyAppResponse(args: {
+  appSignature: string;
+  nodeWallet: string;
+  responseSignature: string;
+}): string {
   return verifyPop({
     message: appResponseMessage(args.appSignature, args.nodeWallet),
     signature: args.responseSignature,
@@ -95,7 +100,11 @@ export function verifyAppResponse(args: { appSignature: string; nodeWallet: stri
 }
 
 /** Checks a peer's response signature over `peerResponseMessage(kmsSignature, responderWallet)`. */
-export function verifyPeerResponse(args: { kmsSignature: string; responderWallet: string; responseSignature: string }): string {
+export function verifyPeerResponse(args: {
+  kmsSignature: string;
+  responderWallet: string;
+  responseSignature: string;
+}): string {
   return verifyPop({
     message: peerResponseMessage(args.kmsSignature, args.responderWallet),
     signature: args.responseSignature,

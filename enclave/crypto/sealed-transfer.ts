@@ -7,7 +7,14 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { aesGcmDecrypt, aesGcmEncrypt, GCM_NONCE_BYTES, GCM_TAG_BYTES } from "./aead.js";
 import { bytesToHex, hexToBytes } from "./bytes.js";
 import { hkdfSha256 } from "./kdf.js";
-import { generateP384KeyPair, P384KeyError, parseP384PublicKey, p384PublicKeyFromPrivate, p384SharedX, p384SpkiFromSec1 } from "./p384.js";
+import {
+  generateP384KeyPair,
+  P384KeyError,
+  parseP384PublicKey,
+  p384PublicKeyFromPrivate,
+  p384SharedX,
+  p384SpkiFromSec1,
+} from "./p384.js";
 
 export const MASTER_SECRET_BYTES = 32;
 export const SEALED_HKDF_SALT = "nova-kms:sealed-master-secret";
@@ -26,7 +33,8 @@ export function sealedTransferAesKey(sharedX: Uint8Array): Uint8Array {
 }
 
 function checkSecret(secret: Uint8Array): void {
-  if (secret.length !== MASTER_SECRET_BYTES) throw new SealedTransferError(`master secret must be ${MASTER_SECRET_BYTES} bytes`);
+  if (secret.length !== MASTER_SECRET_BYTES)
+    throw new SealedTransferError(`master secret must be ${MASTER_SECRET_BYTES} bytes`);
 }
 
 function publicKeyOrError(bytes: Uint8Array, what: string): Uint8Array {
@@ -51,7 +59,12 @@ export function sealMasterSecret(args: {
 }): SealedMasterSecret {
   checkSecret(args.masterSecret);
   const requester = publicKeyOrError(args.requesterEcdhPublicKey, "requester ecdh_pubkey");
-  const ephemeralPrivate = args.ephemeral === undefined ? generateP384KeyPair().privateKey : args.ephemeral instanceof Uint8Array ? args.ephemeral : args.ephemeral.privateKey;
+  const ephemeralPrivate =
+    args.ephemeral === undefined
+      ? generateP384KeyPair().privateKey
+      : args.ephemeral instanceof Uint8Array
+        ? args.ephemeral
+        : args.ephemeral.privateKey;
   const nonce = args.nonce ?? new Uint8Array(randomBytes(GCM_NONCE_BYTES));
   if (nonce.length !== GCM_NONCE_BYTES) throw new SealedTransferError(`nonce must be ${GCM_NONCE_BYTES} bytes`);
   const key = sealedTransferAesKey(p384SharedX(ephemeralPrivate, requester));
@@ -78,7 +91,8 @@ function hexField(sealed: Record<string, unknown>, name: keyof SealedMasterSecre
  */
 export function openSealedMasterSecret(args: { requesterPrivateKey: Uint8Array; sealed: unknown }): Uint8Array {
   const sealed = args.sealed;
-  if (sealed === null || typeof sealed !== "object" || Array.isArray(sealed)) throw new SealedTransferError("sealed must be an object");
+  if (sealed === null || typeof sealed !== "object" || Array.isArray(sealed))
+    throw new SealedTransferError("sealed must be an object");
   const record = sealed as Record<string, unknown>;
   const ephemeral = publicKeyOrError(hexField(record, "ephemeral_pubkey"), "sealed.ephemeral_pubkey");
   const nonce = hexField(record, "nonce");

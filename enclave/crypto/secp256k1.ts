@@ -97,7 +97,7 @@ function checkPrivateKey(privateKey32: Uint8Array): void {
 }
 
 function addressFromPublicKey(uncompressed65: Uint8Array): string {
-  return "0x" + bytesToHex(keccak_256(uncompressed65.subarray(1)).subarray(12));
+  return `0x${bytesToHex(keccak_256(uncompressed65.subarray(1)).subarray(12))}`;
 }
 
 /** Lower-case 0x address of a 32-byte private key. */
@@ -117,7 +117,11 @@ export function addressFromPrivateKey(privateKey32: Uint8Array, backend: Secp256
  * this protocol accept 27/28 too, but the runtime's built-in KMS client refuses v > 3, so everything
  * a node signs uses 0/1 (PROTOCOL.md §3). `withLegacyV` gives the 27/28 form wallets emit.
  */
-export function signPersonalMessage(privateKey32: Uint8Array, message: string, backend: Secp256k1Backend = activeSecp256k1): string {
+export function signPersonalMessage(
+  privateKey32: Uint8Array,
+  message: string,
+  backend: Secp256k1Backend = activeSecp256k1,
+): string {
   checkPrivateKey(privateKey32);
   let out: { signature64: Uint8Array; recovery: number };
   try {
@@ -125,19 +129,19 @@ export function signPersonalMessage(privateKey32: Uint8Array, message: string, b
   } catch {
     throw new SignatureFormatError("invalid secp256k1 private key");
   }
-  return "0x" + bytesToHex(concatBytes(out.signature64, Uint8Array.of(out.recovery)));
+  return `0x${bytesToHex(concatBytes(out.signature64, Uint8Array.of(out.recovery)))}`;
 }
 
 /** A 65-byte r‖s‖v signature (0x optional) with v as 0/1, from any of v ∈ {0, 1, 27, 28}. */
 export function normalizeSignatureV(signature: string): string {
   const { signature64, recovery } = parseRecoverableSignature(signature);
-  return "0x" + bytesToHex(concatBytes(signature64, Uint8Array.of(recovery)));
+  return `0x${bytesToHex(concatBytes(signature64, Uint8Array.of(recovery)))}`;
 }
 
 /** The same signature with v as 27/28 (what browser wallets emit); for tests and old clients. */
 export function withLegacyV(signature: string): string {
   const { signature64, recovery } = parseRecoverableSignature(signature);
-  return "0x" + bytesToHex(concatBytes(signature64, Uint8Array.of(27 + recovery)));
+  return `0x${bytesToHex(concatBytes(signature64, Uint8Array.of(27 + recovery)))}`;
 }
 
 /** Splits a 65-byte r‖s‖v hex signature (0x optional); v ∈ {0, 1, 27, 28}. */
@@ -149,7 +153,9 @@ export function parseRecoverableSignature(signature: string): { signature64: Uin
   } catch (err) {
     throw new SignatureFormatError(`signature: ${(err as Error).message}`);
   }
-  if (bytes.length !== 65) throw new SignatureFormatError(`signature must be 65 bytes (r‖s‖v), got ${bytes.length}`);
+  if (bytes.length !== 65) {
+    throw new SignatureFormatError(`signature must be 65 bytes (r‖s‖v), got ${bytes.length}`);
+  }
   const v = bytes[64] ?? -1;
   let recovery: number;
   if (v === 0 || v === 1) recovery = v;
@@ -163,7 +169,11 @@ export function parseRecoverableSignature(signature: string): { signature64: Uin
  * on malformed input and when no key can be recovered (r or s zero or out of range, r not an x).
  * A well-formed signature by someone else recovers to a different address — callers compare.
  */
-export function recoverPersonalMessageSigner(message: string, signature: string, backend: Secp256k1Backend = activeSecp256k1): string {
+export function recoverPersonalMessageSigner(
+  message: string,
+  signature: string,
+  backend: Secp256k1Backend = activeSecp256k1,
+): string {
   const { signature64, recovery } = parseRecoverableSignature(signature);
   let pub: Uint8Array;
   try {
@@ -181,7 +191,8 @@ const WALLET_RE = /^0x[0-9a-fA-F]{40}$/;
  * that is a correct EIP-55 checksum; a mixed-case address with a wrong checksum is a typo, rejected.
  */
 export function canonicalWallet(input: string): string {
-  if (typeof input !== "string" || !WALLET_RE.test(input)) throw new SignatureFormatError("wallet must be 0x followed by 40 hex digits");
+  if (typeof input !== "string" || !WALLET_RE.test(input))
+    throw new SignatureFormatError("wallet must be 0x followed by 40 hex digits");
   const body = input.slice(2);
   const lower = body.toLowerCase();
   if (body !== lower && body !== body.toUpperCase()) {
@@ -189,10 +200,11 @@ export function canonicalWallet(input: string): string {
     for (let i = 0; i < 40; i++) {
       const c = body[i] as string;
       const upper = parseInt(hash[i] as string, 16) >= 8;
-      if (/[a-f]/i.test(c) && (c === c.toUpperCase()) !== upper) throw new SignatureFormatError("wallet has an invalid EIP-55 checksum");
+      if (/[a-f]/i.test(c) && (c === c.toUpperCase()) !== upper)
+        throw new SignatureFormatError("wallet has an invalid EIP-55 checksum");
     }
   }
-  return "0x" + lower;
+  return `0x${lower}`;
 }
 
 /** EIP-55 mixed-case form, for display only (the protocol always uses lower case). */

@@ -37,7 +37,11 @@ export interface CertificateFields {
 export function distinguishedName(attributes: { organization?: string; commonName: string }): Name {
   const rdns: RelativeDistinguishedName[] = [];
   const add = (type: string, value: string) =>
-    rdns.push(new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) })]));
+    rdns.push(
+      new RelativeDistinguishedName([
+        new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) }),
+      ]),
+    );
   if (attributes.organization !== undefined) add(OID_ORGANIZATION, attributes.organization);
   add(OID_COMMON_NAME, attributes.commonName);
   return new Name(rdns);
@@ -63,7 +67,12 @@ export function signCertificate(fields: CertificateFields, issuerSecretKey: Uint
     extensions: new Extensions([...fields.extensions]),
   });
   const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
-  const signature = p256.sign(tbsDer, issuerSecretKey, { prehash: true, lowS: true, format: "der", extraEntropy: false });
+  const signature = p256.sign(tbsDer, issuerSecretKey, {
+    prehash: true,
+    lowS: true,
+    format: "der",
+    extraEntropy: false,
+  });
   const certificate = new Certificate({
     tbsCertificate: tbs,
     signatureAlgorithm: ecdsaWithSha256(),

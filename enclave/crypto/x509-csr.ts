@@ -3,7 +3,13 @@
 // subjectAltNames it asks for; its subject and every other requested extension are ignored,
 // because the CA decides those.
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { Extensions, GeneralName, SubjectAlternativeName, SubjectPublicKeyInfo, id_ce_subjectAltName } from "@peculiar/asn1-x509";
+import {
+  Extensions,
+  type GeneralName,
+  SubjectAlternativeName,
+  type SubjectPublicKeyInfo,
+  id_ce_subjectAltName,
+} from "@peculiar/asn1-x509";
 import { CertificationRequest } from "@peculiar/asn1-csr";
 import { CertificatePolicyError } from "./ca-errors.js";
 import { type EcCurveInfo, parseEcPublicKeyInfo, verifyEcdsaSignature } from "./x509-ec.js";
@@ -55,7 +61,8 @@ function requestedAltNames(csr: CertificationRequest): GeneralName[] {
   const extensionRequests = attributes.filter((a) => a.type === ID_PKCS9_EXTENSION_REQUEST);
   if (extensionRequests.length === 0) return [];
   const values = extensionRequests.flatMap((a) => a.values);
-  if (extensionRequests.length > 1 || values.length !== 1) throw invalid("CSR must have at most one extensionRequest value");
+  if (extensionRequests.length > 1 || values.length !== 1)
+    throw invalid("CSR must have at most one extensionRequest value");
   let extensions: Extensions;
   try {
     extensions = AsnConvert.parse(values[0] as ArrayBuffer, Extensions);
@@ -110,15 +117,20 @@ function readTlv(der: Uint8Array, offset: number): Tlv | undefined {
  */
 function isWellFramed(der: Uint8Array): boolean {
   const outer = readTlv(der, 0);
-  if (!outer || outer.tag !== 0x30 || outer.end !== der.length) return false;
+  if (outer?.tag !== 0x30 || outer.end !== der.length) return false;
   // asn1js also matches some elements by position without checking their tag class, so the tags
   // of the unsigned parts (algorithm, signature) are checked here.
   const info = readTlv(der, outer.contentStart);
-  if (!info || info.tag !== 0x30) return false;
+  if (info?.tag !== 0x30) return false;
   const algorithm = readTlv(der, info.end);
-  if (!algorithm || algorithm.tag !== 0x30) return false;
+  if (algorithm?.tag !== 0x30) return false;
   const signature = readTlv(der, algorithm.end);
-  return signature !== undefined && signature.tag === 0x03 && signature.end === der.length && der[signature.contentStart] === 0x00;
+  return (
+    signature !== undefined &&
+    signature.tag === 0x03 &&
+    signature.end === der.length &&
+    der[signature.contentStart] === 0x00
+  );
 }
 
 function invalid(message: string): CertificatePolicyError {

@@ -86,7 +86,8 @@ export function parseEcPublicKeyInfo(spki: SubjectPublicKeyInfo): { curve: EcCur
     throw new CertificatePolicyError("unsupported_key_type", `unsupported key type ${name}; use ${SUPPORTED_KEYS}`);
   }
   const params = spki.algorithm.parameters;
-  if (!(params instanceof ArrayBuffer)) throw new CertificatePolicyError("invalid_csr", "EC public key has no curve parameters");
+  if (!(params instanceof ArrayBuffer))
+    throw new CertificatePolicyError("invalid_csr", "EC public key has no curve parameters");
   let namedCurve: string | undefined;
   try {
     namedCurve = AsnConvert.parse(params, ECParameters).namedCurve;
@@ -94,7 +95,10 @@ export function parseEcPublicKeyInfo(spki: SubjectPublicKeyInfo): { curve: EcCur
     throw new CertificatePolicyError("invalid_csr", "EC public key has malformed curve parameters");
   }
   if (namedCurve === undefined) {
-    throw new CertificatePolicyError("unsupported_key_type", `unsupported key type: explicit EC curve parameters; use ${SUPPORTED_KEYS}`);
+    throw new CertificatePolicyError(
+      "unsupported_key_type",
+      `unsupported key type: explicit EC curve parameters; use ${SUPPORTED_KEYS}`,
+    );
   }
   const curve = CURVES.find((c) => c.oid === namedCurve);
   if (!curve) {

@@ -62,20 +62,19 @@ export function subjectKeyIdentifier(keyId: Uint8Array): Extension {
 }
 
 export function authorityKeyIdentifier(keyId: Uint8Array): Extension {
-  return extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(toArrayBuffer(keyId)) }));
+  return extension(
+    id_ce_authorityKeyIdentifier,
+    false,
+    new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(toArrayBuffer(keyId)) }),
+  );
 }
 
 /** Non-critical: the subject DN is never empty in our certificates (RFC 5280 §4.2.1.6). */
 export function subjectAltName(names: readonly AllowedAltName[]): Extension {
   const general = names.map((n) => {
-    switch (n.type) {
-      case "dns":
-        return new GeneralName({ dNSName: n.value });
-      case "ip":
-        return new GeneralName({ iPAddress: n.value });
-      case "uri":
-        return new GeneralName({ uniformResourceIdentifier: n.value });
-    }
+    if (n.type === "dns") return new GeneralName({ dNSName: n.value });
+    if (n.type === "ip") return new GeneralName({ iPAddress: n.value });
+    return new GeneralName({ uniformResourceIdentifier: n.value });
   });
   return extension(id_ce_subjectAltName, false, new SubjectAlternativeName(general));
 }

@@ -29,7 +29,11 @@ export function createHttpApp(deps: HttpDeps): Hono<RootEnv> {
   app.use("*", limitTime(config.REQUEST_TIMEOUT_MS));
   app.use(
     "*",
-    limitRate({ perMinute: config.RATE_LIMIT_PER_MINUTE, key: (c) => clientAddress(c, config.TRUST_PROXY), name: "client" }),
+    limitRate({
+      perMinute: config.RATE_LIMIT_PER_MINUTE,
+      key: (c) => clientAddress(c, config.TRUST_PROXY),
+      name: "client",
+    }),
   );
 
   app.route(
@@ -65,13 +69,23 @@ export function createHttpApp(deps: HttpDeps): Hono<RootEnv> {
   for (const smallBodyRoute of ["/derive", "/sign_cert"]) kms.use(smallBodyRoute, limitBody(config.MAX_BODY_BYTES));
   kms.use(
     "*",
-    appChannel({ channel: deps.channel, pop: deps.pop, authorizer: deps.authorizer, requireKeys, inEnclave: config.IN_ENCLAVE }),
+    appChannel({
+      channel: deps.channel,
+      pop: deps.pop,
+      authorizer: deps.authorizer,
+      requireKeys,
+      inEnclave: config.IN_ENCLAVE,
+    }),
   );
   // Keyed on the verified caller, so one app instance's retries or flood cannot use up the budget of
   // other apps behind the same address.
   kms.use(
     "*",
-    limitRate({ perMinute: config.WALLET_RATE_LIMIT_PER_MINUTE, key: (c) => `wallet:${c.get("caller").wallet}`, name: "wallet" }),
+    limitRate({
+      perMinute: config.WALLET_RATE_LIMIT_PER_MINUTE,
+      key: (c) => `wallet:${c.get("caller").wallet}`,
+      name: "wallet",
+    }),
   );
   kms.use(
     "*",

@@ -27,7 +27,6 @@ export interface ReplyTo {
   popSignature: string | undefined;
 }
 
-
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 export class ServerChannel {

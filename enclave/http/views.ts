@@ -7,13 +7,7 @@ import type { MemberView } from "../cluster/peer-directory.js";
 import type { PeerSyncState } from "../cluster/replicator.js";
 import { bytesToHex } from "../crypto/bytes.js";
 import { p384SpkiFromSec1 } from "../crypto/p384.js";
-import type {
-  MasterSecretState,
-  MemberEntry,
-  NodesView,
-  OperatorEntry,
-  StatusView,
-} from "../protocol/views.js";
+import type { MasterSecretState, MemberEntry, NodesView, OperatorEntry, StatusView } from "../protocol/views.js";
 import type { StoreStats } from "../store/api.js";
 import { appIdJson } from "./validate.js";
 

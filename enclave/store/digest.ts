@@ -24,11 +24,18 @@ export function stateHash(key: string, versions: readonly RecordVersion[]): Stat
   const h = createHash("sha256");
   h.update(`${key.length}:${key}`, "utf8");
   for (const v of versions) {
-    h.update(`|${clockToString(v.clock)}|${v.updatedAtMs}|${v.ttlMs}|${v.tombstone ? 1 : 0}|${v.origin}|${v.sealed.length}|`);
+    h.update(
+      `|${clockToString(v.clock)}|${v.updatedAtMs}|${v.ttlMs}|${v.tombstone ? 1 : 0}|${v.origin}|${v.sealed.length}|`,
+    );
     h.update(v.sealed, "latin1");
   }
   const d = h.digest();
-  return [d.readUInt32BE(0) & WORD_MASK, d.readUInt32BE(4) & WORD_MASK, d.readUInt32BE(8) & WORD_MASK, d.readUInt32BE(12) & WORD_MASK];
+  return [
+    d.readUInt32BE(0) & WORD_MASK,
+    d.readUInt32BE(4) & WORD_MASK,
+    d.readUInt32BE(8) & WORD_MASK,
+    d.readUInt32BE(12) & WORD_MASK,
+  ];
 }
 
 /** XOR accumulators for every bucket of one namespace. */
@@ -46,7 +53,8 @@ export class BucketDigest {
   /** XOR of all buckets = XOR of every key's hash: one value that differs iff some bucket differs (w.h.p.). */
   root(): string {
     const words = new Int32Array(HASH_WORDS);
-    for (let b = 0; b < this.buckets; b++) for (let i = 0; i < HASH_WORDS; i++) words[i]! ^= this.acc[b * HASH_WORDS + i]!;
+    for (let b = 0; b < this.buckets; b++)
+      for (let i = 0; i < HASH_WORDS; i++) words[i]! ^= this.acc[b * HASH_WORDS + i]!;
     let s = "";
     for (let i = 0; i < HASH_WORDS; i++) s += (words[i]! >>> 0).toString(16).padStart(7, "0");
     return s;
@@ -73,7 +81,8 @@ export interface AppDigest {
 
 /** Bucket indexes whose hashes differ (both digests must use the same bucket count). */
 export function differingBuckets(a: AppDigest, b: AppDigest): number[] {
-  if (a.buckets !== b.buckets || a.hashes.length !== b.hashes.length) throw new Error("digests use different bucket counts");
+  if (a.buckets !== b.buckets || a.hashes.length !== b.hashes.length)
+    throw new Error("digests use different bucket counts");
   const out: number[] = [];
   for (let i = 0; i < a.hashes.length; i++) if (a.hashes[i] !== b.hashes[i]) out.push(i);
   return out;

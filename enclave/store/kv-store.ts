@@ -17,7 +17,13 @@ import type {
 } from "./api.js";
 import { ChangeLog } from "./change-log.js";
 import { type AppDigest, bucketOf, differingBuckets } from "./digest.js";
-import { CorruptRecordError, InvalidInputError, KeyUnavailableError, QuotaExceededError, StoreError } from "./errors.js";
+import {
+  CorruptRecordError,
+  InvalidInputError,
+  KeyUnavailableError,
+  QuotaExceededError,
+  StoreError,
+} from "./errors.js";
 import { ExpiryIndex } from "./expiry-index.js";
 import {
   DEFAULT_MAX_CLOCK_SKEW_MS,
@@ -32,7 +38,15 @@ import {
   resolveLimits,
 } from "./limits.js";
 import { type Counters, type KeyState, Namespace, zeroCounters } from "./namespace.js";
-import { type RecordVersion, EMPTY_SEALED, expiredForm, expiresAtMs, isExpired, isLive, versionBytes } from "./record.js";
+import {
+  type RecordVersion,
+  EMPTY_SEALED,
+  expiredForm,
+  expiresAtMs,
+  isExpired,
+  isLive,
+  versionBytes,
+} from "./record.js";
 import { type BatchOptions, type ChangeBatch, takeBatch } from "./replication.js";
 import { type NonceSource, openValue, pooledNonceSource, sealValue } from "./sealing.js";
 import { mergeSibling, sortSiblings } from "./siblings.js";
@@ -90,9 +104,11 @@ export class KvStore implements KvStoreApi {
       throw new Error(`overflow must be one of ${OVERFLOW_POLICIES.join(", ")}`);
     }
     this.maxSkewMs = opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
-    if (!Number.isSafeInteger(this.maxSkewMs) || this.maxSkewMs < 0) throw new Error("maxClockSkewMs must be a non-negative integer");
+    if (!Number.isSafeInteger(this.maxSkewMs) || this.maxSkewMs < 0)
+      throw new Error("maxClockSkewMs must be a non-negative integer");
     this.buckets = opts.digestBuckets ?? DEFAULT_BUCKETS;
-    if (!Number.isSafeInteger(this.buckets) || this.buckets < 1 || this.buckets > 65536) throw new Error("digestBuckets must be 1..65536");
+    if (!Number.isSafeInteger(this.buckets) || this.buckets < 1 || this.buckets > 65536)
+      throw new Error("digestBuckets must be 1..65536");
     this.epoch = opts.epoch ?? randomUUID();
   }
 
@@ -128,7 +144,13 @@ export class KvStore implements KvStoreApi {
     }
     const state = this.writeLocal(space, key, keyBytes, existing, sealed, false, ttlMs, now);
     const written = state.versions[0]!;
-    return { appId, key, updatedAtMs: written.updatedAtMs, expiresAtMs: expiresAtMs(written), evicted: victims.map((v) => v.key) };
+    return {
+      appId,
+      key,
+      updatedAtMs: written.updatedAtMs,
+      expiresAtMs: expiresAtMs(written),
+      evicted: victims.map((v) => v.key),
+    };
   }
 
   get(appIdIn: bigint, key: string): GetResult | undefined {
@@ -157,7 +179,7 @@ export class KvStore implements KvStoreApi {
     this.sweep(now);
     const ns = this.namespaces.get(appId);
     const state = ns?.entries.get(key);
-    if (!ns || !state || !state.live) return { deleted: false };
+    if (!ns || !state?.live) return { deleted: false };
     this.writeLocal(ns, key, keyBytes, state, EMPTY_SEALED, true, 0, now);
     return { deleted: true };
   }
@@ -201,7 +223,13 @@ export class KvStore implements KvStoreApi {
     const appId = checkAppId(appIdIn);
     this.sweep(this.nowMs());
     const c = this.namespaces.get(appId)?.counters ?? zeroCounters();
-    return { liveKeys: c.liveKeys, liveBytes: c.liveBytes, tombstones: c.tombstones, tombstoneBytes: c.tombstoneBytes, evictions: c.evictions };
+    return {
+      liveKeys: c.liveKeys,
+      liveBytes: c.liveBytes,
+      tombstones: c.tombstones,
+      tombstoneBytes: c.tombstoneBytes,
+      evictions: c.evictions,
+    };
   }
 
   // ---- replication API (what the sync layer calls) ----
@@ -219,7 +247,8 @@ export class KvStore implements KvStoreApi {
    * keeps following the feed from `next`.
    */
   changesSince(position: number, opts: BatchOptions = {}): ChangeBatch {
-    if (!Number.isSafeInteger(position) || position < 0) throw new InvalidInputError("position must be a non-negative integer");
+    if (!Number.isSafeInteger(position) || position < 0)
+      throw new InvalidInputError("position must be a non-negative integer");
     this.sweep(this.nowMs());
     const batch = takeBatch(this.log.after(position), position, opts);
     return { epoch: this.epoch, head: this.log.head, ...batch };
@@ -240,18 +269,25 @@ export class KvStore implements KvStoreApi {
   appRoots(): Record<string, string> {
     this.sweep(this.nowMs());
     const out: Record<string, string> = {};
-    const apps = [...this.namespaces.values()].filter((ns) => ns.entries.size > 0).sort((a, b) => (a.appId < b.appId ? -1 : 1));
+    const apps = [...this.namespaces.values()]
+      .filter((ns) => ns.entries.size > 0)
+      .sort((a, b) => (a.appId < b.appId ? -1 : 1));
     for (const ns of apps) out[ns.appId.toString(10)] = ns.digest.root();
     return out;
   }
 
   /** Bucket indexes where a peer's digest differs from ours. */
   diffDigest(peer: AppDigest): number[] {
-    if (typeof peer?.app_id !== "string" || !/^(0|[1-9][0-9]{0,77})$/.test(peer.app_id) || !Array.isArray(peer.hashes)) {
+    if (
+      typeof peer?.app_id !== "string" ||
+      !/^(0|[1-9][0-9]{0,77})$/.test(peer.app_id) ||
+      !Array.isArray(peer.hashes)
+    ) {
       throw new InvalidInputError("malformed digest");
     }
     const ours = this.digest(BigInt(peer.app_id));
-    if (peer.buckets !== ours.buckets || peer.hashes.length !== ours.hashes.length) throw new InvalidInputError("digest bucket count differs");
+    if (peer.buckets !== ours.buckets || peer.hashes.length !== ours.hashes.length)
+      throw new InvalidInputError("digest bucket count differs");
     return differingBuckets(ours, peer);
   }
 
@@ -290,13 +326,15 @@ export class KvStore implements KvStoreApi {
   }
 
   /**
-   * Drops deleted keys (visible version is a tombstone) whose latest change is at or before `throughSeq` on this node's sequence.
+   * Drops deleted keys (visible version is a tombstone) whose latest change is at or before
+   * `throughSeq` on this node's sequence.
    * The cluster passes the lowest position every member has acknowledged, so every member already
    * holds the tombstone and no stale replica can bring the key back. Returns how many were dropped.
    * Cost: one pass over the log prefix up to `throughSeq`.
    */
   collectTombstones(throughSeq: number): number {
-    if (!Number.isSafeInteger(throughSeq) || throughSeq < 0) throw new InvalidInputError("throughSeq must be a non-negative integer");
+    if (!Number.isSafeInteger(throughSeq) || throughSeq < 0)
+      throw new InvalidInputError("throughSeq must be a non-negative integer");
     this.sweep(this.nowMs());
     const doomed: KeyState[] = [];
     for (const state of this.log.after(0)) {
@@ -389,7 +427,9 @@ export class KvStore implements KvStoreApi {
     if (fits()) return [];
     const quota = keys > maxKeysPerApp ? "keys" : "bytes";
     const message =
-      quota === "keys" ? `the app already holds ${maxKeysPerApp} keys (quota)` : `the write would use ${bytes} bytes; the app quota is ${maxBytesPerApp} bytes`;
+      quota === "keys"
+        ? `the app already holds ${maxKeysPerApp} keys (quota)`
+        : `the write would use ${bytes} bytes; the app quota is ${maxBytesPerApp} bytes`;
     if (this.overflow === "reject" || !ns) throw new QuotaExceededError(quota, message);
     const victims: KeyState[] = [];
     for (const state of ns.recency.values()) {

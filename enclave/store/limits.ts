@@ -91,6 +91,7 @@ export function checkTtl(ttlMs: unknown, maxTtlMs: number): number {
 const UINT256_MAX = (1n << 256n) - 1n;
 
 export function checkAppId(appId: unknown): bigint {
-  if (typeof appId !== "bigint" || appId < 0n || appId > UINT256_MAX) throw new InvalidInputError("app id must be a uint256 bigint");
+  if (typeof appId !== "bigint" || appId < 0n || appId > UINT256_MAX)
+    throw new InvalidInputError("app id must be a uint256 bigint");
   return appId;
 }

@@ -53,7 +53,14 @@ export function isLive(v: RecordVersion, now: number): boolean {
  * from resurrecting the key; the deterministic form means every node converts to identical bytes.
  */
 export function expiredForm(v: RecordVersion): RecordVersion {
-  return { clock: v.clock, updatedAtMs: v.updatedAtMs, ttlMs: 0, tombstone: true, origin: v.origin, sealed: EMPTY_SEALED };
+  return {
+    clock: v.clock,
+    updatedAtMs: v.updatedAtMs,
+    ttlMs: 0,
+    tombstone: true,
+    origin: v.origin,
+    sealed: EMPTY_SEALED,
+  };
 }
 
 /**

@@ -28,7 +28,11 @@ export const DEFAULT_BATCH_RECORDS = 1000;
  * Takes whole keys (all their versions) in sequence order until the next key would cross a bound.
  * Keys never split across batches, so `next` always names a fully delivered key.
  */
-export function takeBatch(states: Iterable<KeyState>, position: number, opts: BatchOptions): { records: WireRecord[]; next: number; more: boolean } {
+export function takeBatch(
+  states: Iterable<KeyState>,
+  position: number,
+  opts: BatchOptions,
+): { records: WireRecord[]; next: number; more: boolean } {
   const maxBytes = opts.maxBytes ?? DEFAULT_BATCH_BYTES;
   const maxRecords = opts.maxRecords ?? DEFAULT_BATCH_RECORDS;
   if (!(maxBytes > 0) || !(maxRecords > 0)) throw new Error("batch bounds must be positive");

@@ -57,7 +57,13 @@ export function sealedToBytes(sealed: string): Buffer {
   return Buffer.from(sealed, "latin1");
 }
 
-export function sealValue(dataKey: Uint8Array, appId: bigint, key: string, plaintext: Uint8Array, nonces: NonceSource): string {
+export function sealValue(
+  dataKey: Uint8Array,
+  appId: bigint,
+  key: string,
+  plaintext: Uint8Array,
+  nonces: NonceSource,
+): string {
   const nonce = nonces(GCM_NONCE_BYTES);
   if (nonce.length !== GCM_NONCE_BYTES) throw new Error("nonce source returned the wrong length");
   const body = aesGcmEncrypt(dataKey, nonce, plaintext, valueAad(appId, key));
@@ -72,5 +78,10 @@ export function sealValue(dataKey: Uint8Array, appId: bigint, key: string, plain
 export function openValue(dataKey: Uint8Array, appId: bigint, key: string, sealed: string): Uint8Array {
   if (sealed.length < SEALED_OVERHEAD) throw new Error("sealed value too short");
   const bytes = sealedToBytes(sealed);
-  return aesGcmDecrypt(dataKey, bytes.subarray(0, GCM_NONCE_BYTES), bytes.subarray(GCM_NONCE_BYTES), valueAad(appId, key));
+  return aesGcmDecrypt(
+    dataKey,
+    bytes.subarray(0, GCM_NONCE_BYTES),
+    bytes.subarray(GCM_NONCE_BYTES),
+    valueAad(appId, key),
+  );
 }

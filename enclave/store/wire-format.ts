@@ -105,11 +105,17 @@ function isSafeNonNegInt(n: unknown): n is number {
  * Structural validation of an untrusted record: shapes, sizes and ranges. Checks that need the store
  * (clock skew, decryption under the receiver's key) happen in the store's merge.
  */
-export function decodeWireRecord(input: unknown, limits: WireLimits, validateKey: (key: string) => number): DecodeResult {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) return fail("malformed", "record is not an object");
+export function decodeWireRecord(
+  input: unknown,
+  limits: WireLimits,
+  validateKey: (key: string) => number,
+): DecodeResult {
+  if (typeof input !== "object" || input === null || Array.isArray(input))
+    return fail("malformed", "record is not an object");
   const r = input as Record<string, unknown>;
   if (r.v !== WIRE_VERSION) return fail("unsupported_version", "unsupported record version");
-  if (typeof r.app_id !== "string" || !DECIMAL_RE.test(r.app_id)) return fail("invalid_app_id", "app_id must be a decimal string");
+  if (typeof r.app_id !== "string" || !DECIMAL_RE.test(r.app_id))
+    return fail("invalid_app_id", "app_id must be a decimal string");
   const appId = BigInt(r.app_id);
   if (appId > UINT256_MAX) return fail("invalid_app_id", "app_id out of range");
   if (typeof r.key !== "string") return fail("invalid_key", "key must be a string");
@@ -119,18 +125,23 @@ export function decodeWireRecord(input: unknown, limits: WireLimits, validateKey
   } catch (e) {
     return fail("invalid_key", (e as Error).message);
   }
-  if (typeof r.origin !== "string" || !isNodeId(r.origin)) return fail("invalid_clock", "origin must be a lower-case 0x wallet");
-  if (typeof r.clock !== "object" || r.clock === null || Array.isArray(r.clock)) return fail("invalid_clock", "clock must be an object");
+  if (typeof r.origin !== "string" || !isNodeId(r.origin))
+    return fail("invalid_clock", "origin must be a lower-case 0x wallet");
+  if (typeof r.clock !== "object" || r.clock === null || Array.isArray(r.clock))
+    return fail("invalid_clock", "clock must be an object");
   const entries = Object.entries(r.clock as Record<string, unknown>);
-  if (entries.length === 0 || entries.length > limits.maxClockEntries) return fail("invalid_clock", "clock entry count out of range");
+  if (entries.length === 0 || entries.length > limits.maxClockEntries)
+    return fail("invalid_clock", "clock entry count out of range");
   const clockEntries: [string, number][] = [];
   for (const [node, n] of entries) {
-    if (!isNodeId(node) || !isSafeNonNegInt(n) || n === 0) return fail("invalid_clock", "clock entries must be wallet → positive integer");
+    if (!isNodeId(node) || !isSafeNonNegInt(n) || n === 0)
+      return fail("invalid_clock", "clock entries must be wallet → positive integer");
     clockEntries.push([node, n]);
   }
   const clock: VectorClock = makeClock(clockEntries);
   if (!(r.origin in clock)) return fail("invalid_clock", "origin must appear in the clock");
-  if (!isSafeNonNegInt(r.updated_at_ms)) return fail("invalid_timestamp", "updated_at_ms must be a non-negative integer");
+  if (!isSafeNonNegInt(r.updated_at_ms))
+    return fail("invalid_timestamp", "updated_at_ms must be a non-negative integer");
   if (!isSafeNonNegInt(r.ttl_ms) || r.ttl_ms > limits.maxTtlMs) return fail("invalid_ttl", "ttl_ms out of range");
   if (typeof r.tombstone !== "boolean") return fail("malformed", "tombstone must be a boolean");
   if (typeof r.ciphertext !== "string") return fail("invalid_ciphertext", "ciphertext must be a string");
@@ -149,7 +160,8 @@ export function decodeWireRecord(input: unknown, limits: WireLimits, validateKey
       return fail("invalid_ciphertext", "ciphertext is not valid base64");
     }
     if (sealed.length < SEALED_OVERHEAD) return fail("invalid_ciphertext", "ciphertext too short");
-    if (sealed.length - SEALED_OVERHEAD > limits.maxValueBytes) return fail("value_too_large", "value exceeds the size limit");
+    if (sealed.length - SEALED_OVERHEAD > limits.maxValueBytes)
+      return fail("value_too_large", "value exceeds the size limit");
   }
   return {
     ok: true,
@@ -157,7 +169,14 @@ export function decodeWireRecord(input: unknown, limits: WireLimits, validateKey
       appId,
       key: r.key,
       keyBytes,
-      version: { clock, updatedAtMs: r.updated_at_ms, ttlMs: r.ttl_ms, tombstone: r.tombstone, origin: r.origin, sealed },
+      version: {
+        clock,
+        updatedAtMs: r.updated_at_ms,
+        ttlMs: r.ttl_ms,
+        tombstone: r.tombstone,
+        origin: r.origin,
+        sealed,
+      },
     },
   };
 }

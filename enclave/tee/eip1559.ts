@@ -62,15 +62,24 @@ function quantity(name: string, value: bigint | undefined, required: boolean): b
 
 function safeInteger(name: string, value: number | undefined, min: number): number {
   if (value === undefined) throw new TeeInputError(`transaction ${name} is required`);
-  if (!Number.isSafeInteger(value) || value < min) throw new TeeInputError(`transaction ${name} must be an integer >= ${min}`);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new TeeInputError(`transaction ${name} must be an integer >= ${min}`);
   return value;
 }
 
 /** Accepts only what Odyn can sign: an unsigned EIP-1559 transaction with chain id, nonce, gas and fees. */
 export function toEip1559(tx: TransactionSerializable): Eip1559Tx {
   const t = tx as TransactionSerializable & Record<string, unknown>;
-  if (t.type !== undefined && t.type !== "eip1559") throw new TeeInputError(`only EIP-1559 transactions can be signed, got ${String(t.type)}`);
-  for (const field of ["gasPrice", "blobs", "sidecars", "blobVersionedHashes", "maxFeePerBlobGas", "authorizationList"]) {
+  if (t.type !== undefined && t.type !== "eip1559")
+    throw new TeeInputError(`only EIP-1559 transactions can be signed, got ${String(t.type)}`);
+  for (const field of [
+    "gasPrice",
+    "blobs",
+    "sidecars",
+    "blobVersionedHashes",
+    "maxFeePerBlobGas",
+    "authorizationList",
+  ]) {
     if (t[field] !== undefined) throw new TeeInputError(`only EIP-1559 transactions can be signed (${field} given)`);
   }
   for (const field of ["r", "s", "v", "yParity"]) {
@@ -82,7 +91,8 @@ export function toEip1559(tx: TransactionSerializable): Eip1559Tx {
   if (maxPriorityFeePerGas > maxFeePerGas) throw new TeeInputError("maxPriorityFeePerGas exceeds maxFeePerGas");
   const gas = quantity("gas", e.gas, true);
   if (gas === 0n) throw new TeeInputError("transaction gas must be positive");
-  if (e.to != null && !isAddress(e.to)) throw new TeeInputError("transaction to is not an address (or its EIP-55 checksum is wrong)");
+  if (e.to != null && !isAddress(e.to))
+    throw new TeeInputError("transaction to is not an address (or its EIP-55 checksum is wrong)");
   if (e.data !== undefined && !isHex(e.data, { strict: true })) throw new TeeInputError("transaction data must be hex");
   if (e.data !== undefined && e.data.length % 2 !== 0) throw new TeeInputError("transaction data has odd length");
   const out: Eip1559Tx = {
@@ -118,7 +128,9 @@ export function toOdynStructuredTx(tx: Eip1559Tx): OdynStructuredTx {
 // Hex quantities as Odyn parses them: 0x-prefixed, at most 256 bits.
 const hexQuantity = z.string().regex(/^0x[0-9a-fA-F]{1,64}$/, "must be a 0x hex quantity of at most 256 bits");
 const hexData = z.string().regex(/^0x(?:[0-9a-fA-F]{2})*$/, "must be 0x-prefixed hex of whole bytes");
-const address = z.string().refine((s) => isAddress(s), "must be a 20-byte hex address (EIP-55 checksum checked when mixed-case)");
+const address = z
+  .string()
+  .refine((s) => isAddress(s), "must be a 20-byte hex address (EIP-55 checksum checked when mixed-case)");
 const storageKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex storage key");
 
 const structuredSchema = z
@@ -149,7 +161,10 @@ function smallInteger(name: string, hex: string): number {
 /** Parses a `/v1/eth/sign-tx` payload (structured or unsigned raw EIP-1559 RLP) into a checked transaction. */
 export function fromOdynTxPayload(payload: unknown): Eip1559Tx {
   const parsed = odynTxPayloadSchema.safeParse(payload);
-  if (!parsed.success) throw new TeeInputError(`invalid payload: ${parsed.error.issues.map((i) => `${i.path.join(".") || "payload"} ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new TeeInputError(
+      `invalid payload: ${parsed.error.issues.map((i) => `${i.path.join(".") || "payload"} ${i.message}`).join("; ")}`,
+    );
   const p = parsed.data;
   if (p.kind === "raw_rlp") {
     let tx: TransactionSerializable;

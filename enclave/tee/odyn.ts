@@ -64,7 +64,10 @@ export class OdynError extends TeeUnavailableError {
     detail?: string,
     options?: { cause?: unknown },
   ) {
-    super(`Odyn ${endpoint} failed: ${status !== undefined ? `HTTP ${status}` : failure}${detail ? ` (${detail})` : ""}`, options);
+    super(
+      `Odyn ${endpoint} failed: ${status !== undefined ? `HTTP ${status}` : failure}${detail ? ` (${detail})` : ""}`,
+      options,
+    );
   }
 
   /** Worth another attempt: the connection broke, or Odyn reported its own fault. */
@@ -89,7 +92,11 @@ export interface OdynTeeOptions {
 const hexString = z.string().regex(/^(0x)?([0-9a-fA-F]{2})*$/, "hex");
 const addressResponse = z.object({ address: z.string(), public_key: hexString.optional() });
 const signResponse = z.object({ signature: hexString, address: z.string().optional() });
-const signTxResponse = z.object({ raw_transaction: hexString, transaction_hash: hexString.optional(), address: z.string().optional() });
+const signTxResponse = z.object({
+  raw_transaction: hexString,
+  transaction_hash: hexString.optional(),
+  address: z.string().optional(),
+});
 const randomResponse = z.object({ random_bytes: hexString });
 const publicKeyResponse = z.object({ public_key_der: hexString, public_key_pem: z.string().optional() });
 const encryptResponse = z.object({ encrypted_data: hexString, enclave_public_key: hexString, nonce: hexString });
@@ -118,20 +125,25 @@ export class OdynTee implements Tee {
     this.retries = positiveInteger("retries", options.retries ?? 3, 0);
     this.minRetryDelayMs = positiveInteger("minRetryDelayMs", options.minRetryDelayMs ?? 50, 0);
     this.maxRetryDelayMs = positiveInteger("maxRetryDelayMs", options.maxRetryDelayMs ?? 1_000, this.minRetryDelayMs);
-    this.pool = new Pool(url.origin, { connections: positiveInteger("connections", options.connections ?? 8, 1), keepAliveTimeout: 30_000 });
+    this.pool = new Pool(url.origin, {
+      connections: positiveInteger("connections", options.connections ?? 8, 1),
+      keepAliveTimeout: 30_000,
+    });
   }
 
   async address(): Promise<string> {
-    const pending = (this.addressPromise ??= this.call("GET", "/v1/eth/address", undefined, addressResponse).then((r) =>
+    this.addressPromise ??= this.call("GET", "/v1/eth/address", undefined, addressResponse).then((r) =>
       wallet("/v1/eth/address", r.address),
-    ));
+    );
+    const pending = this.addressPromise;
     return this.remembered(pending, () => {
       if (this.addressPromise === pending) this.addressPromise = undefined;
     });
   }
 
   async signMessage(message: string): Promise<Hex> {
-    if (typeof message !== "string" || message.length === 0) throw new TeeInputError("message must be a non-empty string");
+    if (typeof message !== "string" || message.length === 0)
+      throw new TeeInputError("message must be a non-empty string");
     const endpoint = "/v1/eth/sign";
     // Identity first (cached after the first call), so a failed call never leaves a request dangling.
     const own = await this.address();
@@ -142,8 +154,10 @@ export class OdynTee implements Tee {
     // because the runtime's own KMS client refuses v > 3 (PROTOCOL.md §3).
     const v = signature[64] ?? 0;
     if (v === 27 || v === 28) signature[64] = v - 27;
-    else if (v !== 0 && v !== 1) throw new OdynError(endpoint, "bad_response", undefined, "signature v is not 0, 1, 27 or 28");
-    if (r.address !== undefined && wallet(endpoint, r.address) !== own) throw new OdynError(endpoint, "bad_response", undefined, "signed by another address");
+    else if (v !== 0 && v !== 1)
+      throw new OdynError(endpoint, "bad_response", undefined, "signature v is not 0, 1, 27 or 28");
+    if (r.address !== undefined && wallet(endpoint, r.address) !== own)
+      throw new OdynError(endpoint, "bad_response", undefined, "signed by another address");
     return with0x(signature);
   }
 
@@ -151,13 +165,23 @@ export class OdynTee implements Tee {
     const request = toEip1559(tx);
     const endpoint = "/v1/eth/sign-tx";
     const own = await this.address();
-    const r = await this.call("POST", endpoint, { include_attestation: false, payload: toOdynStructuredTx(request) }, signTxResponse);
+    const r = await this.call(
+      "POST",
+      endpoint,
+      { include_attestation: false, payload: toOdynStructuredTx(request) },
+      signTxResponse,
+    );
     const raw = with0x(hexToBytes(r.raw_transaction));
     // Never hand back something other than what was asked for, signed by someone else.
-    if (!signedMatchesRequest(raw, request)) throw new OdynError(endpoint, "bad_response", undefined, "signed transaction differs from the request");
+    if (!signedMatchesRequest(raw, request))
+      throw new OdynError(endpoint, "bad_response", undefined, "signed transaction differs from the request");
     let signer: string;
     try {
-      signer = (await recoverTransactionAddress({ serializedTransaction: raw as Parameters<typeof recoverTransactionAddress>[0]["serializedTransaction"] })).toLowerCase();
+      signer = (
+        await recoverTransactionAddress({
+          serializedTransaction: raw as Parameters<typeof recoverTransactionAddress>[0]["serializedTransaction"],
+        })
+      ).toLowerCase();
     } catch (cause) {
       throw new OdynError(endpoint, "bad_response", undefined, "signature does not recover", { cause });
     }
@@ -196,13 +220,21 @@ export class OdynTee implements Tee {
     const recipient = p384SpkiFromSec1(parseP384PublicKey(recipientPublicKey));
     const endpoint = "/v1/encryption/encrypt";
     const own = await this.ownPublicKey();
-    const r = await this.call("POST", endpoint, { plaintext: text, client_public_key: with0x(recipient) }, encryptResponse);
+    const r = await this.call(
+      "POST",
+      endpoint,
+      { plaintext: text, client_public_key: with0x(recipient) },
+      encryptResponse,
+    );
     const nonce = hexToBytes(r.nonce);
     const ciphertext = hexToBytes(r.encrypted_data);
-    if (nonce.length !== ENVELOPE_NONCE_BYTES) throw new OdynError(endpoint, "bad_response", undefined, "nonce is not 12 bytes");
-    if (ciphertext.length < GCM_TAG_BYTES) throw new OdynError(endpoint, "bad_response", undefined, "ciphertext shorter than the tag");
+    if (nonce.length !== ENVELOPE_NONCE_BYTES)
+      throw new OdynError(endpoint, "bad_response", undefined, "nonce is not 12 bytes");
+    if (ciphertext.length < GCM_TAG_BYTES)
+      throw new OdynError(endpoint, "bad_response", undefined, "ciphertext shorter than the tag");
     // The envelope names our registered key as sender; if Odyn used another one, the peer could not open it.
-    if (!samePoint(hexToBytes(r.enclave_public_key), own.sec1)) throw new OdynError(endpoint, "bad_response", undefined, "encrypted under another key");
+    if (!samePoint(hexToBytes(r.enclave_public_key), own.sec1))
+      throw new OdynError(endpoint, "bad_response", undefined, "encrypted under another key");
     return { sender_tee_pubkey: own.spkiHex, nonce: bytesToHex(nonce), encrypted_data: bytesToHex(ciphertext) };
   }
 
@@ -214,9 +246,15 @@ export class OdynTee implements Tee {
       if (err instanceof P384KeyError) throw new EnvelopeFormatError(`envelope sender key: ${err.message}`);
       throw err;
     }
-    if (envelope.nonce.length !== ENVELOPE_NONCE_BYTES) throw new EnvelopeFormatError("envelope nonce must be 12 bytes");
-    if (envelope.ciphertext.length < GCM_TAG_BYTES) throw new EnvelopeFormatError(`envelope encrypted_data must be at least ${GCM_TAG_BYTES} bytes`);
-    const body = { nonce: with0x(envelope.nonce), client_public_key: with0x(sender), encrypted_data: with0x(envelope.ciphertext) };
+    if (envelope.nonce.length !== ENVELOPE_NONCE_BYTES)
+      throw new EnvelopeFormatError("envelope nonce must be 12 bytes");
+    if (envelope.ciphertext.length < GCM_TAG_BYTES)
+      throw new EnvelopeFormatError(`envelope encrypted_data must be at least ${GCM_TAG_BYTES} bytes`);
+    const body = {
+      nonce: with0x(envelope.nonce),
+      client_public_key: with0x(sender),
+      encrypted_data: with0x(envelope.ciphertext),
+    };
     try {
       const r = await this.call("POST", "/v1/encryption/decrypt", body, decryptResponse);
       // The runtime opens only its own label and does not name it.
@@ -236,7 +274,7 @@ export class OdynTee implements Tee {
 
   private async ownPublicKey(): Promise<{ sec1: Uint8Array; spkiHex: string }> {
     const endpoint = "/v1/encryption/public_key";
-    const pending = (this.publicKeyPromise ??= this.call("GET", endpoint, undefined, publicKeyResponse).then((r) => {
+    this.publicKeyPromise ??= this.call("GET", endpoint, undefined, publicKeyResponse).then((r) => {
       let sec1: Uint8Array;
       try {
         sec1 = parseP384PublicKey(hexToBytes(r.public_key_der));
@@ -244,7 +282,8 @@ export class OdynTee implements Tee {
         throw new OdynError(endpoint, "bad_response", undefined, "public_key_der is not a P-384 key", { cause });
       }
       return { sec1, spkiHex: bytesToHex(p384SpkiFromSec1(sec1)) };
-    }));
+    });
+    const pending = this.publicKeyPromise;
     return this.remembered(pending, () => {
       if (this.publicKeyPromise === pending) this.publicKeyPromise = undefined;
     });
@@ -284,14 +323,18 @@ export class OdynTee implements Tee {
         const res = await this.pool.request({
           path: this.basePath + endpoint,
           method,
-          headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+          headers:
+            body === undefined
+              ? { accept: "application/json" }
+              : { accept: "application/json", "content-type": "application/json" },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: controller.signal,
         });
         status = res.statusCode;
         text = await res.body.text();
       } catch (cause) {
-        if (timedOut) throw new OdynError(endpoint, "timeout", undefined, `no answer within ${this.timeoutMs} ms`, { cause });
+        if (timedOut)
+          throw new OdynError(endpoint, "timeout", undefined, `no answer within ${this.timeoutMs} ms`, { cause });
         throw new OdynError(endpoint, "network", undefined, (cause as { code?: string }).code, { cause });
       }
       if (status < 200 || status >= 300) throw new OdynError(endpoint, "http", status);

@@ -56,7 +56,7 @@ function bigintToBytes(value: bigint, length: number): Uint8Array {
  */
 function scalarFromSeed(seed: Uint8Array, info: string, order: bigint, length: number): Uint8Array {
   const okm = hkdfSha256(seed, SIM_SALT, info, length + 16);
-  const wide = BigInt("0x" + bytesToHex(okm));
+  const wide = BigInt(`0x${bytesToHex(okm)}`);
   return bigintToBytes((wide % (order - 1n)) + 1n, length);
 }
 

@@ -92,7 +92,8 @@ export class SimulatedTee implements Tee {
   }
 
   async signMessage(message: string): Promise<Hex> {
-    if (typeof message !== "string" || message.length === 0) throw new TeeInputError("message must be a non-empty string");
+    if (typeof message !== "string" || message.length === 0)
+      throw new TeeInputError("message must be a non-empty string");
     return signPersonalMessage(this.walletPrivateKey, message) as Hex;
   }
 
@@ -111,7 +112,8 @@ export class SimulatedTee implements Tee {
 
   async encryptTo(recipientPublicKey: Uint8Array, plaintext: Uint8Array, label?: EnvelopeLabel): Promise<Envelope> {
     decodeUtf8(plaintext, (m) => new TeeInputError(m));
-    if (label !== undefined && !this.labels.includes(label)) throw new TeeInputError(`this TEE does not seal under ${label}`);
+    if (label !== undefined && !this.labels.includes(label))
+      throw new TeeInputError(`this TEE does not seal under ${label}`);
     const recipient = peerSec1(recipientPublicKey);
     return sealEnvelope({
       sharedX: this.ecdh.sharedX(recipient),
@@ -133,8 +135,10 @@ export class SimulatedTee implements Tee {
     } catch (err) {
       throw asEnvelopeFormatError(err);
     }
-    if (envelope.nonce.length !== ENVELOPE_NONCE_BYTES) throw new EnvelopeFormatError("envelope nonce must be 12 bytes");
-    if (this.replay.has(sender, envelope.nonce)) throw new EnvelopeDecryptError("envelope nonce was already used by this sender");
+    if (envelope.nonce.length !== ENVELOPE_NONCE_BYTES)
+      throw new EnvelopeFormatError("envelope nonce must be 12 bytes");
+    if (this.replay.has(sender, envelope.nonce))
+      throw new EnvelopeDecryptError("envelope nonce was already used by this sender");
     const opened = openEnvelope({
       sharedX,
       senderPublicKey: sender,

@@ -43,10 +43,13 @@ export function nodeSeed(index: number): string {
 }
 
 export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
-  if (!Number.isInteger(options.nodes) || options.nodes < 1) throw new Error(`node count must be a positive integer, got ${options.nodes}`);
+  if (!Number.isInteger(options.nodes) || options.nodes < 1)
+    throw new Error(`node count must be a positive integer, got ${options.nodes}`);
   const log = options.log ?? (() => {});
   const devchain = await startDevchain(options.deploymentFile ? { deploymentFile: options.deploymentFile } : {});
-  log(`dev chain at ${devchain.deployment.rpcUrl} (anvil pid ${devchain.anvil.pid})${options.deploymentFile ? `, deployment in ${options.deploymentFile}` : ""}`);
+  log(
+    `dev chain at ${devchain.deployment.rpcUrl} (anvil pid ${devchain.anvil.pid})${options.deploymentFile ? `, deployment in ${options.deploymentFile}` : ""}`,
+  );
 
   const started: NodeProcess[] = [];
   const stopAll = async (): Promise<void> => {

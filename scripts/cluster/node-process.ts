@@ -22,7 +22,10 @@ export interface NodeProcessOptions {
   env: Record<string, string>;
   /** SIM_NODE_SEED: fixes the node's wallet and P-384 key, so it can be registered by seed. */
   seed: string;
-  /** Where stdout and stderr go (truncated at start). Without it stdout is dropped and stderr kept in memory for errors. */
+  /**
+   * Where stdout and stderr go (truncated at start). Without it stdout is dropped and stderr kept in
+   * memory for errors.
+   */
   logFile?: string;
   /** LOG_LEVEL for the node; default "info" with a log file, "warn" without one. */
   logLevel?: string;
@@ -43,7 +46,10 @@ export interface NodeProcess {
   readonly logFile: string | undefined;
   /** Exit code, or null when the process ended by a signal. Resolves whenever the process ends. */
   readonly exited: Promise<number | null>;
-  /** SIGTERM (graceful shutdown), SIGKILL if still there after `graceMs` (default 5 s); resolves once gone. Idempotent. */
+  /**
+   * SIGTERM (graceful shutdown), SIGKILL if still there after `graceMs` (default 5 s); resolves once
+   * gone. Idempotent.
+   */
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL, like a crash or power loss; resolves once gone. */
   kill(): Promise<void>;
@@ -177,7 +183,9 @@ async function launch(options: NodeProcessOptions, port: number, append: boolean
     await kill();
     const tail = outputTail();
     if (/EADDRINUSE/.test(tail)) throw new PortTaken(`port ${port} was taken before the node bound it`);
-    throw new Error(`${(error as Error).message}${tail ? `\n--- node output (${options.seed}) ---\n${tail.slice(-2_000)}` : ""}`);
+    throw new Error(
+      `${(error as Error).message}${tail ? `\n--- node output (${options.seed}) ---\n${tail.slice(-2_000)}` : ""}`,
+    );
   }
 
   return {

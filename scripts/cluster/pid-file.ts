@@ -14,7 +14,14 @@ export interface SimulationRecord {
   deploymentFile: string | undefined;
   rpcUrl: string;
   anvilPid: number;
-  nodes: Array<{ name: string; pid: number; url: string; wallet: string; instanceId: string; logFile: string | undefined }>;
+  nodes: Array<{
+    name: string;
+    pid: number;
+    url: string;
+    wallet: string;
+    instanceId: string;
+    logFile: string | undefined;
+  }>;
 }
 
 export function writeSimulationRecord(file: string, record: SimulationRecord): void {
@@ -35,7 +42,13 @@ export function readSimulationRecord(file: string): SimulationRecord | undefined
   }
   const raw = JSON.parse(text) as Partial<SimulationRecord>;
   const pid = (value: unknown): boolean => typeof value === "number" && Number.isSafeInteger(value) && value > 0;
-  if (!raw.supervisor || !pid(raw.supervisor.pid) || !pid(raw.anvilPid) || !Array.isArray(raw.nodes) || !raw.nodes.every((n) => pid(n?.pid))) {
+  if (
+    !raw.supervisor ||
+    !pid(raw.supervisor.pid) ||
+    !pid(raw.anvilPid) ||
+    !Array.isArray(raw.nodes) ||
+    !raw.nodes.every((n) => pid(n?.pid))
+  ) {
     throw new Error(`${file} is not a simulation PID file`);
   }
   return raw as SimulationRecord;

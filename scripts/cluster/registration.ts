@@ -8,7 +8,11 @@ import type { Deployment } from "../devchain/deployment-file.js";
 import type { RegistryAdmin } from "../devchain/registry-admin.js";
 
 /** Registers the node with this seed at `url`; returns its instance id. Its wallet is funded for gas. */
-export async function registerNode(admin: RegistryAdmin, deployment: Deployment, node: { seed: string; url: string }): Promise<bigint> {
+export async function registerNode(
+  admin: RegistryAdmin,
+  deployment: Deployment,
+  node: { seed: string; url: string },
+): Promise<bigint> {
   const identity = simulatedIdentity(node.seed);
   const instanceId = await admin.registerInstance({
     appId: deployment.kmsAppId,
@@ -35,9 +39,15 @@ export interface DemoApp {
  * A new app with one enrolled version and one ACTIVE instance whose identity is `seed`, zkVerified
  * unless `zkVerified: false` (tests of the verification rule).
  */
-export async function registerDemoApp(admin: RegistryAdmin, options: { seed: string; name?: string; zkVerified?: boolean }): Promise<DemoApp> {
+export async function registerDemoApp(
+  admin: RegistryAdmin,
+  options: { seed: string; name?: string; zkVerified?: boolean },
+): Promise<DemoApp> {
   const identity = simulatedIdentity(options.seed);
-  const appId = await admin.createApp({ dappContract: zeroAddress, metadataUri: `demo://${options.name ?? options.seed}` });
+  const appId = await admin.createApp({
+    dappContract: zeroAddress,
+    metadataUri: `demo://${options.name ?? options.seed}`,
+  });
   const versionId = await admin.enrollVersion({
     appId,
     versionName: "v1",

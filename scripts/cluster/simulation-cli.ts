@@ -8,7 +8,14 @@ import { registerDemoApp } from "./registration.js";
 import { displayPath } from "./table.js";
 import { parseNodeCount, passThroughEnv } from "./options.js";
 import { DEFAULT_LOG_DIR, DEFAULT_PID_FILE } from "./pid-file.js";
-import { clusterSummary, publishRecord, refuseIfRunning, simulationRecord, stopSignal, superviseUntilStopped } from "./supervisor.js";
+import {
+  clusterSummary,
+  publishRecord,
+  refuseIfRunning,
+  simulationRecord,
+  stopSignal,
+  superviseUntilStopped,
+} from "./supervisor.js";
 
 /** Seed of the app instance the simulations register for CLI use. */
 export const DEMO_APP_SEED = "demo-app";
@@ -48,11 +55,20 @@ export async function runSimulationCli(cli: SimulationCliOptions): Promise<never
     env: passThroughEnv(),
     log: say,
   });
-  const first = await Promise.race([starting.then((cluster) => ({ cluster }), (error: unknown) => ({ error })), stop.received.then((signal) => ({ signal }))]);
+  const first = await Promise.race([
+    starting.then(
+      (cluster) => ({ cluster }),
+      (error: unknown) => ({ error }),
+    ),
+    stop.received.then((signal) => ({ signal })),
+  ]);
   if ("signal" in first) {
     // Children die with this process (exit cleanup); the deployment file goes with them.
     say(`${first.signal} during start-up: stopping`);
-    void starting.then((cluster) => cluster.stop(), () => undefined);
+    void starting.then(
+      (cluster) => cluster.stop(),
+      () => undefined,
+    );
     process.exit(130);
   }
   if ("error" in first) {

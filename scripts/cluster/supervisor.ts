@@ -4,7 +4,12 @@
 import path from "node:path";
 import type { Cluster } from "./cluster.js";
 import { isOurs } from "./process-control.js";
-import { readSimulationRecord, removeSimulationRecord, writeSimulationRecord, type SimulationRecord } from "./pid-file.js";
+import {
+  readSimulationRecord,
+  removeSimulationRecord,
+  writeSimulationRecord,
+  type SimulationRecord,
+} from "./pid-file.js";
 import { displayPath, formatTable } from "./table.js";
 
 /** What a node process's command line contains (node-process.ts spawns `node --import tsx enclave/main.ts`). */
@@ -55,20 +60,30 @@ export function refuseIfRunning(pidFile: string): void {
   const running = recordedProcesses(record).filter((p) => isOurs(p.pid, p.marker));
   if (running.length > 0) {
     const list = running.map((p) => `${p.what} (pid ${p.pid})`).join(", ");
-    throw new Error(`${pidFile} records a simulation that still runs: ${list}; stop it first with \`make stop-simulation\``);
+    throw new Error(
+      `${pidFile} records a simulation that still runs: ${list}; stop it first with \`make stop-simulation\``,
+    );
   }
 }
 
 /** Every process a record names, with the text its command line must contain to still be ours. */
 export function recordedProcesses(record: SimulationRecord): Array<{ what: string; pid: number; marker: string }> {
   return [
-    { what: `supervisor ${path.basename(record.supervisor.script)}`, pid: record.supervisor.pid, marker: path.basename(record.supervisor.script) },
+    {
+      what: `supervisor ${path.basename(record.supervisor.script)}`,
+      pid: record.supervisor.pid,
+      marker: path.basename(record.supervisor.script),
+    },
     ...record.nodes.map((n) => ({ what: n.name, pid: n.pid, marker: NODE_ENTRY })),
     { what: "anvil", pid: record.anvilPid, marker: "anvil" },
   ];
 }
 
-export function simulationRecord(cluster: Cluster, script: string, deploymentFile: string | undefined): SimulationRecord {
+export function simulationRecord(
+  cluster: Cluster,
+  script: string,
+  deploymentFile: string | undefined,
+): SimulationRecord {
   return {
     supervisor: { pid: process.pid, script },
     startedAt: new Date().toISOString(),
@@ -122,16 +137,27 @@ export function clusterSummary(cluster: Cluster): string {
  * Waits until a stop signal arrives or anvil dies, reporting nodes that exit on their own meanwhile;
  * then stops the cluster. Returns the exit code to use: 0 after a signal, 1 when the chain died.
  */
-export async function superviseUntilStopped(cluster: Cluster, stop: StopSignal, log: (line: string) => void): Promise<number> {
+export async function superviseUntilStopped(
+  cluster: Cluster,
+  stop: StopSignal,
+  log: (line: string) => void,
+): Promise<number> {
   let stopping = false;
   for (const node of cluster.nodes) {
     void node.exited.then((code) => {
-      if (!stopping) log(`node-${node.index} (pid ${node.pid}) exited on its own with ${code === null ? "a signal" : `code ${code}`}; see ${node.logFile ?? "its output"}`);
+      if (!stopping)
+        log(
+          `node-${node.index} (pid ${node.pid}) exited on its own with ${code === null ? "a signal" : `code ${code}`}; see ${node.logFile ?? "its output"}`,
+        );
     });
   }
   const reason = await Promise.race([stop.received, cluster.devchain.anvil.exited.then(() => "anvil exited")]);
   stopping = true;
-  log(reason === "anvil exited" ? "the dev chain exited; stopping the nodes" : `${reason}: stopping the nodes and the dev chain`);
+  log(
+    reason === "anvil exited"
+      ? "the dev chain exited; stopping the nodes"
+      : `${reason}: stopping the nodes and the dev chain`,
+  );
   await cluster.stop();
   log("stopped");
   return reason === "anvil exited" ? 1 : 0;

@@ -48,8 +48,12 @@ export async function pollUntil<T>(
     const value = await check();
     if (value !== undefined) return value;
     const detail = options.describe?.();
-    if (aborted) throw new Error(`gave up waiting for ${options.what}: the process exited${detail ? ` (${detail})` : ""}`);
-    if (Date.now() >= deadline) throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}${detail ? ` (${detail})` : ""}`);
+    if (aborted)
+      throw new Error(`gave up waiting for ${options.what}: the process exited${detail ? ` (${detail})` : ""}`);
+    if (Date.now() >= deadline)
+      throw new Error(
+        `timed out after ${options.timeoutMs} ms waiting for ${options.what}${detail ? ` (${detail})` : ""}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? POLL_INTERVAL_MS));
   }
 }

@@ -60,39 +60,57 @@ export async function runDemo(options: DemoOptions): Promise<readonly string[]> 
     return { value: found, lines: found.map((n) => `${n.url}  wallet ${n.wallet}  instance ${n.instanceId}`) };
   });
 
-  await steps.step(`derive a key (path "demo/signing", context "v1") on ${writer.name} and on ${reader.name}`, async () => {
-    const request = { path: "demo/signing", context: "v1" };
-    const [a, b] = [await onWriter.derive(request), await onReader.derive(request)];
-    const [hexA, hexB] = [bytesToHex(a.key), bytesToHex(b.key)];
-    if (a.appId !== options.appId) throw new Error(`key bound to app ${a.appId}, expected ${options.appId}`);
-    if (hexA !== hexB) throw new Error(`the nodes derived different keys: ${hexA.slice(0, 16)}… vs ${hexB.slice(0, 16)}…`);
-    return { value: a, lines: [`app ${a.appId}, ${a.length} bytes: ${hexA.slice(0, 16)}… (same on both nodes)`] };
-  });
+  await steps.step(
+    `derive a key (path "demo/signing", context "v1") on ${writer.name} and on ${reader.name}`,
+    async () => {
+      const request = { path: "demo/signing", context: "v1" };
+      const [a, b] = [await onWriter.derive(request), await onReader.derive(request)];
+      const [hexA, hexB] = [bytesToHex(a.key), bytesToHex(b.key)];
+      if (a.appId !== options.appId) throw new Error(`key bound to app ${a.appId}, expected ${options.appId}`);
+      if (hexA !== hexB)
+        throw new Error(`the nodes derived different keys: ${hexA.slice(0, 16)}… vs ${hexB.slice(0, 16)}…`);
+      return { value: a, lines: [`app ${a.appId}, ${a.length} bytes: ${hexA.slice(0, 16)}… (same on both nodes)`] };
+    },
+  );
 
   const written = await steps.step(`KV put "${key}" on ${writer.name}`, async () => {
     const result = await onWriter.kv.put(key, value);
     return { value: result, lines: [`value "${value}"`, `updated_at_ms ${result.updatedAtMs}`] };
   });
 
-  await steps.step(`KV get "${key}" from ${reader.name} (waits up to ${replicationTimeoutMs / 1000} s for replication)`, async () => {
-    if (!written) throw new Error("skipped: the put failed");
-    const started = Date.now();
-    let last = "no answer yet";
-    const entry = await pollUntil(
-      async () => {
-        try {
-          const found = await onReader.kv.get(key);
-          last = found ? "a different value" : "not found";
-          return found && Buffer.from(found.value).toString("utf8") === value ? found : undefined;
-        } catch (error) {
-          last = (error as Error).message.split("\n")[0] ?? "error";
-          return undefined;
-        }
-      },
-      { timeoutMs: replicationTimeoutMs, what: `the write on ${writer.name} to reach ${reader.name}`, describe: () => `last read: ${last}`, intervalMs: 200 },
-    );
-    return { value: entry, lines: [`"${Buffer.from(entry.value).toString("utf8")}"`, `visible on ${reader.name} ${Date.now() - started} ms after the first read attempt`] };
-  });
+  await steps.step(
+    `KV get "${key}" from ${reader.name} (waits up to ${replicationTimeoutMs / 1000} s for replication)`,
+    async () => {
+      if (!written) throw new Error("skipped: the put failed");
+      const started = Date.now();
+      let last = "no answer yet";
+      const entry = await pollUntil(
+        async () => {
+          try {
+            const found = await onReader.kv.get(key);
+            last = found ? "a different value" : "not found";
+            return found && Buffer.from(found.value).toString("utf8") === value ? found : undefined;
+          } catch (error) {
+            last = (error as Error).message.split("\n")[0] ?? "error";
+            return undefined;
+          }
+        },
+        {
+          timeoutMs: replicationTimeoutMs,
+          what: `the write on ${writer.name} to reach ${reader.name}`,
+          describe: () => `last read: ${last}`,
+          intervalMs: 200,
+        },
+      );
+      return {
+        value: entry,
+        lines: [
+          `"${Buffer.from(entry.value).toString("utf8")}"`,
+          `visible on ${reader.name} ${Date.now() - started} ms after the first read attempt`,
+        ],
+      };
+    },
+  );
 
   await steps.step(`KV list on ${reader.name}`, async () => {
     const keys = await onReader.kv.list();
@@ -115,10 +133,17 @@ export async function runDemo(options: DemoOptions): Promise<readonly string[]> 
     const cert = await anyNode.signCert({ csrPem: await createCsrPem("CN=demo-app"), validityDays: 7 });
     const leaf = new X509Certificate(cert.certificatePem);
     const ca = new X509Certificate(cert.caCertificatePem);
-    if (!leaf.checkIssued(ca) || !leaf.verify(ca.publicKey)) throw new Error("the certificate does not chain to the returned CA certificate");
+    if (!leaf.checkIssued(ca) || !leaf.verify(ca.publicKey))
+      throw new Error("the certificate does not chain to the returned CA certificate");
     return {
       value: leaf,
-      lines: [`subject  ${oneLine(leaf.subject)}`, `issuer   ${oneLine(leaf.issuer)}`, `valid    ${leaf.validFrom} → ${leaf.validTo}`, `serial   ${leaf.serialNumber}`, "chains to the CA certificate: yes"],
+      lines: [
+        `subject  ${oneLine(leaf.subject)}`,
+        `issuer   ${oneLine(leaf.issuer)}`,
+        `valid    ${leaf.validFrom} → ${leaf.validTo}`,
+        `serial   ${leaf.serialNumber}`,
+        "chains to the CA certificate: yes",
+      ],
     };
   });
 
@@ -139,7 +164,9 @@ export async function runDemo(options: DemoOptions): Promise<readonly string[]> 
     return { value: statuses, lines };
   });
 
-  out(`\n${steps.total - steps.failed.length}/${steps.total} steps ok${steps.failed.length ? `; failed: ${steps.failed.join("; ")}` : ""}`);
+  out(
+    `\n${steps.total - steps.failed.length}/${steps.total} steps ok${steps.failed.length ? `; failed: ${steps.failed.join("; ")}` : ""}`,
+  );
   return steps.failed;
 }
 

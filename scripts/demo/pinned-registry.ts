@@ -6,7 +6,8 @@ import type { KmsRegistryView } from "../../client/discovery.js";
 export function pinnedRegistry(registry: KmsRegistryView, wallet: string): KmsRegistryView {
   const pinned = wallet.toLowerCase();
   return {
-    getActiveInstances: async (appId) => (await registry.getActiveInstances(appId)).filter((w) => w.toLowerCase() === pinned),
+    getActiveInstances: async (appId) =>
+      (await registry.getActiveInstances(appId)).filter((w) => w.toLowerCase() === pinned),
     getInstanceByWallet: (w) => registry.getInstanceByWallet(w),
   };
 }

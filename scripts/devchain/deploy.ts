@@ -23,11 +23,17 @@ export const DEV_KMS_CODE_MEASUREMENT: Hex = keccak256(stringToHex("nova-kms:dev
 export async function deployKms(clients: DevchainClients, options: DeployOptions): Promise<Deployment> {
   const { publicClient, walletClient, account } = clients;
 
-  const deploy = async (name: "KMSRegistry" | "LocalNovaAppRegistry", args: readonly unknown[]): Promise<TransactionReceipt> => {
+  const deploy = async (
+    name: "KMSRegistry" | "LocalNovaAppRegistry",
+    args: readonly unknown[],
+  ): Promise<TransactionReceipt> => {
     const { abi, bytecode } = loadArtifact(name);
-    const hash = await walletClient.deployContract({ abi, bytecode, args } as Parameters<typeof walletClient.deployContract>[0]);
+    const hash = await walletClient.deployContract({ abi, bytecode, args } as Parameters<
+      typeof walletClient.deployContract
+    >[0]);
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success" || !receipt.contractAddress) throw new Error(`deploying ${name} failed (tx ${hash})`);
+    if (receipt.status !== "success" || !receipt.contractAddress)
+      throw new Error(`deploying ${name} failed (tx ${hash})`);
     return receipt;
   };
 

@@ -53,7 +53,10 @@ export function parseDeployment(text: string, source = "deployment"): Deployment
     kmsVersionId: id("kmsVersionId", raw.kmsVersionId),
     deployer: {
       address: address("deployer.address", deployer.address),
-      privateKey: typeof privateKey === "string" && isHex(privateKey) && privateKey.length === 66 ? privateKey : fail("deployer.privateKey"),
+      privateKey:
+        typeof privateKey === "string" && isHex(privateKey) && privateKey.length === 66
+          ? privateKey
+          : fail("deployer.privateKey"),
     },
     deployedAtBlock: id("deployedAtBlock", raw.deployedAtBlock),
     ...(typeof raw.anvilPid === "number" ? { anvilPid: raw.anvilPid } : {}),

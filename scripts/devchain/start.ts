@@ -64,6 +64,8 @@ async function refuseIfLive(file: string): Promise<void> {
     return; // Unreadable leftovers get overwritten.
   }
   if (await answersChainId(rpcUrl)) {
-    throw new Error(`a dev chain recorded in ${file} is still running at ${rpcUrl}; stop it first or use another deployment file`);
+    throw new Error(
+      `a dev chain recorded in ${file} is still running at ${rpcUrl}; stop it first or use another deployment file`,
+    );
   }
 }

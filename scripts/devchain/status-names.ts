@@ -8,7 +8,9 @@ function parser<T extends Record<string, number>>(kind: string, values: T) {
     if (upper in values) return values[upper as keyof T];
     const known = Object.values(values) as number[];
     if (/^\d+$/.test(upper) && known.includes(Number(upper))) return Number(upper) as T[keyof T];
-    throw new Error(`unknown ${kind} status "${input}" (one of ${Object.keys(values).join(", ")} or ${known.join(", ")})`);
+    throw new Error(
+      `unknown ${kind} status "${input}" (one of ${Object.keys(values).join(", ")} or ${known.join(", ")})`,
+    );
   };
 }
 

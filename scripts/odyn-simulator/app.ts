@@ -30,7 +30,9 @@ const hexField = z.string().regex(/^(0x)?([0-9a-fA-F]{2})*$/, "must be hex of wh
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const utf8Text = z.string().refine((s) => !LONE_SURROGATE.test(s), "must be valid Unicode text");
 
-const signSchema = z.object({ message: utf8Text.min(1, "must not be empty"), include_attestation: z.boolean().optional() }).strict();
+const signSchema = z
+  .object({ message: utf8Text.min(1, "must not be empty"), include_attestation: z.boolean().optional() })
+  .strict();
 const signTxSchema = z.object({ payload: z.unknown(), include_attestation: z.boolean().optional() }).strict();
 const encryptSchema = z.object({ plaintext: utf8Text, client_public_key: hexField }).strict();
 const decryptSchema = z.object({ nonce: hexField, client_public_key: hexField, encrypted_data: hexField }).strict();
@@ -59,7 +61,8 @@ function refuseAttestation(includeAttestation: boolean | undefined): void {
 /** Odyn takes the client key as DER SPKI only. */
 function clientSpki(hex: string): Uint8Array {
   const bytes = hexToBytes(hex);
-  if (bytes.length !== P384_SPKI_BYTES || bytes[0] !== 0x30) throw new BadRequest("client_public_key must be a P-384 DER SubjectPublicKeyInfo");
+  if (bytes.length !== P384_SPKI_BYTES || bytes[0] !== 0x30)
+    throw new BadRequest("client_public_key must be a P-384 DER SubjectPublicKeyInfo");
   try {
     return parseP384PublicKey(bytes);
   } catch (err) {
@@ -103,7 +106,12 @@ export class RequestLog {
   }
 }
 
-export function createOdynApp(tee: SimulatedTee, faults: FaultInjector, log: RequestLog, pause: (ms: number) => Promise<void>): Hono<Env> {
+export function createOdynApp(
+  tee: SimulatedTee,
+  faults: FaultInjector,
+  log: RequestLog,
+  pause: (ms: number) => Promise<void>,
+): Hono<Env> {
   const app = new Hono<Env>();
   const identity = tee.identity;
   const checksummed = getAddress(identity.wallet);
@@ -137,10 +145,18 @@ export function createOdynApp(tee: SimulatedTee, faults: FaultInjector, log: Req
     const raw = await tee.signTransaction(fromOdynTxPayload(req.payload));
     const signed = parseTransaction(raw);
     const signature = `0x${(signed.r ?? "0x").slice(2).padStart(64, "0")}${(signed.s ?? "0x").slice(2).padStart(64, "0")}${(signed.yParity ?? 0).toString(16).padStart(2, "0")}`;
-    return c.json({ raw_transaction: raw, transaction_hash: keccak256(raw), signature: signature as Hex, address: checksummed, attestation: null });
+    return c.json({
+      raw_transaction: raw,
+      transaction_hash: keccak256(raw),
+      signature: signature as Hex,
+      address: checksummed,
+      attestation: null,
+    });
   });
 
-  app.get("/v1/random", async (c) => c.json({ random_bytes: `0x${bytesToHex(await tee.randomBytes(RANDOM_BYTES_PER_CALL))}` }));
+  app.get("/v1/random", async (c) =>
+    c.json({ random_bytes: `0x${bytesToHex(await tee.randomBytes(RANDOM_BYTES_PER_CALL))}` }),
+  );
 
   app.get("/v1/encryption/public_key", (c) =>
     c.json({ public_key_der: identity.teePubkeySpkiHex, public_key_pem: pem(identity.teePubkeySpki) }),
@@ -150,13 +166,18 @@ export function createOdynApp(tee: SimulatedTee, faults: FaultInjector, log: Req
     const req = await readBody(c, encryptSchema);
     const envelope = await tee.encryptTo(clientSpki(req.client_public_key), utf8(req.plaintext));
     // Odyn answers these three without a 0x prefix.
-    return c.json({ encrypted_data: envelope.encrypted_data, enclave_public_key: envelope.sender_tee_pubkey, nonce: envelope.nonce });
+    return c.json({
+      encrypted_data: envelope.encrypted_data,
+      enclave_public_key: envelope.sender_tee_pubkey,
+      nonce: envelope.nonce,
+    });
   });
 
   app.post("/v1/encryption/decrypt", async (c) => {
     const req = await readBody(c, decryptSchema);
     const nonce = hexToBytes(req.nonce);
-    if (nonce.length !== ENVELOPE_NONCE_BYTES) throw new BadRequest(`nonce must be exactly ${ENVELOPE_NONCE_BYTES} bytes, got ${nonce.length}`);
+    if (nonce.length !== ENVELOPE_NONCE_BYTES)
+      throw new BadRequest(`nonce must be exactly ${ENVELOPE_NONCE_BYTES} bytes, got ${nonce.length}`);
     const { plaintext } = await tee.decryptFrom({
       senderPublicKey: clientSpki(req.client_public_key),
       nonce,
@@ -166,13 +187,22 @@ export function createOdynApp(tee: SimulatedTee, faults: FaultInjector, log: Req
   });
 
   // Known paths with the wrong method answer 405 as Odyn does, unknown paths 404.
-  for (const path of ["/v1/eth/address", "/v1/eth/sign", "/v1/eth/sign-tx", "/v1/random", "/v1/encryption/public_key", "/v1/encryption/encrypt", "/v1/encryption/decrypt"]) {
+  for (const path of [
+    "/v1/eth/address",
+    "/v1/eth/sign",
+    "/v1/eth/sign-tx",
+    "/v1/random",
+    "/v1/encryption/public_key",
+    "/v1/encryption/encrypt",
+    "/v1/encryption/decrypt",
+  ]) {
     app.all(path, (c) => c.json({ error: "method not allowed" }, 405));
   }
   app.notFound((c) => c.json({ error: "not found" }, 404));
 
   app.onError((err, c) => {
-    if (err instanceof BadRequest || err instanceof TeeInputError || err instanceof EnvelopeFormatError) return c.json({ error: err.message }, 400);
+    if (err instanceof BadRequest || err instanceof TeeInputError || err instanceof EnvelopeFormatError)
+      return c.json({ error: err.message }, 400);
     // Same answer for a bad tag and a replay, as from Odyn: nothing to learn from the difference.
     if (err instanceof EnvelopeDecryptError) return c.json({ error: "decryption failed" }, 400);
     return c.json({ error: "internal error" }, 500);

@@ -53,11 +53,15 @@ it("two eligible nodes racing to bootstrap end on one secret", async () => {
     // pool and both nodes have tried: the second either sent its own transaction too or found the
     // first one pending (gas estimation runs against the pending block) — either way the chain,
     // not timing, picks the winner.
-    await waitFor(async () => {
-      const pool = (await clients.testClient.request({ method: "txpool_status" as never })) as { pending: string };
-      const reasons = await Promise.all(nodes.map(async (n) => (await getStatus(n.url)).kms.reason));
-      return Number(pool.pending) >= 1 && reasons.every((r) => /proposing|submit/.test(r));
-    }, 20_000, "both nodes proposing");
+    await waitFor(
+      async () => {
+        const pool = (await clients.testClient.request({ method: "txpool_status" as never })) as { pending: string };
+        const reasons = await Promise.all(nodes.map(async (n) => (await getStatus(n.url)).kms.reason));
+        return Number(pool.pending) >= 1 && reasons.every((r) => /proposing|submit/.test(r));
+      },
+      20_000,
+      "both nodes proposing",
+    );
     await clients.testClient.mine({ blocks: 1 });
   } finally {
     await clients.testClient.setAutomine(true);
@@ -72,7 +76,10 @@ it("two eligible nodes racing to bootstrap end on one secret", async () => {
   const app = await registerDemoApp(admin, { seed: "race-app" });
   const tee = new SimulatedTee({ seed: app.seed });
   const keys = await Promise.all(
-    nodes.map(async (n) => (await appRequest(targetOf(n), tee, { method: "POST", path: "/kms/derive", body: { path: "p" } })).json.key),
+    nodes.map(
+      async (n) =>
+        (await appRequest(targetOf(n), tee, { method: "POST", path: "/kms/derive", body: { path: "p" } })).json.key,
+    ),
   );
   expect(keys[0]).toBe(keys[1]);
 });

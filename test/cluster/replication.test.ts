@@ -5,9 +5,15 @@ import { kmsRegistryAbi } from "../../enclave/chain/abi/kmsRegistry.js";
 import { InstanceStatus } from "../../enclave/chain/types.js";
 import { SimulatedTee } from "../../enclave/tee/simulated.js";
 import { registerDemoApp, type NodeProcess } from "../../scripts/cluster/index.js";
-import { appRequest, type NodeTarget } from "../support/app-request.js";
+import { appRequest } from "../support/app-request.js";
 import { getStatus, waitFor } from "../support/kms-harness.js";
-import { SYNC_INTERVAL_MS, startClusterFixture, targetOf, waitForServing, type ClusterFixture } from "../support/process-cluster.js";
+import {
+  SYNC_INTERVAL_MS,
+  startClusterFixture,
+  targetOf,
+  waitForServing,
+  type ClusterFixture,
+} from "../support/process-cluster.js";
 
 let cluster: ClusterFixture;
 let a: NodeProcess, b: NodeProcess, c: NodeProcess;
@@ -18,9 +24,12 @@ let departedInstanceId: bigint;
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString("base64");
 const put = (node: NodeProcess, key: string, value: string | Uint8Array) =>
   appRequest(targetOf(node), tee, { method: "PUT", path: "/kms/data", body: { key, value: b64(value) } });
-const del = (node: NodeProcess, key: string) => appRequest(targetOf(node), tee, { method: "DELETE", path: "/kms/data", body: { key } });
-const get = (node: NodeProcess, key: string) => appRequest(targetOf(node), tee, { method: "GET", path: `/kms/data/${encodeURIComponent(key)}` });
-const list = async (node: NodeProcess) => (await appRequest(targetOf(node), tee, { method: "GET", path: "/kms/data" })).json?.keys as string[];
+const del = (node: NodeProcess, key: string) =>
+  appRequest(targetOf(node), tee, { method: "DELETE", path: "/kms/data", body: { key } });
+const get = (node: NodeProcess, key: string) =>
+  appRequest(targetOf(node), tee, { method: "GET", path: `/kms/data/${encodeURIComponent(key)}` });
+const list = async (node: NodeProcess) =>
+  (await appRequest(targetOf(node), tee, { method: "GET", path: "/kms/data" })).json?.keys as string[];
 
 async function inParallel<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -36,7 +45,11 @@ beforeAll(async () => {
   // shows that one stuck peer does not hold up replication to the others.
   cluster = await startClusterFixture("replication", { PEER_TIMEOUT_MS: "5000" });
   // Started and registered together, with no preset secret: they race to bootstrap it.
-  [a, b, c] = (await Promise.all(["rep-a", "rep-b", "rep-c"].map((seed) => cluster.start(seed)))) as [NodeProcess, NodeProcess, NodeProcess];
+  [a, b, c] = (await Promise.all(["rep-a", "rep-b", "rep-c"].map((seed) => cluster.start(seed)))) as [
+    NodeProcess,
+    NodeProcess,
+    NodeProcess,
+  ];
   for (const node of [a, b, c]) await cluster.register(node);
   await Promise.all([a, b, c].map((n) => waitForServing(n.url, 60_000)));
   const app = await registerDemoApp(cluster.chain.admin, { seed: "rep-app" });
@@ -54,7 +67,10 @@ describe("bootstrap", () => {
       expect((await getStatus(node.url)).kms.master_secret.on_chain_hash).toBe(onChain);
     }
     const keys = await Promise.all(
-      [a, b, c].map(async (n) => (await appRequest(targetOf(n), tee, { method: "POST", path: "/kms/derive", body: { path: "k" } })).json.key),
+      [a, b, c].map(
+        async (n) =>
+          (await appRequest(targetOf(n), tee, { method: "POST", path: "/kms/derive", body: { path: "k" } })).json.key,
+      ),
     );
     expect(new Set(keys).size).toBe(1);
     const cas = await Promise.all([a, b, c].map(async (n) => (await fetch(`${n.url}/kms/ca`)).text()));
@@ -71,7 +87,10 @@ describe("bootstrap", () => {
     expect(lateStatus.node.master_secret.state).toBe("synced");
     expect([a.url, b.url, c.url]).toContain(lateStatus.node.master_secret.synced_from);
     const [k1, k2] = await Promise.all(
-      [a, late].map(async (n) => (await appRequest(targetOf(n), tee, { method: "POST", path: "/kms/derive", body: { path: "k" } })).json.key),
+      [a, late].map(
+        async (n) =>
+          (await appRequest(targetOf(n), tee, { method: "POST", path: "/kms/derive", body: { path: "k" } })).json.key,
+      ),
     );
     expect(k2).toBe(k1);
     await late.stop();
@@ -84,7 +103,11 @@ describe("replication", () => {
     expect(written.status).toBe(200);
     const started = Date.now();
     for (const node of [b, c]) {
-      await waitFor(async () => (await get(node, "fresh")).json?.value === b64("hello"), 2 * SYNC_INTERVAL_MS + 2_000, `fresh on ${node.seed}`);
+      await waitFor(
+        async () => (await get(node, "fresh")).json?.value === b64("hello"),
+        2 * SYNC_INTERVAL_MS + 2_000,
+        `fresh on ${node.seed}`,
+      );
     }
     expect(Date.now() - started).toBeLessThan(2 * SYNC_INTERVAL_MS + 2_000);
   });
@@ -97,10 +120,14 @@ describe("replication", () => {
 
   it("concurrent writes of one key on A and B end with the same value everywhere", async () => {
     await Promise.all([put(a, "contended", "from-a"), put(b, "contended", "from-b")]);
-    const values = await waitFor(async () => {
-      const seen = await Promise.all([a, b, c].map(async (n) => (await get(n, "contended")).json?.value));
-      return seen.every((v) => v !== undefined && v === seen[0]) ? seen : undefined;
-    }, 10_000, "agreement on the contended key");
+    const values = await waitFor(
+      async () => {
+        const seen = await Promise.all([a, b, c].map(async (n) => (await get(n, "contended")).json?.value));
+        return seen.every((v) => v !== undefined && v === seen[0]) ? seen : undefined;
+      },
+      10_000,
+      "agreement on the contended key",
+    );
     expect([b64("from-a"), b64("from-b")]).toContain(values[0]);
   });
 
@@ -113,19 +140,28 @@ describe("replication", () => {
     // Serving, but until its snapshot from a peer is in, C answers 503 (the SDK tries another node),
     // never a false "not found".
     const seen = new Set<number>();
-    await waitFor(async () => {
-      const status = (await get(c, "bulk/0")).status;
-      seen.add(status);
-      return status === 200;
-    }, 30_000, "bulk/0 on the restarted C");
+    await waitFor(
+      async () => {
+        const status = (await get(c, "bulk/0")).status;
+        seen.add(status);
+        return status === 200;
+      },
+      30_000,
+      "bulk/0 on the restarted C",
+    );
     expect(seen.has(404)).toBe(false);
-    await waitFor(async () => (await list(c))?.filter((k) => k.startsWith("bulk/")).length === 1000, 30_000, "1,000 keys on C");
+    await waitFor(
+      async () => (await list(c))?.filter((k) => k.startsWith("bulk/")).length === 1000,
+      30_000,
+      "1,000 keys on C",
+    );
     expect((await get(c, "bulk/999")).json.value).toBe(b64("bulk/999"));
   });
 
   it("C paused while writes and deletes happen converges after resume, and deleted keys never come back", async () => {
     expect((await put(a, "doomed", "x")).status).toBe(200);
-    for (const node of [b, c]) await waitFor(async () => (await get(node, "doomed")).status === 200, 10_000, `doomed on ${node.seed}`);
+    for (const node of [b, c])
+      await waitFor(async () => (await get(node, "doomed")).status === 200, 10_000, `doomed on ${node.seed}`);
     c.pause();
     try {
       // Let pushes to C start hanging, then check A → B still flows at the sync pace.
@@ -169,7 +205,11 @@ describe("replication", () => {
     // The stopped "late" node is still ACTIVE on chain and has acknowledged nothing since.
     expect(await tombstones(a)).toBeGreaterThan(0);
     await cluster.chain.admin.setInstanceStatus(departedInstanceId, InstanceStatus.STOPPED);
-    await waitFor(async () => (await Promise.all([a, b, c].map(tombstones))).every((t) => t === 0), 20_000, "tombstones collected");
+    await waitFor(
+      async () => (await Promise.all([a, b, c].map(tombstones))).every((t) => t === 0),
+      20_000,
+      "tombstones collected",
+    );
     for (const node of [a, b, c]) expect((await get(node, "doomed")).status).toBe(404);
   });
 });

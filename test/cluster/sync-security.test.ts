@@ -53,13 +53,17 @@ async function registerAsKmsInstance(seed: string, versionId: bigint): Promise<b
 
 /** A correctly sealed record for the demo app, written as if by `wallet`. */
 function recordFrom(wallet: string, key: string, value: string): unknown[] {
-  const store = new KvStore({ nodeId: wallet, dataKey: (id) => deriveInternalKey(master, { kind: "kv-data", appId: id }) });
+  const store = new KvStore({
+    nodeId: wallet,
+    dataKey: (id) => deriveInternalKey(master, { kind: "kv-data", appId: id }),
+  });
   store.put(appId, key, new TextEncoder().encode(value));
   return store.changesSince(0).records;
 }
 
 const delta = (records: unknown[]) => ({ type: "delta" as const, epoch: "test", from: 0, next: 1, records });
-const visible = async (key: string) => (await appRequest(targetOf(node), appTee, { method: "GET", path: `/kms/data/${key}` })).status === 200;
+const visible = async (key: string) =>
+  (await appRequest(targetOf(node), appTee, { method: "GET", path: `/kms/data/${key}` })).status === 200;
 
 async function statusOf(promise: Promise<unknown>): Promise<number | "ok"> {
   try {
@@ -97,7 +101,9 @@ describe("/sync authentication", () => {
   it("accepts a delta from a member with the right HMAC (control)", async () => {
     const member = fakePeer("sec-member");
     await registerAsKmsInstance(member.seed, cluster.chain.deployment.kmsVersionId);
-    const reply = await member.client.call(nodePeer, delta(recordFrom(member.wallet, "from-member", "ok")), { syncKey });
+    const reply = await member.client.call(nodePeer, delta(recordFrom(member.wallet, "from-member", "ok")), {
+      syncKey,
+    });
     expect(reply.type).toBe("delta_ack");
     expect(reply.counts.inserted).toBe(1);
     expect(await visible("from-member")).toBe(true);
@@ -106,7 +112,9 @@ describe("/sync authentication", () => {
   it("answers a peer on an enclaver runtime under its label (the reply opens with that label only)", async () => {
     const member = fakePeer("sec-member-enclaver", ENCLAVER_LABEL);
     await registerAsKmsInstance("sec-member-enclaver", cluster.chain.deployment.kmsVersionId);
-    const reply = await member.client.call(nodePeer, delta(recordFrom(member.wallet, "from-enclaver-peer", "ok")), { syncKey });
+    const reply = await member.client.call(nodePeer, delta(recordFrom(member.wallet, "from-enclaver-peer", "ok")), {
+      syncKey,
+    });
     expect(reply.type).toBe("delta_ack");
     expect(await visible("from-enclaver-peer")).toBe(true);
   });
@@ -114,7 +122,11 @@ describe("/sync authentication", () => {
   it("refuses a forged or missing HMAC with 403 and merges nothing", async () => {
     const member = fakePeer("sec-member");
     const forged = deriveInternalKey(hexToBytes("66".repeat(32)), { kind: "sync-mac" });
-    expect(await statusOf(member.client.call(nodePeer, delta(recordFrom(member.wallet, "forged", "x")), { syncKey: forged }))).toBe(403);
+    expect(
+      await statusOf(
+        member.client.call(nodePeer, delta(recordFrom(member.wallet, "forged", "x")), { syncKey: forged }),
+      ),
+    ).toBe(403);
     expect(await statusOf(member.client.call(nodePeer, delta(recordFrom(member.wallet, "unsigned", "x"))))).toBe(403);
     expect(await visible("forged")).toBe(false);
     expect(await visible("unsigned")).toBe(false);
@@ -123,31 +135,50 @@ describe("/sync authentication", () => {
   it("refuses a bad peer PoP (signature naming another recipient) with 403", async () => {
     const member = fakePeer("sec-member");
     const wrongRecipient = { ...nodePeer, wallet: "0x000000000000000000000000000000000000dead" };
-    expect(await statusOf(member.client.call(wrongRecipient, delta(recordFrom(member.wallet, "bad-pop", "x")), { syncKey }))).toBe(403);
+    expect(
+      await statusOf(member.client.call(wrongRecipient, delta(recordFrom(member.wallet, "bad-pop", "x")), { syncKey })),
+    ).toBe(403);
     expect(await visible("bad-pop")).toBe(false);
   });
 
   it("refuses a peer that is not a registered KMS instance, even with the right HMAC", async () => {
     const stranger = fakePeer("sec-stranger");
-    expect(await statusOf(stranger.client.call(nodePeer, delta(recordFrom(stranger.wallet, "stranger", "x")), { syncKey }))).toBe(403);
+    expect(
+      await statusOf(stranger.client.call(nodePeer, delta(recordFrom(stranger.wallet, "stranger", "x")), { syncKey })),
+    ).toBe(403);
     expect(await visible("stranger")).toBe(false);
   });
 
   it("refuses an instance of another app (a registered app, not a KMS node)", async () => {
-    const appAsPeer = new PeerClient({ tee: appTee, ownWallet: await appTee.address(), timeoutMs: 5_000, policy: { enclaveMode: false } });
+    const appAsPeer = new PeerClient({
+      tee: appTee,
+      ownWallet: await appTee.address(),
+      timeoutMs: 5_000,
+      policy: { enclaveMode: false },
+    });
     expect(await statusOf(appAsPeer.call(nodePeer, delta([]), { syncKey }))).toBe(403);
   });
 
   it("refuses a KMS instance whose version was revoked, within the cache TTL", async () => {
     const { admin, deployment } = cluster.chain;
-    const versionId = await admin.enrollVersion({ appId: deployment.kmsAppId, versionName: "soon-revoked", codeMeasurement: keccak256(stringToHex("rv")) });
+    const versionId = await admin.enrollVersion({
+      appId: deployment.kmsAppId,
+      versionName: "soon-revoked",
+      codeMeasurement: keccak256(stringToHex("rv")),
+    });
     const revoked = fakePeer("sec-revoked");
     await registerAsKmsInstance(revoked.seed, versionId);
     expect(await statusOf(revoked.client.call(nodePeer, delta([]), { syncKey }))).toBe("ok");
     await admin.setVersionStatus(deployment.kmsAppId, versionId, VersionStatus.REVOKED);
     // AUTH_CACHE_TTL_SECONDS=1: refused within about a second of the revocation.
-    await waitFor(async () => (await statusOf(revoked.client.call(nodePeer, delta([]), { syncKey }))) === 403, 5_000, "revocation");
-    expect(await statusOf(revoked.client.call(nodePeer, delta(recordFrom(revoked.wallet, "revoked", "x")), { syncKey }))).toBe(403);
+    await waitFor(
+      async () => (await statusOf(revoked.client.call(nodePeer, delta([]), { syncKey }))) === 403,
+      5_000,
+      "revocation",
+    );
+    expect(
+      await statusOf(revoked.client.call(nodePeer, delta(recordFrom(revoked.wallet, "revoked", "x")), { syncKey })),
+    ).toBe(403);
     expect(await visible("revoked")).toBe(false);
   });
 });
@@ -157,7 +188,10 @@ describe("master_secret_request", () => {
     const key = generateP384KeyPair();
     return {
       key,
-      call: peer.client.call(nodePeer, { type: "master_secret_request", ecdh_pubkey: bytesToHex(p384SpkiFromSec1(key.publicKey)) }),
+      call: peer.client.call(nodePeer, {
+        type: "master_secret_request",
+        ecdh_pubkey: bytesToHex(p384SpkiFromSec1(key.publicKey)),
+      }),
     };
   };
 
@@ -165,12 +199,18 @@ describe("master_secret_request", () => {
     const { key, call } = request(fakePeer("sec-member"));
     const reply = await call;
     expect(reply.status).toBe("ok");
-    expect(bytesToHex(openSealedMasterSecret({ requesterPrivateKey: key.privateKey, sealed: reply.sealed }))).toBe(SECRET_HEX);
+    expect(bytesToHex(openSealedMasterSecret({ requesterPrivateKey: key.privateKey, sealed: reply.sealed }))).toBe(
+      SECRET_HEX,
+    );
   });
 
   it("refuses a member whose version is DEPRECATED", async () => {
     const { admin, deployment } = cluster.chain;
-    const versionId = await admin.enrollVersion({ appId: deployment.kmsAppId, versionName: "old", codeMeasurement: keccak256(stringToHex("old")) });
+    const versionId = await admin.enrollVersion({
+      appId: deployment.kmsAppId,
+      versionName: "old",
+      codeMeasurement: keccak256(stringToHex("old")),
+    });
     const deprecated = fakePeer("sec-deprecated");
     await registerAsKmsInstance(deprecated.seed, versionId);
     await admin.setVersionStatus(deployment.kmsAppId, versionId, VersionStatus.DEPRECATED);
@@ -181,4 +221,3 @@ describe("master_secret_request", () => {
     expect(await statusOf(request(fakePeer("sec-outsider")).call)).toBe(403);
   });
 });
-

@@ -58,16 +58,39 @@ describe("NovaAppRegistry ABI (PROTOCOL.md §6)", () => {
   it("returns the platform's struct layouts, field by field", () => {
     const fields = (name: string) => fn(abi, name).outputs?.[0]?.components?.map((c) => `${c.name}:${c.type}`);
     expect(fields("getApp")).toEqual([
-      "id:uint256", "owner:address", "teeArch:bytes32", "dappContract:address", "metadataUri:string",
-      "latestVersionId:uint256", "createdAt:uint256", "status:uint8", "appWallet:address",
+      "id:uint256",
+      "owner:address",
+      "teeArch:bytes32",
+      "dappContract:address",
+      "metadataUri:string",
+      "latestVersionId:uint256",
+      "createdAt:uint256",
+      "status:uint8",
+      "appWallet:address",
     ]);
     expect(fields("getVersion")).toEqual([
-      "id:uint256", "versionName:string", "codeMeasurement:bytes32", "imageUri:string", "auditUrl:string",
-      "auditHash:string", "githubRunId:string", "status:uint8", "enrolledAt:uint256", "enrolledBy:address",
+      "id:uint256",
+      "versionName:string",
+      "codeMeasurement:bytes32",
+      "imageUri:string",
+      "auditUrl:string",
+      "auditHash:string",
+      "githubRunId:string",
+      "status:uint8",
+      "enrolledAt:uint256",
+      "enrolledBy:address",
     ]);
     expect(fields("getInstanceByWallet")).toEqual([
-      "id:uint256", "appId:uint256", "versionId:uint256", "operator:address", "instanceUrl:string",
-      "teePubkey:bytes", "teeWalletAddress:address", "zkVerified:bool", "status:uint8", "registeredAt:uint256",
+      "id:uint256",
+      "appId:uint256",
+      "versionId:uint256",
+      "operator:address",
+      "instanceUrl:string",
+      "teePubkey:bytes",
+      "teeWalletAddress:address",
+      "zkVerified:bool",
+      "status:uint8",
+      "registeredAt:uint256",
     ]);
     expect(fn(abi, "getActiveInstances").outputs?.map((o) => o.type)).toEqual(["address[]"]);
   });
@@ -120,7 +143,13 @@ describe("KMSRegistry ABI (PROTOCOL.md §6)", () => {
   it("declares an event for every state change", () => {
     const events = abi.filter((e) => e.type === "event").map((e) => e.name);
     expect(events).toEqual(
-      expect.arrayContaining(["KmsAppIdSet", "MasterSecretHashSet", "MasterSecretHashReset", "OperatorAdded", "OperatorRemoved"]),
+      expect.arrayContaining([
+        "KmsAppIdSet",
+        "MasterSecretHashSet",
+        "MasterSecretHashReset",
+        "OperatorAdded",
+        "OperatorRemoved",
+      ]),
     );
   });
 });
@@ -137,6 +166,8 @@ describe("loadArtifact", () => {
 
   it("names the missing file and the fix when contracts are not built", () => {
     expect(() => loadArtifact("NoSuchContract")).toThrow(/NoSuchContract\.json is missing; run `npx forge build`/);
-    expect(artifactPath("KMSRegistry")).toBe(path.join(repoRoot, "contracts", "out", "KMSRegistry.sol", "KMSRegistry.json"));
+    expect(artifactPath("KMSRegistry")).toBe(
+      path.join(repoRoot, "contracts", "out", "KMSRegistry.sol", "KMSRegistry.json"),
+    );
   });
 });

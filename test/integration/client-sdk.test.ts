@@ -62,7 +62,9 @@ describe("NovaKmsClient against real nodes", () => {
   it("derives the protocol's key for the caller's app", async () => {
     const result = await client().derive({ path: "wallet/root", context: "session-a" });
     expect(result.appId).toBe(app.appId);
-    expect(Buffer.from(result.key)).toEqual(Buffer.from(deriveAppKey(hexToBytes(SECRET), app.appId, "wallet/root", "session-a", 32)));
+    expect(Buffer.from(result.key)).toEqual(
+      Buffer.from(deriveAppKey(hexToBytes(SECRET), app.appId, "wallet/root", "session-a", 32)),
+    );
   });
 
   it("writes, reads, lists and deletes KV entries", async () => {
@@ -82,7 +84,9 @@ describe("NovaKmsClient against real nodes", () => {
   ] as const)("works end to end with the %s envelope label", async (_name, label) => {
     const kms = client({ label });
     const result = await kms.derive({ path: "label-check" });
-    expect(Buffer.from(result.key)).toEqual(Buffer.from(deriveAppKey(hexToBytes(SECRET), app.appId, "label-check", "", 32)));
+    expect(Buffer.from(result.key)).toEqual(
+      Buffer.from(deriveAppKey(hexToBytes(SECRET), app.appId, "label-check", "", 32)),
+    );
     const key = `label/${label} ${Date.now()}`;
     await kms.kv.put(key, label);
     expect(Buffer.from((await kms.kv.get(key))!.value).toString()).toBe(label);
@@ -92,7 +96,11 @@ describe("NovaKmsClient against real nodes", () => {
 
   it("gets a certificate bound to the app that chains to the public CA", async () => {
     const keys = await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
-    const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: "CN=anything", keys, signingAlgorithm: { name: "ECDSA", hash: "SHA-256" } });
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: "CN=anything",
+      keys,
+      signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
+    });
     const kms = client();
     const cert = await kms.signCert({ csrPem: csr.toString("pem"), validityDays: 7 });
     const leaf = new X509Certificate(cert.certificatePem);
@@ -103,7 +111,9 @@ describe("NovaKmsClient against real nodes", () => {
 
   it("surfaces the node's 403 for an app that is not registered", async () => {
     const stranger = await harness.registerApp({ zkVerified: false });
-    const err = await client({ tee: stranger.tee }).derive({ path: "p" }).catch((e: unknown) => e);
+    const err = await client({ tee: stranger.tee })
+      .derive({ path: "p" })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KmsRequestError);
     expect(err).toMatchObject({ status: 403 });
   });
@@ -112,20 +122,41 @@ describe("NovaKmsClient against real nodes", () => {
 describe("nova-kms CLI against real nodes", () => {
   it("derives the same key as the SDK", async () => {
     const d = harness.chain.deployment;
-    const args = ["tsx", "client/cli.ts", "--rpc", d.rpcUrl, "--registry", d.novaAppRegistry, "--kms-app-id", d.kmsAppId.toString()];
+    const args = [
+      "tsx",
+      "client/cli.ts",
+      "--rpc",
+      d.rpcUrl,
+      "--registry",
+      d.novaAppRegistry,
+      "--kms-app-id",
+      d.kmsAppId.toString(),
+    ];
     const seed = `cli-app-${Date.now()}`;
     const cliApp = await harness.registerApp({ seed });
-    const run = await execa("npx", [...args, "--app-seed", seed, "--allow-http", "derive", "disk", "--hex"], { reject: false });
-    expect(run.stderr.replace(/npm warn.*\n?/g, "")).toBe("");
-    expect(run.exitCode).toBe(0);
-    expect(run.stdout.trim()).toBe(Buffer.from(deriveAppKey(hexToBytes(SECRET), cliApp.appId, "disk", "", 32)).toString("hex"));
-
-    const enclaver = await execa("npx", [...args, "--app-seed", seed, "--allow-http", "--label", "enclaver", "derive", "disk", "--hex"], {
+    const run = await execa("npx", [...args, "--app-seed", seed, "--allow-http", "derive", "disk", "--hex"], {
       reject: false,
     });
+    expect(run.stderr.replace(/npm warn.*\n?/g, "")).toBe("");
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout.trim()).toBe(
+      Buffer.from(deriveAppKey(hexToBytes(SECRET), cliApp.appId, "disk", "", 32)).toString("hex"),
+    );
+
+    const enclaver = await execa(
+      "npx",
+      [...args, "--app-seed", seed, "--allow-http", "--label", "enclaver", "derive", "disk", "--hex"],
+      {
+        reject: false,
+      },
+    );
     expect(enclaver.exitCode).toBe(0);
     expect(enclaver.stdout.trim()).toBe(run.stdout.trim());
-    const badLabel = await execa("npx", [...args, "--app-seed", seed, "--allow-http", "--label", "odyn", "derive", "disk"], { reject: false });
+    const badLabel = await execa(
+      "npx",
+      [...args, "--app-seed", seed, "--allow-http", "--label", "odyn", "derive", "disk"],
+      { reject: false },
+    );
     expect(badLabel.exitCode).toBe(2);
     expect(badLabel.stderr).toMatch(/capsule, enclaver/);
 
@@ -144,7 +175,9 @@ describe("failover", () => {
     const result = await kms.derive({ path: "after-failover" });
     expect(result.appId).toBe(app.appId);
     // With only the stopped node allowed, the error says it could not be reached.
-    const err = await client({ maxAttempts: 1 }).derive({ path: "x" }).catch((e: unknown) => e);
+    const err = await client({ maxAttempts: 1 })
+      .derive({ path: "x" })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KmsTransportError);
   });
 });

@@ -36,7 +36,10 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-function kmsRead<T>(functionName: "isOperator" | "operatorCount" | "getOperators" | "kmsAppId" | "owner" | "novaAppRegistry", args: readonly unknown[] = []): Promise<T> {
+function kmsRead<T>(
+  functionName: "isOperator" | "operatorCount" | "getOperators" | "kmsAppId" | "owner" | "novaAppRegistry",
+  args: readonly unknown[] = [],
+): Promise<T> {
   return chain.clients.publicClient.readContract({
     address: chain.deployment.kmsRegistry,
     abi: kmsRegistryAbi,
@@ -79,7 +82,9 @@ describe("deployment", () => {
     expect(onDisk).toEqual(chain.deployment);
     expect(privateKeyToAccount(onDisk.deployer.privateKey).address).toBe(getAddress(onDisk.deployer.address));
     expect(onDisk.deployer.address).toBe(getAddress("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"));
-    expect(() => parseDeployment(JSON.stringify({ ...JSON.parse(readFileSync(chain.deploymentFile, "utf8")), kmsAppId: 1 }))).toThrow(/kmsAppId/);
+    expect(() =>
+      parseDeployment(JSON.stringify({ ...JSON.parse(readFileSync(chain.deploymentFile, "utf8")), kmsAppId: 1 })),
+    ).toThrow(/kmsAppId/);
   });
 
   it("refuses to start a second chain over a deployment file whose chain is still running", async () => {
@@ -118,7 +123,9 @@ describe("platform admin API", () => {
       instanceUrl: "http://127.0.0.1:1",
     });
     await expect(again).rejects.toThrow();
-    expect(describeChainError(await again.catch((error: unknown) => error))).toMatch(/^reverted: WalletAlreadyRegistered\(/);
+    expect(describeChainError(await again.catch((error: unknown) => error))).toMatch(
+      /^reverted: WalletAlreadyRegistered\(/,
+    );
   });
 });
 
@@ -220,7 +227,8 @@ describe("no orphan anvil when the owning process ends without stop()", () => {
 // Each CLI call is a fresh tsx process (~1–3 s of CPU on these shared 2-core machines), so these tests
 // get more time than the default.
 describe("CLI (scripts/devchain.ts, scripts/run.ts)", { timeout: 180_000 }, () => {
-  const cli = (file: string, ...args: string[]) => execa(TSX, [DEVCHAIN_CLI, "--file", file, ...args], { cwd: REPO_ROOT });
+  const cli = (file: string, ...args: string[]) =>
+    execa(TSX, [DEVCHAIN_CLI, "--file", file, ...args], { cwd: REPO_ROOT });
   const json = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
 
   it("start → admin commands → SIGINT: state visible on chain, clean exit, nothing left behind", async () => {
@@ -232,14 +240,34 @@ describe("CLI (scripts/devchain.ts, scripts/run.ts)", { timeout: 180_000 }, () =
       const anvilPid = deployment.anvilPid as number;
 
       const appId = json((await cli(file, "create-app", "--metadata-uri", "ipfs://cli")).stdout).appId as string;
-      const versionId = json((await cli(file, "enroll-version", "--app", appId, "--name", "cli-v1")).stdout).versionId as string;
+      const versionId = json((await cli(file, "enroll-version", "--app", appId, "--name", "cli-v1")).stdout)
+        .versionId as string;
       const wallet = privateKeyToAccount(generatePrivateKey()).address;
-      const registered = json((await cli(file, "register-instance", "--wallet", wallet, "--app", appId, "--version", versionId, "--zk-verified")).stdout);
+      const registered = json(
+        (
+          await cli(
+            file,
+            "register-instance",
+            "--wallet",
+            wallet,
+            "--app",
+            appId,
+            "--version",
+            versionId,
+            "--zk-verified",
+          )
+        ).stdout,
+      );
       const instanceId = registered.instanceId as string;
 
       const reader = RegistryReader.fromRpcUrl(deployment.rpcUrl, deployment);
       const instance = await reader.getInstanceByWallet(wallet);
-      expect(instance).toMatchObject({ id: BigInt(instanceId), appId: BigInt(appId), versionId: BigInt(versionId), zkVerified: true });
+      expect(instance).toMatchObject({
+        id: BigInt(instanceId),
+        appId: BigInt(appId),
+        versionId: BigInt(versionId),
+        zkVerified: true,
+      });
       expect(instance.teePubkey.length).toBe(120);
 
       await cli(file, "set-instance-status", instanceId, "stopped");
@@ -249,7 +277,10 @@ describe("CLI (scripts/devchain.ts, scripts/run.ts)", { timeout: 180_000 }, () =
       expect((await reader.getVersion(BigInt(appId), BigInt(versionId))).status).toBe(VersionStatus.DEPRECATED);
       expect((await reader.getApp(BigInt(appId))).status).toBe(2);
 
-      const bad = await execa(TSX, [DEVCHAIN_CLI, "--file", file, "set-app-status", appId, "bogus"], { cwd: REPO_ROOT, reject: false });
+      const bad = await execa(TSX, [DEVCHAIN_CLI, "--file", file, "set-app-status", appId, "bogus"], {
+        cwd: REPO_ROOT,
+        reject: false,
+      });
       expect(bad.exitCode).toBe(1);
       expect(bad.stderr).toMatch(/unknown app status/);
 

@@ -2,7 +2,14 @@
 // method/path handling, fault injection, and the CLI entry.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { getAddress, keccak256, parseTransaction, recoverTransactionAddress, serializeTransaction, type Hex } from "viem";
+import {
+  getAddress,
+  keccak256,
+  parseTransaction,
+  recoverTransactionAddress,
+  serializeTransaction,
+  type Hex,
+} from "viem";
 import { startOdynSimulator, type OdynSimulator } from "../../scripts/odyn-simulator.js";
 import { SimulatedTee, simulatedIdentity } from "../../enclave/tee/simulated.js";
 import { encryptionPublicKeySpki } from "../../enclave/tee/tee.js";
@@ -14,7 +21,12 @@ let sim: OdynSimulator;
 const peer = new SimulatedTee({ seed: "http-peer" });
 let peerSpkiHex: string;
 
-async function call(method: string, path: string, body?: unknown, raw?: string): Promise<{ status: number; json: Record<string, unknown> }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  raw?: string,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const init: RequestInit = { method };
   if (raw !== undefined || body !== undefined) {
     init.body = raw ?? JSON.stringify(body);
@@ -40,7 +52,7 @@ const structured = {
 
 beforeAll(async () => {
   sim = await startOdynSimulator({ seed: SEED });
-  peerSpkiHex = "0x" + bytesToHex(await encryptionPublicKeySpki(peer));
+  peerSpkiHex = `0x${bytesToHex(await encryptionPublicKeySpki(peer))}`;
 });
 
 afterAll(async () => {
@@ -54,7 +66,9 @@ describe("Odyn simulator: shapes", () => {
     expect(json.address).toBe(getAddress(simulatedIdentity(SEED).wallet));
     expect(json.public_key).toMatch(/^0x04[0-9a-f]{128}$/);
     // The public key hashes to the address, as Ethereum defines it.
-    expect(("0x" + keccak256(("0x" + (json.public_key as string).slice(4)) as Hex).slice(-40))).toBe(simulatedIdentity(SEED).wallet);
+    expect(`0x${keccak256(`0x${(json.public_key as string).slice(4)}` as Hex).slice(-40)}`).toBe(
+      simulatedIdentity(SEED).wallet,
+    );
   });
 
   it("GET /v1/encryption/public_key answers the SPKI (0x hex) and a matching PEM", async () => {
@@ -63,7 +77,7 @@ describe("Odyn simulator: shapes", () => {
     const pem = json.public_key_pem as string;
     expect(pem).toMatch(/^-----BEGIN PUBLIC KEY-----\n[\s\S]+\n-----END PUBLIC KEY-----$/);
     const der = Buffer.from(pem.replace(/-----[A-Z ]+-----|\n/g, ""), "base64");
-    expect("0x" + der.toString("hex")).toBe(json.public_key_der);
+    expect(`0x${der.toString("hex")}`).toBe(json.public_key_der);
   });
 
   it("GET /v1/random answers 32 fresh bytes", async () => {
@@ -82,11 +96,15 @@ describe("Odyn simulator: shapes", () => {
     expect(s.json.signature).toMatch(/^0x[0-9a-f]{130}$/);
     const parsed = parseTransaction(raw);
     expect(parsed).toMatchObject({ type: "eip1559", chainId: 31337, nonce: 1, gas: 21000n, value: 10n ** 18n });
-    const sender = await recoverTransactionAddress({ serializedTransaction: raw as Parameters<typeof recoverTransactionAddress>[0]["serializedTransaction"] });
+    const sender = await recoverTransactionAddress({
+      serializedTransaction: raw as Parameters<typeof recoverTransactionAddress>[0]["serializedTransaction"],
+    });
     expect(sender.toLowerCase()).toBe(simulatedIdentity(SEED).wallet);
 
     const { r: _r, s: _s, v: _v, yParity: _y, ...unsigned } = parsed;
-    const rlp = await call("POST", "/v1/eth/sign-tx", { payload: { kind: "raw_rlp", raw_payload: serializeTransaction(unsigned) } });
+    const rlp = await call("POST", "/v1/eth/sign-tx", {
+      payload: { kind: "raw_rlp", raw_payload: serializeTransaction(unsigned) },
+    });
     expect(rlp.status).toBe(200);
     expect(rlp.json.raw_transaction).toBe(raw);
   });
@@ -95,17 +113,29 @@ describe("Odyn simulator: shapes", () => {
     const enc = await call("POST", "/v1/encryption/encrypt", { plaintext: "héllo", client_public_key: peerSpkiHex });
     expect(enc.status).toBe(200);
     expect(enc.json.nonce).toMatch(/^[0-9a-f]{24}$/);
-    expect("0x" + (enc.json.enclave_public_key as string)).toBe(simulatedIdentity(SEED).teePubkeySpkiHex);
+    expect(`0x${enc.json.enclave_public_key as string}`).toBe(simulatedIdentity(SEED).teePubkeySpkiHex);
     const opened = await peer.decryptFrom(
-      parseEnvelope({ sender_tee_pubkey: enc.json.enclave_public_key, nonce: enc.json.nonce, encrypted_data: enc.json.encrypted_data }),
+      parseEnvelope({
+        sender_tee_pubkey: enc.json.enclave_public_key,
+        nonce: enc.json.nonce,
+        encrypted_data: enc.json.encrypted_data,
+      }),
     );
     expect(new TextDecoder().decode(opened.plaintext)).toBe("héllo");
 
     const env = await peer.encryptTo(simulatedIdentity(SEED).teePubkey, utf8("to the enclave"));
-    const dec = await call("POST", "/v1/encryption/decrypt", { nonce: "0x" + env.nonce, client_public_key: peerSpkiHex, encrypted_data: "0x" + env.encrypted_data });
+    const dec = await call("POST", "/v1/encryption/decrypt", {
+      nonce: `0x${env.nonce}`,
+      client_public_key: peerSpkiHex,
+      encrypted_data: `0x${env.encrypted_data}`,
+    });
     expect(dec).toEqual({ status: 200, json: { plaintext: "to the enclave" } });
     // Odyn refuses a (client key, nonce) pair it has already opened.
-    const again = await call("POST", "/v1/encryption/decrypt", { nonce: env.nonce, client_public_key: peerSpkiHex, encrypted_data: env.encrypted_data });
+    const again = await call("POST", "/v1/encryption/decrypt", {
+      nonce: env.nonce,
+      client_public_key: peerSpkiHex,
+      encrypted_data: env.encrypted_data,
+    });
     expect(again.status).toBe(400);
   });
 });
@@ -120,13 +150,43 @@ describe("Odyn simulator: bad input answers 400 with a reason", () => {
     ["sign-tx: zero chain id", "/v1/eth/sign-tx", { payload: { ...structured, chain_id: "0x0" } }, /chainId/],
     ["sign-tx: decimal quantity", "/v1/eth/sign-tx", { payload: { ...structured, nonce: "12" } }, /nonce/],
     ["sign-tx: bad address", "/v1/eth/sign-tx", { payload: { ...structured, to: "0x1234" } }, /to/],
-    ["sign-tx: tip above cap", "/v1/eth/sign-tx", { payload: { ...structured, max_priority_fee_per_gas: "0xffffffffff" } }, /exceeds/],
-    ["sign-tx: legacy raw payload", "/v1/eth/sign-tx", { payload: { kind: "raw_rlp", raw_payload: "0xe3808080808080" } }, /raw_payload/],
-    ["encrypt: SEC1 instead of SPKI", "/v1/encryption/encrypt", { plaintext: "x", client_public_key: "0x04" + "11".repeat(96) }, /SubjectPublicKeyInfo/],
+    [
+      "sign-tx: tip above cap",
+      "/v1/eth/sign-tx",
+      { payload: { ...structured, max_priority_fee_per_gas: "0xffffffffff" } },
+      /exceeds/,
+    ],
+    [
+      "sign-tx: legacy raw payload",
+      "/v1/eth/sign-tx",
+      { payload: { kind: "raw_rlp", raw_payload: "0xe3808080808080" } },
+      /raw_payload/,
+    ],
+    [
+      "encrypt: SEC1 instead of SPKI",
+      "/v1/encryption/encrypt",
+      { plaintext: "x", client_public_key: `0x04${"11".repeat(96)}` },
+      /SubjectPublicKeyInfo/,
+    ],
     ["encrypt: not hex", "/v1/encryption/encrypt", { plaintext: "x", client_public_key: "0xzz" }, /hex/],
-    ["encrypt: lone surrogate", "/v1/encryption/encrypt", { plaintext: "\ud800", client_public_key: "0x00" }, /Unicode/],
-    ["decrypt: 32-byte nonce", "/v1/encryption/decrypt", { nonce: "0x" + "00".repeat(32), client_public_key: "0x00", encrypted_data: "0x00" }, /12 bytes/],
-    ["decrypt: missing field", "/v1/encryption/decrypt", { nonce: "0x" + "00".repeat(12), client_public_key: "0x00" }, /encrypted_data/],
+    [
+      "encrypt: lone surrogate",
+      "/v1/encryption/encrypt",
+      { plaintext: "\ud800", client_public_key: "0x00" },
+      /Unicode/,
+    ],
+    [
+      "decrypt: 32-byte nonce",
+      "/v1/encryption/decrypt",
+      { nonce: `0x${"00".repeat(32)}`, client_public_key: "0x00", encrypted_data: "0x00" },
+      /12 bytes/,
+    ],
+    [
+      "decrypt: missing field",
+      "/v1/encryption/decrypt",
+      { nonce: `0x${"00".repeat(12)}`, client_public_key: "0x00" },
+      /encrypted_data/,
+    ],
   ];
   for (const [name, path, body, reason] of cases) {
     it(name, async () => {
@@ -145,9 +205,21 @@ describe("Odyn simulator: bad input answers 400 with a reason", () => {
   it("decrypt with a wrong tag or a key that is not on the curve", async () => {
     const env = await peer.encryptTo(simulatedIdentity(SEED).teePubkey, utf8("x"));
     const flipped = (env.encrypted_data.startsWith("0") ? "1" : "0") + env.encrypted_data.slice(1);
-    expect((await call("POST", "/v1/encryption/decrypt", { nonce: env.nonce, client_public_key: peerSpkiHex, encrypted_data: flipped })).status).toBe(400);
+    expect(
+      (
+        await call("POST", "/v1/encryption/decrypt", {
+          nonce: env.nonce,
+          client_public_key: peerSpkiHex,
+          encrypted_data: flipped,
+        })
+      ).status,
+    ).toBe(400);
     const offCurve = peerSpkiHex.slice(0, -2) + (peerSpkiHex.endsWith("00") ? "01" : "00");
-    const res = await call("POST", "/v1/encryption/decrypt", { nonce: env.nonce, client_public_key: offCurve, encrypted_data: env.encrypted_data });
+    const res = await call("POST", "/v1/encryption/decrypt", {
+      nonce: env.nonce,
+      client_public_key: offCurve,
+      encrypted_data: env.encrypted_data,
+    });
     expect(res.status).toBe(400);
   });
 
@@ -176,7 +248,7 @@ describe("Odyn simulator: fault injection", () => {
   it("stop() ends promptly even while a delayed request is pending", async () => {
     const other = await startOdynSimulator();
     other.faults.delayNext(1, 60_000);
-    const hung = fetch(other.url + "/v1/random").catch((e: unknown) => e);
+    const hung = fetch(`${other.url}/v1/random`).catch((e: unknown) => e);
     await expect.poll(() => other.requestCount()).toBe(1);
     const started = performance.now();
     await other.stop();
@@ -187,10 +259,14 @@ describe("Odyn simulator: fault injection", () => {
 
 describe("Odyn simulator CLI", () => {
   it("prints its URL and identity, serves the seed's keys, and exits cleanly on SIGTERM", async () => {
-    const child = execa(process.execPath, ["--import", "tsx", "scripts/odyn-simulator.ts", "--port", "0", "--seed", "cli-seed"], {
-      cwd: new URL("../..", import.meta.url).pathname,
-      reject: false,
-    });
+    const child = execa(
+      process.execPath,
+      ["--import", "tsx", "scripts/odyn-simulator.ts", "--port", "0", "--seed", "cli-seed"],
+      {
+        cwd: new URL("../..", import.meta.url).pathname,
+        reject: false,
+      },
+    );
     try {
       const line = await new Promise<string>((resolve, reject) => {
         let out = "";
@@ -204,9 +280,9 @@ describe("Odyn simulator CLI", () => {
       const id = simulatedIdentity("cli-seed");
       expect(info.wallet).toBe(id.wallet);
       expect(info.tee_pubkey).toBe(bytesToHex(id.teePubkeySpki));
-      const res = (await (await fetch(info.url + "/v1/eth/address")).json()) as { address: string };
+      const res = (await (await fetch(`${info.url}/v1/eth/address`)).json()) as { address: string };
       expect(res.address.toLowerCase()).toBe(id.wallet);
-      const key = (await (await fetch(info.url + "/v1/encryption/public_key")).json()) as { public_key_der: string };
+      const key = (await (await fetch(`${info.url}/v1/encryption/public_key`)).json()) as { public_key_der: string };
       expect(hexToBytes(key.public_key_der)).toEqual(id.teePubkeySpki);
     } finally {
       child.kill("SIGTERM");

@@ -12,7 +12,8 @@ import { recoverPersonalMessageSigner, withLegacyV } from "../../enclave/crypto/
 import { utf8 } from "../../enclave/crypto/bytes.js";
 
 const SEED = "odyn-parity-seed";
-const text = (input: Uint8Array | { plaintext: Uint8Array }) => new TextDecoder().decode(input instanceof Uint8Array ? input : input.plaintext);
+const text = (input: Uint8Array | { plaintext: Uint8Array }) =>
+  new TextDecoder().decode(input instanceof Uint8Array ? input : input.plaintext);
 type SerializedTx = Parameters<typeof recoverTransactionAddress>[0]["serializedTransaction"];
 
 const tx = {
@@ -70,9 +71,13 @@ describe("OdynTee gives the same results as SimulatedTee with the same seed", ()
     const c = client({ retries: 0 });
     const message = "NovaKMS:Response:0xabc:0xwallet";
     const expected = await local.signMessage(message);
-    sim.faults.replyNext(1, { signature: withLegacyV(expected), address: sim.identity.wallet }, { path: "/v1/eth/sign" });
+    sim.faults.replyNext(
+      1,
+      { signature: withLegacyV(expected), address: sim.identity.wallet },
+      { path: "/v1/eth/sign" },
+    );
     expect(await c.signMessage(message)).toBe(expected);
-    const bad = expected.slice(0, -2) + "05";
+    const bad = `${expected.slice(0, -2)}05`;
     sim.faults.replyNext(1, { signature: bad, address: sim.identity.wallet }, { path: "/v1/eth/sign" });
     await expect(c.signMessage(message)).rejects.toMatchObject({ failure: "bad_response" });
   });
@@ -82,7 +87,9 @@ describe("OdynTee gives the same results as SimulatedTee with the same seed", ()
     expect(raw).toBe(await local.signTransaction(tx));
     const parsed = parseTransaction(raw);
     expect(parsed.accessList).toEqual(tx.accessList);
-    expect((await recoverTransactionAddress({ serializedTransaction: raw as SerializedTx })).toLowerCase()).toBe(await odyn.address());
+    expect((await recoverTransactionAddress({ serializedTransaction: raw as SerializedTx })).toLowerCase()).toBe(
+      await odyn.address(),
+    );
     // Contract creation (no `to`) and zero value go through the same mapping.
     const create = { ...tx, to: undefined, value: 0n, data: "0x6000" as Hex, accessList: [] };
     expect(await odyn.signTransaction(create)).toBe(await local.signTransaction(create));
@@ -111,8 +118,12 @@ describe("OdynTee gives the same results as SimulatedTee with the same seed", ()
     await expect(odyn.decryptFrom(parseEnvelope(envelope))).rejects.toBeInstanceOf(EnvelopeDecryptError);
 
     const before = sim.requestCount("/v1/encryption/decrypt");
-    await expect(odyn.decryptFrom({ ...parseEnvelope(envelope), nonce: new Uint8Array(32) })).rejects.toBeInstanceOf(EnvelopeFormatError);
-    await expect(odyn.encryptTo(await peer.encryptionPublicKey(), Uint8Array.of(0xc3, 0x28))).rejects.toBeInstanceOf(TeeInputError);
+    await expect(odyn.decryptFrom({ ...parseEnvelope(envelope), nonce: new Uint8Array(32) })).rejects.toBeInstanceOf(
+      EnvelopeFormatError,
+    );
+    await expect(odyn.encryptTo(await peer.encryptionPublicKey(), Uint8Array.of(0xc3, 0x28))).rejects.toBeInstanceOf(
+      TeeInputError,
+    );
     expect(sim.requestCount("/v1/encryption/decrypt")).toBe(before);
   });
 
@@ -143,9 +154,14 @@ describe("both TEEs refuse the same inputs with the same error types", () => {
   it("messages, transactions and random lengths", async () => {
     for (const [name, tee] of both()) {
       await expect(tee.signMessage(""), name).rejects.toBeInstanceOf(TeeInputError);
-      await expect(tee.signTransaction({ chainId: 1, nonce: 0, gas: 21000n, gasPrice: 1n }), name).rejects.toBeInstanceOf(TeeInputError);
+      await expect(
+        tee.signTransaction({ chainId: 1, nonce: 0, gas: 21000n, gasPrice: 1n }),
+        name,
+      ).rejects.toBeInstanceOf(TeeInputError);
       await expect(tee.randomBytes(-1), name).rejects.toBeInstanceOf(TeeInputError);
-      await expect(tee.encryptTo(await peer.encryptionPublicKey(), Uint8Array.of(0xff)), name).rejects.toBeInstanceOf(TeeInputError);
+      await expect(tee.encryptTo(await peer.encryptionPublicKey(), Uint8Array.of(0xff)), name).rejects.toBeInstanceOf(
+        TeeInputError,
+      );
     }
   });
 
@@ -154,9 +170,16 @@ describe("both TEEs refuse the same inputs with the same error types", () => {
     offCurve[0] = 0x04;
     for (const [name, tee] of both()) {
       const good = parseEnvelope(await peer.encryptTo(await tee.encryptionPublicKey(), utf8(`for ${name}`)));
-      await expect(tee.decryptFrom({ ...good, nonce: good.nonce.subarray(0, 8) }), name).rejects.toBeInstanceOf(EnvelopeFormatError);
-      await expect(tee.decryptFrom({ ...good, ciphertext: good.ciphertext.subarray(0, 8) }), name).rejects.toBeInstanceOf(EnvelopeFormatError);
-      await expect(tee.decryptFrom({ ...good, senderPublicKey: offCurve }), name).rejects.toBeInstanceOf(EnvelopeFormatError);
+      await expect(tee.decryptFrom({ ...good, nonce: good.nonce.subarray(0, 8) }), name).rejects.toBeInstanceOf(
+        EnvelopeFormatError,
+      );
+      await expect(
+        tee.decryptFrom({ ...good, ciphertext: good.ciphertext.subarray(0, 8) }),
+        name,
+      ).rejects.toBeInstanceOf(EnvelopeFormatError);
+      await expect(tee.decryptFrom({ ...good, senderPublicKey: offCurve }), name).rejects.toBeInstanceOf(
+        EnvelopeFormatError,
+      );
       const tampered = { ...good, ciphertext: good.ciphertext.slice() };
       tampered.ciphertext[2] = (tampered.ciphertext[2] ?? 0) ^ 4;
       await expect(tee.decryptFrom(tampered), name).rejects.toBeInstanceOf(EnvelopeDecryptError);
@@ -223,7 +246,9 @@ describe("OdynTee failure policy", () => {
   it("errors never carry plaintext or messages", async () => {
     const c = client({ retries: 0 });
     sim.faults.failNext(1, { status: 500, path: "/v1/encryption/encrypt" });
-    const err = (await c.encryptTo(await peer.encryptionPublicKey(), utf8("TOP-SECRET-PLAINTEXT")).catch((e: unknown) => e)) as Error;
+    const err = (await c
+      .encryptTo(await peer.encryptionPublicKey(), utf8("TOP-SECRET-PLAINTEXT"))
+      .catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(OdynError);
     expect(`${err.message} ${String(err.stack)} ${JSON.stringify(err)}`).not.toContain("TOP-SECRET");
     sim.faults.failNext(1, { status: 500, path: "/v1/eth/sign" });
@@ -244,7 +269,11 @@ describe("OdynTee failure policy", () => {
     await dead.stop();
     const c = new OdynTee({ url, retries: 1, minRetryDelayMs: 1, maxRetryDelayMs: 2 });
     extra.push(c);
-    await expect(c.randomBytes(4)).rejects.toMatchObject({ name: "OdynError", failure: "network", endpoint: "/v1/random" });
+    await expect(c.randomBytes(4)).rejects.toMatchObject({
+      name: "OdynError",
+      failure: "network",
+      endpoint: "/v1/random",
+    });
   });
 });
 
@@ -261,22 +290,38 @@ describe("OdynTee checks what Odyn answers", () => {
     const c = client({ retries: 0 });
     await c.address();
     const stranger = privateKeyToAccount(generatePrivateKey());
-    sim.faults.replyNext(1, { signature: await stranger.signMessage({ message: "m" }), address: stranger.address }, { path: "/v1/eth/sign" });
+    sim.faults.replyNext(
+      1,
+      { signature: await stranger.signMessage({ message: "m" }), address: stranger.address },
+      { path: "/v1/eth/sign" },
+    );
     await expect(c.signMessage("m")).rejects.toMatchObject({ failure: "bad_response" });
 
     const other = await local.signTransaction({ ...tx, value: 1n });
-    sim.faults.replyNext(1, { raw_transaction: other, transaction_hash: "0x", address: await local.address() }, { path: "/v1/eth/sign-tx" });
+    sim.faults.replyNext(
+      1,
+      { raw_transaction: other, transaction_hash: "0x", address: await local.address() },
+      { path: "/v1/eth/sign-tx" },
+    );
     await expect(c.signTransaction(tx)).rejects.toThrow(/differs from the request/);
 
     const byStranger = await stranger.signTransaction({ ...tx, type: "eip1559" });
-    sim.faults.replyNext(1, { raw_transaction: byStranger, transaction_hash: "0x", address: stranger.address }, { path: "/v1/eth/sign-tx" });
+    sim.faults.replyNext(
+      1,
+      { raw_transaction: byStranger, transaction_hash: "0x", address: stranger.address },
+      { path: "/v1/eth/sign-tx" },
+    );
     await expect(c.signTransaction(tx)).rejects.toThrow(/another address/);
   });
 
   it("rejects an encryption under a key other than the enclave's", async () => {
     const c = client({ retries: 0 });
     const foreign = await peer.encryptTo(await local.encryptionPublicKey(), utf8("x"));
-    sim.faults.replyNext(1, { encrypted_data: foreign.encrypted_data, enclave_public_key: foreign.sender_tee_pubkey, nonce: foreign.nonce }, { path: "/v1/encryption/encrypt" });
+    sim.faults.replyNext(
+      1,
+      { encrypted_data: foreign.encrypted_data, enclave_public_key: foreign.sender_tee_pubkey, nonce: foreign.nonce },
+      { path: "/v1/encryption/encrypt" },
+    );
     await expect(c.encryptTo(await peer.encryptionPublicKey(), utf8("x"))).rejects.toThrow(/another key/);
   });
 });

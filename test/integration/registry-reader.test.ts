@@ -72,7 +72,12 @@ describe("RegistryReader", () => {
     const appId = await admin.createApp({ dappContract: zeroAddress, metadataUri: "ipfs://reader-test" });
     const versionId = await admin.enrollVersion({ appId, versionName: "v1.2.3", codeMeasurement: measurement });
     const version = await reader.getVersion(appId, versionId);
-    expect(version).toMatchObject({ id: versionId, versionName: "v1.2.3", codeMeasurement: measurement, status: VersionStatus.ENROLLED });
+    expect(version).toMatchObject({
+      id: versionId,
+      versionName: "v1.2.3",
+      codeMeasurement: measurement,
+      status: VersionStatus.ENROLLED,
+    });
     expect(version.enrolledBy).toBe(deployment.deployer.address.toLowerCase());
     expect((await reader.getApp(appId)).latestVersionId).toBe(versionId);
 

@@ -71,7 +71,7 @@ describe.each([
   ["capsule (current runtime)", () => capsuleRuntime, () => capsuleApp],
   ["enclaver (earlier runtime)", () => enclaverRuntime, () => enclaverApp],
 ])("an app on the %s runtime", (_name, runtime, app) => {
-  it("derives the app's key through every node (context sent as \"\", length as a number)", async () => {
+  it('derives the app\'s key through every node (context sent as "", length as a number)', async () => {
     const client = runtimeClient(runtime());
     expect(Buffer.from(await client.derive("wallet/root"))).toEqual(expectedKey(app(), "wallet/root"));
     expect(Buffer.from(await client.derive("disk", "vol-1", 48))).toEqual(expectedKey(app(), "disk", "vol-1", 48));
@@ -100,7 +100,7 @@ describe.each([
 });
 
 describe("the SDK sees the runtime's keys", () => {
-  it("a key the runtime wrote as \"a b\" (sent as a+b) is the SDK's \"a b\" (sent as a%20b)", async () => {
+  it('a key the runtime wrote as "a b" (sent as a+b) is the SDK\'s "a b" (sent as a%20b)', async () => {
     const client = runtimeClient(capsuleRuntime);
     await client.kvPut("shared key", Buffer.from("from the runtime").toString("base64"));
     const sdk = new NovaKmsClient({
@@ -122,7 +122,11 @@ describe("signatures and field forms the runtime depends on", () => {
   it("every response signature carries v ∈ {0, 1}, which the runtime's verifier (v ≤ 3) accepts", async () => {
     const node = { url: nodes[0]!.url, wallet: nodes[0]!.wallet, teePublicKey: nodes[0]!.node.teePublicKey };
     for (let i = 0; i < 6; i++) {
-      const res = await appRequest(node, capsuleApp.tee, { method: "POST", path: "/kms/derive", body: { path: `v-${i}` } });
+      const res = await appRequest(node, capsuleApp.tee, {
+        method: "POST",
+        path: "/kms/derive",
+        body: { path: `v-${i}` },
+      });
       expect(res.status).toBe(200);
       const signature = res.headers.get("x-kms-response-signature")!;
       expect(["00", "01"]).toContain(signature.slice(-2));
@@ -130,15 +134,22 @@ describe("signatures and field forms the runtime depends on", () => {
       expect(await runtimeVerifiesSignature(signature, message, node.wallet)).toBe(true);
     }
     // The verifier itself refuses 27/28, as the runtime's does: that is what the node must avoid.
-    const res = await appRequest(node, capsuleApp.tee, { method: "POST", path: "/kms/derive", body: { path: "legacy" } });
+    const res = await appRequest(node, capsuleApp.tee, {
+      method: "POST",
+      path: "/kms/derive",
+      body: { path: "legacy" },
+    });
     const signature = res.headers.get("x-kms-response-signature")!;
     const legacy = signature.slice(0, -2) + (27 + Number.parseInt(signature.slice(-2), 16)).toString(16);
-    expect(await runtimeVerifiesSignature(legacy, `NovaKMS:Response:${res.sentSignature}:${node.wallet}`, node.wallet)).toBe(false);
+    expect(
+      await runtimeVerifiesSignature(legacy, `NovaKMS:Response:${res.sentSignature}:${node.wallet}`, node.wallet),
+    ).toBe(false);
   });
 
   it("derive accepts length as a decimal string and answers it as a number; other forms are 400", async () => {
     const node = { url: nodes[0]!.url, wallet: nodes[0]!.wallet, teePublicKey: nodes[0]!.node.teePublicKey };
-    const derive = (length: unknown) => appRequest(node, capsuleApp.tee, { method: "POST", path: "/kms/derive", body: { path: "len", length } });
+    const derive = (length: unknown) =>
+      appRequest(node, capsuleApp.tee, { method: "POST", path: "/kms/derive", body: { path: "len", length } });
     const ok = await derive("48");
     expect(ok.status).toBe(200);
     expect(ok.json.length).toBe(48);
@@ -151,7 +162,12 @@ describe("signatures and field forms the runtime depends on", () => {
   it("a reply is sealed under the label of its request, and a GET under the caller's last label", async () => {
     const node = { url: nodes[1]!.url, wallet: nodes[1]!.wallet, teePublicKey: nodes[1]!.node.teePublicKey };
     const put = (label: typeof CAPSULE_LABEL | typeof ENCLAVER_LABEL) =>
-      appRequest(node, enclaverApp.tee, { method: "PUT", path: "/kms/data", body: { key: "label", value: "AA==" }, label });
+      appRequest(node, enclaverApp.tee, {
+        method: "PUT",
+        path: "/kms/data",
+        body: { key: "label", value: "AA==" },
+        label,
+      });
     const list = () => appRequest(node, enclaverApp.tee, { method: "GET", path: "/kms/data" });
     expect((await put(ENCLAVER_LABEL)).label).toBe(ENCLAVER_LABEL);
     expect((await list()).label).toBe(ENCLAVER_LABEL);
@@ -175,7 +191,12 @@ describe("the runtime's retries do not lock other apps out", () => {
       // More nonces from one address than the old per-address default (1,200 a minute) allowed.
       const outcomes = await Promise.all(
         Array.from({ length: 1_250 }, () =>
-          limit(() => refused.callNode(first!, "POST", "/kms/derive", { path: "x", context: "", length: 32 }).then(() => "served", (e: Error) => e.message)),
+          limit(() =>
+            refused.callNode(first!, "POST", "/kms/derive", { path: "x", context: "", length: 32 }).then(
+              () => "served",
+              (e: Error) => e.message,
+            ),
+          ),
         ),
       );
       expect(outcomes.filter((m) => !/^KMS HTTP 403/.test(m))).toEqual([]);

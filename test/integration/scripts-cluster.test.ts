@@ -35,7 +35,10 @@ describe("scripts/cluster library", () => {
     chain = await startDevchain();
     // Both nodes get the same preset secret, so this test depends only on the node, not on adoption.
     const env = { ...deploymentEnv(chain.deployment), MASTER_SECRET_HEX: SECRET, LOG_LEVEL: "warn" };
-    [a, b] = await Promise.all([startNodeProcess({ env, seed: "scripts-test-a" }), startNodeProcess({ env, seed: "scripts-test-b" })]);
+    [a, b] = await Promise.all([
+      startNodeProcess({ env, seed: "scripts-test-a" }),
+      startNodeProcess({ env, seed: "scripts-test-b" }),
+    ]);
     for (const node of [a, b]) await registerNode(chain.admin, chain.deployment, { seed: node.seed, url: node.url });
     await Promise.all([waitForServing(a.url, 60_000), waitForServing(b.url, 60_000)]);
   });
@@ -61,7 +64,12 @@ describe("scripts/cluster library", () => {
 
   it("registers a demo app whose SimulatedTee seed can use the cluster", async () => {
     const app = await registerDemoApp(chain.admin, { seed: "scripts-test-app" });
-    const kms = new NovaKmsClient({ tee: new SimulatedTee({ seed: app.seed }), registry: chain.reader, kmsAppId: chain.deployment.kmsAppId, allowHttp: true });
+    const kms = new NovaKmsClient({
+      tee: new SimulatedTee({ seed: app.seed }),
+      registry: chain.reader,
+      kmsAppId: chain.deployment.kmsAppId,
+      allowHttp: true,
+    });
     const derived = await kms.derive({ path: "p" });
     expect(derived.appId).toBe(app.appId);
     expect(app.wallet).toBe(simulatedIdentity(app.seed).wallet.toLowerCase());
@@ -92,7 +100,9 @@ describe("scripts/cluster library", () => {
   });
 
   it("reports the node's own words when it cannot start", async () => {
-    const error = await startNodeProcess({ env: { CHAIN_RPC_URL: chain.deployment.rpcUrl }, seed: "broken" }).catch((e: unknown) => e);
+    const error = await startNodeProcess({ env: { CHAIN_RPC_URL: chain.deployment.rpcUrl }, seed: "broken" }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/invalid configuration: NOVA_APP_REGISTRY_ADDRESS/);
   });
@@ -117,7 +127,14 @@ describe("cluster scripts", () => {
     pidFile: path.join(dir, name, "pids.json"),
     logDir: path.join(dir, name, "logs"),
   });
-  const fileArgs = (f: ReturnType<typeof files>) => ["--file", f.deployment, "--pid-file", f.pidFile, "--log-dir", f.logDir];
+  const fileArgs = (f: ReturnType<typeof files>) => [
+    "--file",
+    f.deployment,
+    "--pid-file",
+    f.pidFile,
+    "--log-dir",
+    f.logDir,
+  ];
 
   it("`scripts/run.ts --once` runs the whole demo, exits 0 and leaves nothing running", async () => {
     const f = files("run");
@@ -138,11 +155,14 @@ describe("cluster scripts", () => {
     const f = files("sim");
     const simulation = script("scripts/run-multi-node.ts", ["--nodes", "2", ...fileArgs(f)]);
     try {
-      const record = await pollUntil(async () => (existsSync(f.pidFile) ? readSimulationRecord(f.pidFile) : undefined), {
-        timeoutMs: 120_000,
-        what: "the simulation's PID file",
-        abort: simulation,
-      });
+      const record = await pollUntil(
+        async () => (existsSync(f.pidFile) ? readSimulationRecord(f.pidFile) : undefined),
+        {
+          timeoutMs: 120_000,
+          what: "the simulation's PID file",
+          abort: simulation,
+        },
+      );
       expect(record.nodes).toHaveLength(2);
       expect(record.supervisor.pid).toBe(simulation.pid);
       for (const node of record.nodes) expect((await fetchStatus(node.url)).node.service_available).toBe(true);
@@ -151,7 +171,8 @@ describe("cluster scripts", () => {
       const stop = await script("scripts/stop-simulation.ts", ["--pid-file", f.pidFile]);
       expect(stop.exitCode, String(stop.stdout)).toBe(0);
       expect(String(stop.stdout)).toMatch(/stopped node-1/);
-      for (const pid of [record.supervisor.pid, record.anvilPid, ...record.nodes.map((n) => n.pid)]) expect(isAlive(pid)).toBe(false);
+      for (const pid of [record.supervisor.pid, record.anvilPid, ...record.nodes.map((n) => n.pid)])
+        expect(isAlive(pid)).toBe(false);
       expect((await simulation).exitCode).toBe(0);
       // The supervisor stopped its nodes gracefully (their own shutdown ran), not with SIGKILL.
       for (const node of record.nodes) expect(readFileSync(node.logFile!, "utf8")).toMatch(/shutting down/);

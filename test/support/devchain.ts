@@ -22,7 +22,8 @@ export async function startTestDevchain(): Promise<TestDevchain> {
   return {
     ...devchain,
     deploymentFile,
-    clientsFor: (privateKey) => createDevchainClients(devchain.deployment.rpcUrl, devchain.deployment.chainId, privateKey),
+    clientsFor: (privateKey) =>
+      createDevchainClients(devchain.deployment.rpcUrl, devchain.deployment.chainId, privateKey),
     dispose: async () => {
       await devchain.stop();
       rmSync(dir, { recursive: true, force: true });

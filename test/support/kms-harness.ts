@@ -72,7 +72,14 @@ export class KmsHarness {
     const node = await KmsNode.create(config, { log: createLogger(config.LOG_LEVEL, {}, options.logDestination) });
     await node.start();
     const url = `http://127.0.0.1:${node.port}`;
-    const running: RunningNode = { node, url, wallet: node.wallet, seed, instanceId: undefined, stop: () => node.stop() };
+    const running: RunningNode = {
+      node,
+      url,
+      wallet: node.wallet,
+      seed,
+      instanceId: undefined,
+      stop: () => node.stop(),
+    };
     if (options.register ?? true) running.instanceId = await this.registerNode(seed, url);
     this.nodes.push(running);
     return running;
@@ -86,8 +93,17 @@ export class KmsHarness {
   /** A new app with one enrolled version and one ACTIVE (by default zkVerified) instance held by a SimulatedTee. */
   async registerApp(options: { seed?: string; zkVerified?: boolean } = {}): Promise<TestApp> {
     const seed = options.seed ?? `app-${randomUUID()}`;
-    const app = await registerDemoApp(this.chain.admin, { seed, ...(options.zkVerified === undefined ? {} : { zkVerified: options.zkVerified }) });
-    return { tee: new SimulatedTee({ seed }), wallet: app.wallet, appId: app.appId, versionId: app.versionId, instanceId: app.instanceId };
+    const app = await registerDemoApp(this.chain.admin, {
+      seed,
+      ...(options.zkVerified === undefined ? {} : { zkVerified: options.zkVerified }),
+    });
+    return {
+      tee: new SimulatedTee({ seed }),
+      wallet: app.wallet,
+      appId: app.appId,
+      versionId: app.versionId,
+      instanceId: app.instanceId,
+    };
   }
 
   async stop(): Promise<void> {
@@ -97,6 +113,7 @@ export class KmsHarness {
 }
 
 /** GET a JSON document. */
+// biome-ignore lint/suspicious/noExplicitAny: a JSON document of any shape; callers assert on its fields.
 export async function getJson(url: string): Promise<any> {
   const res = await fetch(url);
   return res.json();

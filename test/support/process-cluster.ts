@@ -2,7 +2,13 @@
 // sync intervals so convergence happens within seconds.
 import path from "node:path";
 import { startDevchain, type Devchain } from "../../scripts/devchain/index.js";
-import { deploymentEnv, registerNode, startNodeProcess, waitForServing, type NodeProcess } from "../../scripts/cluster/index.js";
+import {
+  deploymentEnv,
+  registerNode,
+  startNodeProcess,
+  waitForServing,
+  type NodeProcess,
+} from "../../scripts/cluster/index.js";
 import { simulatedIdentity } from "../../enclave/tee/simulated.js";
 import type { NodeTarget } from "./app-request.js";
 

@@ -53,7 +53,11 @@ function canonicalWallet(wallet: string): string {
 }
 
 /** EIP-191 recovery as the runtime's eth_key.rs does it: the recovery byte must be 0..3. */
-export async function runtimeVerifiesSignature(signatureHex: string, message: string, address: string): Promise<boolean> {
+export async function runtimeVerifiesSignature(
+  signatureHex: string,
+  message: string,
+  address: string,
+): Promise<boolean> {
   let bytes: Uint8Array;
   try {
     bytes = hexToBytes(signatureHex);
@@ -110,7 +114,11 @@ export class RuntimeKmsClient {
   }
 
   /** Every candidate, up to three rounds, whatever the error; a 404 anywhere wins over other errors. */
-  async call(method: "GET" | "POST" | "PUT" | "DELETE", path: string, payload?: unknown): Promise<Record<string, unknown>> {
+  async call(
+    method: "GET" | "POST" | "PUT" | "DELETE",
+    path: string,
+    payload?: unknown,
+  ): Promise<Record<string, unknown>> {
     const candidates = await this.discover();
     let lastError: Error | undefined;
     let notFound: Error | undefined;
@@ -123,7 +131,8 @@ export class RuntimeKmsClient {
           if (/kms http 404/i.test(lastError.message)) notFound ??= lastError;
         }
       }
-      if (round + 1 < REQUIRED_ROUNDS && this.roundDelayMs > 0) await new Promise((r) => setTimeout(r, this.roundDelayMs));
+      if (round + 1 < REQUIRED_ROUNDS && this.roundDelayMs > 0)
+        await new Promise((r) => setTimeout(r, this.roundDelayMs));
     }
     throw notFound ?? lastError ?? new RuntimeKmsError("KMS call failed with unknown error");
   }
@@ -147,12 +156,15 @@ export class RuntimeKmsClient {
     if (!res.ok) throw new RuntimeKmsError(`status HTTP ${res.status}`);
     const data = (await res.json()) as { node?: { tee_wallet?: unknown; tee_pubkey?: unknown } };
     if (!data.node) throw new RuntimeKmsError("KMS /status response missing node");
-    if (typeof data.node.tee_wallet !== "string") throw new RuntimeKmsError("KMS /status response missing node.tee_wallet");
-    if (typeof data.node.tee_pubkey !== "string") throw new RuntimeKmsError("KMS /status response missing node.tee_pubkey");
+    if (typeof data.node.tee_wallet !== "string")
+      throw new RuntimeKmsError("KMS /status response missing node.tee_wallet");
+    if (typeof data.node.tee_pubkey !== "string")
+      throw new RuntimeKmsError("KMS /status response missing node.tee_pubkey");
     if (data.node.tee_pubkey.trim() === "") throw new RuntimeKmsError("KMS /status returned empty tee_pubkey");
     const status = { wallet: canonicalWallet(data.node.tee_wallet), teePubkey: trim0x(data.node.tee_pubkey) };
     if (status.wallet !== node.wallet) throw new RuntimeKmsError(`KMS node wallet mismatch for node=${node.baseUrl}`);
-    if (status.teePubkey !== node.teePubkey) throw new RuntimeKmsError(`KMS node tee_pubkey mismatch for node=${node.baseUrl}`);
+    if (status.teePubkey !== node.teePubkey)
+      throw new RuntimeKmsError(`KMS node tee_pubkey mismatch for node=${node.baseUrl}`);
     return status;
   }
 
@@ -164,10 +176,12 @@ export class RuntimeKmsClient {
     const nonce = ((await nonceRes.json()) as { nonce?: unknown }).nonce;
     if (typeof nonce !== "string") throw new RuntimeKmsError("KMS /nonce response missing nonce");
     const ts = Math.floor(Date.now() / 1000);
-    const clientSignature = (await this.runtime("POST", "/v1/eth/sign", {
-      message: `NovaKMS:AppAuth:${nonce}:${node.wallet}:${ts}`,
-      include_attestation: false,
-    })).signature as string;
+    const clientSignature = (
+      await this.runtime("POST", "/v1/eth/sign", {
+        message: `NovaKMS:AppAuth:${nonce}:${node.wallet}:${ts}`,
+        include_attestation: false,
+      })
+    ).signature as string;
     const appWallet = canonicalWallet((await this.runtime("GET", "/v1/eth/address")).address as string);
 
     const headers: Record<string, string> = {
@@ -201,8 +215,10 @@ export class RuntimeKmsClient {
     }
 
     const envelope = JSON.parse(text) as { sender_tee_pubkey?: unknown; nonce?: unknown; encrypted_data?: unknown };
-    if (typeof envelope.sender_tee_pubkey !== "string") throw new RuntimeKmsError("KMS response missing sender_tee_pubkey");
-    if (trim0x(envelope.sender_tee_pubkey) !== node.teePubkey) throw new RuntimeKmsError("KMS response sender_tee_pubkey mismatch");
+    if (typeof envelope.sender_tee_pubkey !== "string")
+      throw new RuntimeKmsError("KMS response missing sender_tee_pubkey");
+    if (trim0x(envelope.sender_tee_pubkey) !== node.teePubkey)
+      throw new RuntimeKmsError("KMS response sender_tee_pubkey mismatch");
     if (typeof envelope.nonce !== "string") throw new RuntimeKmsError("KMS response missing nonce");
     if (typeof envelope.encrypted_data !== "string") throw new RuntimeKmsError("KMS response missing encrypted_data");
     const opened = await this.runtime("POST", "/v1/encryption/decrypt", {
@@ -219,7 +235,10 @@ export class RuntimeKmsClient {
       ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
     });
     const text = await res.text();
-    if (!res.ok) throw new RuntimeKmsError(`capsule_api ${method} failed path=${path} http=${res.status} body=${text.slice(0, 200)}`);
+    if (!res.ok)
+      throw new RuntimeKmsError(
+        `capsule_api ${method} failed path=${path} http=${res.status} body=${text.slice(0, 200)}`,
+      );
     return JSON.parse(text) as Record<string, unknown>;
   }
 }

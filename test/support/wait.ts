@@ -5,7 +5,11 @@ import { pollUntil } from "../../scripts/cluster/wait.js";
 /** Polls `check` until it returns a truthy value (errors count as "not yet") or `timeoutMs` passes. */
 type Truthy<T> = Exclude<T, false | 0 | "" | null | undefined>;
 
-export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 15_000, what = "condition"): Promise<Truthy<T>> {
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  timeoutMs = 15_000,
+  what = "condition",
+): Promise<Truthy<T>> {
   let lastError: unknown;
   return pollUntil(
     async () => {

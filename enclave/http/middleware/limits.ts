@@ -34,7 +34,11 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
  *
  * @example app.use("/nonce", limitRate({ perMinute: 1200, key: (c) => clientAddress(c, false) }))
  */
-export function limitRate(options: { perMinute: number; key: (c: Context) => string; name: string }): MiddlewareHandler {
+export function limitRate(options: {
+  perMinute: number;
+  key: (c: Context) => string;
+  name: string;
+}): MiddlewareHandler {
   if (options.perMinute <= 0) return async (_c, next) => next();
   return rateLimiter({
     windowMs: 60_000,

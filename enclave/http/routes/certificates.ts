@@ -10,7 +10,10 @@ import type { KmsEnv } from "../context.js";
 import { parseBody } from "../validate.js";
 
 const signCertRequest = z.object({
-  csr: z.string().min(1, "must be base64 of a PEM certificate request").max(32 * 1024),
+  csr: z
+    .string()
+    .min(1, "must be base64 of a PEM certificate request")
+    .max(32 * 1024),
   validity_days: z.number().int().optional(),
 });
 

@@ -11,7 +11,13 @@ import { appIdJson, parseBody } from "../validate.js";
 // Existing clients send `length` as a JSON number or as a decimal string ("32"), which the reference
 // node accepts (PROTOCOL.md §9); anything else — a fraction, a sign, blanks, a boolean — is refused.
 const deriveLength = z
-  .union([z.number(), z.string().regex(/^[0-9]{1,7}$/, "must be a decimal integer").transform(Number)])
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^[0-9]{1,7}$/, "must be a decimal integer")
+      .transform(Number),
+  ])
   .pipe(z.number().int("must be an integer").min(1).max(MAX_DERIVE_LENGTH));
 
 const deriveRequest = z.object({

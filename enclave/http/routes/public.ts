@@ -25,7 +25,11 @@ export function publicRoutes(deps: PublicRouteDeps) {
   app.get("/nodes", (c) => c.json(deps.views.nodes()));
   app.get(
     "/nonce",
-    limitRate({ perMinute: deps.nonceRateLimitPerMinute, key: (c) => clientAddress(c, deps.trustProxy), name: "nonce" }),
+    limitRate({
+      perMinute: deps.nonceRateLimitPerMinute,
+      key: (c) => clientAddress(c, deps.trustProxy),
+      name: "nonce",
+    }),
     (c) => c.json({ nonce: deps.nonces.issue() }),
   );
   app.get("/kms/ca", (c) => {

@@ -27,7 +27,10 @@ export interface SyncRouteDeps {
 
 export function syncRoutes(deps: SyncRouteDeps) {
   return new Hono().post("/sync", async (c) => {
-    const pop = deps.pop.verify("peer", readPopHeaders("peer", (name) => c.req.header(name)));
+    const pop = deps.pop.verify(
+      "peer",
+      readPopHeaders("peer", (name) => c.req.header(name)),
+    );
     const peer = await deps.authorizer.authorize(pop.wallet);
     if (peer.appId !== deps.kmsAppId) throw forbidden("Not a KMS node", "sync_not_kms_member");
 
@@ -43,7 +46,8 @@ export function syncRoutes(deps: SyncRouteDeps) {
     if (message.sender_wallet.toLowerCase() !== pop.wallet) {
       throw forbidden("sender_wallet does not match the signer", "sync_sender_mismatch");
     }
-    if (message.type !== "master_secret_request" && !macValid) throw forbidden("Missing sync signature", "sync_missing_hmac");
+    if (message.type !== "master_secret_request" && !macValid)
+      throw forbidden("Missing sync signature", "sync_missing_hmac");
 
     const reply = await deps.handler.handle(message, peer);
     const to = { publicKey: peer.teePublicKey, label: opened.label, popSignature: pop.signature };

@@ -31,7 +31,12 @@ const fromB64 = (text: string) => Buffer.from(text, "base64").toString("utf8");
 beforeAll(async () => {
   harness = await KmsHarness.start();
   kms = await harness.startNode({
-    env: { CERT_ALLOWED_DNS_SUFFIXES: "apps.nova.test", RATE_LIMIT_PER_MINUTE: "0", MAX_BODY_BYTES: "4096", MASTER_SECRET_HEX: SECRET },
+    env: {
+      CERT_ALLOWED_DNS_SUFFIXES: "apps.nova.test",
+      RATE_LIMIT_PER_MINUTE: "0",
+      MAX_BODY_BYTES: "4096",
+      MASTER_SECRET_HEX: SECRET,
+    },
   });
   target = { url: kms.url, wallet: kms.wallet, teePublicKey: kms.node.teePublicKey };
   app = await harness.registerApp();
@@ -89,7 +94,11 @@ describe("limits", () => {
         controller.close();
       },
     });
-    const chunked = await fetch(`${kms.url}/kms/derive`, { method: "POST", body: stream, duplex: "half" } as RequestInit);
+    const chunked = await fetch(`${kms.url}/kms/derive`, {
+      method: "POST",
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
     expect(chunked.status).toBe(413);
   });
 
@@ -108,7 +117,8 @@ describe("limits", () => {
     const limited = await harness.startNode({ env: { APP_RATE_LIMIT_PER_MINUTE: "3", MASTER_SECRET_HEX: SECRET } });
     await waitFor(() => isServing(limited.url), 20_000, "limited node ready");
     const node = { url: limited.url, wallet: limited.wallet, teePublicKey: limited.node.teePublicKey };
-    const derive = (caller: TestApp) => appRequest(node, caller.tee, { method: "POST", path: "/kms/derive", body: { path: "p" } });
+    const derive = (caller: TestApp) =>
+      appRequest(node, caller.tee, { method: "POST", path: "/kms/derive", body: { path: "p" } });
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await derive(app)).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
@@ -121,7 +131,8 @@ describe("limits", () => {
     const limited = await harness.startNode({ env: { WALLET_RATE_LIMIT_PER_MINUTE: "3", MASTER_SECRET_HEX: SECRET } });
     await waitFor(() => isServing(limited.url), 20_000, "limited node ready");
     const node = { url: limited.url, wallet: limited.wallet, teePublicKey: limited.node.teePublicKey };
-    const derive = (caller: TestApp) => appRequest(node, caller.tee, { method: "POST", path: "/kms/derive", body: { path: "p" } });
+    const derive = (caller: TestApp) =>
+      appRequest(node, caller.tee, { method: "POST", path: "/kms/derive", body: { path: "p" } });
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await derive(app)).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
@@ -143,7 +154,12 @@ describe("registry outage", () => {
   it("answers 503 (never allow) when the chain cannot be read", async () => {
     const proxy = await startRpcProxy(harness.chain.deployment.rpcUrl);
     const node = await harness.startNode({
-      env: { CHAIN_RPC_URL: proxy.url, CHAIN_TIMEOUT_MS: "500", AUTH_CACHE_TTL_SECONDS: "0", MASTER_SECRET_HEX: SECRET },
+      env: {
+        CHAIN_RPC_URL: proxy.url,
+        CHAIN_TIMEOUT_MS: "500",
+        AUTH_CACHE_TTL_SECONDS: "0",
+        MASTER_SECRET_HEX: SECRET,
+      },
     });
     await waitFor(() => isServing(node.url), 20_000, "node ready");
     const nodeTarget = { url: node.url, wallet: node.wallet, teePublicKey: node.node.teePublicKey };
@@ -163,7 +179,9 @@ describe("registry outage", () => {
 describe("authorization cache", () => {
   it("concurrent requests of one new caller share one registry lookup", async () => {
     const proxy = await startRpcProxy(harness.chain.deployment.rpcUrl);
-    const node = await harness.startNode({ env: { CHAIN_RPC_URL: proxy.url, MASTER_SECRET_HEX: SECRET, RATE_LIMIT_PER_MINUTE: "0" } });
+    const node = await harness.startNode({
+      env: { CHAIN_RPC_URL: proxy.url, MASTER_SECRET_HEX: SECRET, RATE_LIMIT_PER_MINUTE: "0" },
+    });
     try {
       await waitFor(() => isServing(node.url), 20_000, "node ready");
       const caller = await harness.registerApp();
@@ -171,7 +189,9 @@ describe("authorization cache", () => {
       const lookups = () => proxy.bodies.filter((b) => b.toLowerCase().includes(walletInCalldata)).length;
       const nodeTarget = { url: node.url, wallet: node.wallet, teePublicKey: node.node.teePublicKey };
       const results = await Promise.all(
-        Array.from({ length: 8 }, () => appRequest(nodeTarget, caller.tee, { method: "POST", path: "/kms/derive", body: { path: "p" } })),
+        Array.from({ length: 8 }, () =>
+          appRequest(nodeTarget, caller.tee, { method: "POST", path: "/kms/derive", body: { path: "p" } }),
+        ),
       );
       expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
       expect(lookups()).toBe(1);

@@ -6,7 +6,15 @@ import { deriveAppKey } from "../../../enclave/crypto/kdf.js";
 import { hexToBytes } from "../../../enclave/crypto/bytes.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
 import { AppStatus, InstanceStatus, VersionStatus } from "../../../enclave/chain/types.js";
-import { KmsHarness, getJson, getStatus, isServing, waitFor, type RunningNode, type TestApp } from "../../support/kms-harness.js";
+import {
+  KmsHarness,
+  getJson,
+  getStatus,
+  isServing,
+  waitFor,
+  type RunningNode,
+  type TestApp,
+} from "../../support/kms-harness.js";
 import { appRequest, fetchNonce, verifyResponseSignature, type NodeTarget } from "../../support/app-request.js";
 
 let harness: KmsHarness;
@@ -42,17 +50,25 @@ describe("node readiness", () => {
   it("an unregistered node starts, explains why it is unavailable, and becomes ready once registered", async () => {
     const late = await harness.startNode({ register: false, env: { MASTER_SECRET_HEX: vectors.master_secret_hex } });
     // Its first registration check takes one chain read; until then the reason says so.
-    const before = await waitFor(async () => {
-      const status = await getStatus(late.url);
-      return /not registered/.test(status.kms.reason) ? status : undefined;
-    }, 10_000, "unregistered reason");
+    const before = await waitFor(
+      async () => {
+        const status = await getStatus(late.url);
+        return /not registered/.test(status.kms.reason) ? status : undefined;
+      },
+      10_000,
+      "unregistered reason",
+    );
     expect(before.node.service_available).toBe(false);
     expect(before.node.is_operator).toBe(false);
-    const refused = await appRequest({ url: late.url, wallet: late.wallet, teePublicKey: late.node.teePublicKey }, app.tee, {
-      method: "POST",
-      path: "/kms/derive",
-      body: { path: "x" },
-    });
+    const refused = await appRequest(
+      { url: late.url, wallet: late.wallet, teePublicKey: late.node.teePublicKey },
+      app.tee,
+      {
+        method: "POST",
+        path: "/kms/derive",
+        body: { path: "x" },
+      },
+    );
     expect(refused.status).toBe(503);
     await harness.registerNode(late.seed, late.url);
     await waitFor(() => isServing(late.url), 10_000, "late node ready");
@@ -65,7 +81,12 @@ describe("POST /kms/derive", () => {
     const res = await derive({ path: "wallet/root", context: "session-a", length: 32 });
     expect(res.status).toBe(200);
     const expected = deriveAppKey(hexToBytes(vectors.master_secret_hex), app.appId, "wallet/root", "session-a", 32);
-    expect(res.json).toEqual({ app_id: Number(app.appId), path: "wallet/root", key: bytesToBase64(expected), length: 32 });
+    expect(res.json).toEqual({
+      app_id: Number(app.appId),
+      path: "wallet/root",
+      key: bytesToBase64(expected),
+      length: 32,
+    });
     expect(verifyResponseSignature(res, kms.wallet)).toBe(true);
     const raw = res.raw as Record<string, string>;
     expect(Object.keys(raw).sort()).toEqual(["encrypted_data", "nonce", "sender_tee_pubkey"]);
@@ -94,7 +115,10 @@ describe("POST /kms/derive", () => {
   it("rejects a plaintext JSON body with 400", async () => {
     const res = await derive(undefined, { rawBody: JSON.stringify({ path: "p" }) });
     expect(res.status).toBe(400);
-    expect(res.raw).toEqual({ code: "not_encrypted", message: expect.stringMatching(/^Request must be E2E encrypted/) });
+    expect(res.raw).toEqual({
+      code: "not_encrypted",
+      message: expect.stringMatching(/^Request must be E2E encrypted/),
+    });
   });
 
   it("rejects an envelope from a key other than the caller's on-chain teePubkey with 403", async () => {
@@ -176,10 +200,14 @@ describe("authorization (PROTOCOL §4)", () => {
         continue;
       }
       // AUTH_CACHE_TTL_SECONDS=1 for this node: the change must show within about a second.
-      const res = await waitFor(async () => {
-        const r = await derive({ path: "p" }, {}, subject);
-        return r.status === 403 ? r : undefined;
-      }, 5_000, `revocation: ${message}`);
+      const res = await waitFor(
+        async () => {
+          const r = await derive({ path: "p" }, {}, subject);
+          return r.status === 403 ? r : undefined;
+        },
+        5_000,
+        `revocation: ${message}`,
+      );
       expect(messageOf(res)).toBe(message);
     }
   });

@@ -3,7 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOdynSimulator, type OdynSimulator } from "../../../scripts/odyn-simulator.js";
 import { masterSecretHashOf } from "../../../enclave/cluster/master-secret.js";
-import { KmsHarness, getStatus, isServing, waitFor, type RunningNode, type TestApp } from "../../support/kms-harness.js";
+import {
+  KmsHarness,
+  getStatus,
+  isServing,
+  waitFor,
+  type RunningNode,
+  type TestApp,
+} from "../../support/kms-harness.js";
 import { appRequest, verifyResponseSignature, type NodeTarget } from "../../support/app-request.js";
 
 let harness: KmsHarness;
@@ -58,12 +65,19 @@ describe("enclave mode against the Odyn simulator", () => {
     const own = await KmsHarness.start();
     const slowOdyn = await startOdynSimulator({ seed: "enclave-slow" });
     try {
-      const slow = await own.startNode({ seed: "enclave-slow", env: { IN_ENCLAVE: "true", ODYN_URL: slowOdyn.url, REQUEST_TIMEOUT_MS: "300" } });
+      const slow = await own.startNode({
+        seed: "enclave-slow",
+        env: { IN_ENCLAVE: "true", ODYN_URL: slowOdyn.url, REQUEST_TIMEOUT_MS: "300" },
+      });
       await waitFor(() => isServing(slow.url), 20_000, "slow node ready");
       const caller = await own.registerApp();
       const slowTarget = { url: slow.url, wallet: slow.wallet, teePublicKey: slow.node.teePublicKey };
       slowOdyn.faults.delayNext(1, 1_000, { path: "/v1/encryption/decrypt" });
-      const res = await appRequest(slowTarget, caller.tee, { method: "POST", path: "/kms/derive", body: { path: "k" } });
+      const res = await appRequest(slowTarget, caller.tee, {
+        method: "POST",
+        path: "/kms/derive",
+        body: { path: "k" },
+      });
       expect(res.status).toBe(504);
       expect(res.raw).toMatchObject({ code: "timeout" });
     } finally {
@@ -73,7 +87,12 @@ describe("enclave mode against the Odyn simulator", () => {
   });
 
   it("refuses the x-tee-wallet dev shortcut", async () => {
-    const res = await appRequest(target, app.tee, { method: "POST", path: "/kms/derive", body: { path: "k" }, devWallet: app.wallet });
+    const res = await appRequest(target, app.tee, {
+      method: "POST",
+      path: "/kms/derive",
+      body: { path: "k" },
+      devWallet: app.wallet,
+    });
     expect(res.status).toBe(403);
   });
 });

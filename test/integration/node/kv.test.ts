@@ -4,7 +4,7 @@ import { KmsHarness, isServing, waitFor, type RunningNode, type TestApp } from "
 import { appRequest, type NodeTarget } from "../../support/app-request.js";
 
 let harness: KmsHarness;
-let kms: RunningNode;
+let _kms: RunningNode;
 let target: NodeTarget;
 let app: TestApp;
 
@@ -20,7 +20,7 @@ async function startReady(env: Record<string, string>): Promise<{ node: RunningN
 
 beforeAll(async () => {
   harness = await KmsHarness.start();
-  ({ node: kms, target } = await startReady({ KV_MAX_KEYS_PER_APP: "50" }));
+  ({ node: _kms, target } = await startReady({ KV_MAX_KEYS_PER_APP: "50" }));
   app = await harness.registerApp();
 });
 
@@ -37,7 +37,12 @@ describe("KV API", () => {
 
     const got = await kv(app, "GET", `/kms/data/${encodeURIComponent("config/db")}`);
     expect(got.status).toBe(200);
-    expect(got.json).toEqual({ app_id: Number(app.appId), key: "config/db", value: b64("s3cret"), updated_at_ms: put.json.updated_at_ms });
+    expect(got.json).toEqual({
+      app_id: Number(app.appId),
+      key: "config/db",
+      value: b64("s3cret"),
+      updated_at_ms: put.json.updated_at_ms,
+    });
     const byQuery = await kv(app, "GET", `/kms/data?key=${encodeURIComponent("config/db")}`);
     expect(byQuery.json.value).toBe(b64("s3cret"));
 

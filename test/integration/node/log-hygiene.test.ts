@@ -28,14 +28,31 @@ beforeAll(async () => {
   b = await harness.startNode({ env, logDestination: capture }); // adopts the secret from A over /sync
   await waitFor(() => isServing(b.url), 20_000, "B ready");
   app = await harness.registerApp();
-  const derive = await appRequest(target(a), app.tee, { method: "POST", path: "/kms/derive", body: { path: "wallet/root" } });
+  const derive = await appRequest(target(a), app.tee, {
+    method: "POST",
+    path: "/kms/derive",
+    body: { path: "wallet/root" },
+  });
   sent.push(derive.sentSignature!, derive.headers.get("x-kms-response-signature")!);
-  const put = await appRequest(target(a), app.tee, { method: "PUT", path: "/kms/data", body: { key: "k", value: Buffer.from(VALUE).toString("base64") } });
+  const put = await appRequest(target(a), app.tee, {
+    method: "PUT",
+    path: "/kms/data",
+    body: { key: "k", value: Buffer.from(VALUE).toString("base64") },
+  });
   sent.push(put.sentSignature!);
-  await waitFor(async () => (await appRequest(target(b), app.tee, { method: "GET", path: "/kms/data/k" })).status === 200, 10_000, "replicated");
+  await waitFor(
+    async () => (await appRequest(target(b), app.tee, { method: "GET", path: "/kms/data/k" })).status === 200,
+    10_000,
+    "replicated",
+  );
   // A few failures too: their log lines carry reasons, not inputs.
   await appRequest(target(a), app.tee, { method: "POST", path: "/kms/derive", body: { path: "" } });
-  await appRequest(target(a), app.tee, { method: "POST", path: "/kms/derive", body: { path: "p" }, walletHeader: "0x000000000000000000000000000000000000dead" });
+  await appRequest(target(a), app.tee, {
+    method: "POST",
+    path: "/kms/derive",
+    body: { path: "p" },
+    walletHeader: "0x000000000000000000000000000000000000dead",
+  });
 });
 
 afterAll(async () => {

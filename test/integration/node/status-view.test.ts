@@ -104,10 +104,14 @@ describe("GET /status", () => {
 
   it("an unregistered node says so, holding no secret and no store", async () => {
     const idle = await startAt({}, false);
-    const status = await waitFor(async () => {
-      const s = await getStatus(idle.url);
-      return /not registered/.test(s.kms.reason) ? s : undefined;
-    }, 10_000, "unregistered reason");
+    const status = await waitFor(
+      async () => {
+        const s = await getStatus(idle.url);
+        return /not registered/.test(s.kms.reason) ? s : undefined;
+      },
+      10_000,
+      "unregistered reason",
+    );
     expect(status.node).toMatchObject({
       tee_wallet: idle.wallet,
       node_url: idle.url,
@@ -140,11 +144,15 @@ describe("a second node", () => {
 
   it("GET /nodes lists both in the reference's operators[] and in our nodes[]", async () => {
     // Wait for a finished sync from A to B, so the connection fields have something to show.
-    const view = await waitFor(async () => {
-      const v = await getNodes(a.url);
-      const entry = v.operators.find((o) => o.operator === b.wallet);
-      return entry?.connection.status_endpoint_reachable ? v : undefined;
-    }, 15_000, "A synced with B");
+    const view = await waitFor(
+      async () => {
+        const v = await getNodes(a.url);
+        const entry = v.operators.find((o) => o.operator === b.wallet);
+        return entry?.connection.status_endpoint_reachable ? v : undefined;
+      },
+      15_000,
+      "A synced with B",
+    );
     expect(view.count).toBe(2);
     expect(view.operators.map((o) => o.operator).sort()).toEqual([a.wallet, b.wallet].sort());
     const instance = await harness.chain.reader.getInstanceByWallet(b.wallet as Address);

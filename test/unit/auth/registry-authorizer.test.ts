@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { RegistryAuthorizer, type RegistryView } from "../../../enclave/auth/registry-authorizer.js";
-import { AppStatus, InstanceStatus, VersionStatus, type AppRecord, type InstanceRecord, type VersionRecord } from "../../../enclave/chain/types.js";
+import {
+  AppStatus,
+  InstanceStatus,
+  VersionStatus,
+  type AppRecord,
+  type InstanceRecord,
+  type VersionRecord,
+} from "../../../enclave/chain/types.js";
 import { KmsError } from "../../../enclave/errors.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
 
@@ -64,7 +71,11 @@ describe("RegistryAuthorizer", () => {
     time.advance(14_999);
     await auth.authorize(WALLET);
     time.advance(2);
-    await expect(auth.authorize(WALLET)).rejects.toMatchObject({ status: 403, message: "Version revoked", reason: "version_revoked" });
+    await expect(auth.authorize(WALLET)).rejects.toMatchObject({
+      status: 403,
+      message: "Version revoked",
+      reason: "version_revoked",
+    });
   });
 
   it("caches a refusal for at most 5 s, so a newly registered caller gets in soon", async () => {

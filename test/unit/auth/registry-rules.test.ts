@@ -4,14 +4,39 @@ import type { AppRecord, InstanceRecord, VersionRecord } from "../../../enclave/
 
 const zero = "0x0000000000000000000000000000000000000000" as const;
 const instance: InstanceRecord = {
-  id: 3n, appId: 2n, versionId: 1n, operator: zero, instanceUrl: "http://x", teePubkey: new Uint8Array(97),
-  teeWallet: zero, zkVerified: true, status: 0, registeredAt: 1n,
+  id: 3n,
+  appId: 2n,
+  versionId: 1n,
+  operator: zero,
+  instanceUrl: "http://x",
+  teePubkey: new Uint8Array(97),
+  teeWallet: zero,
+  zkVerified: true,
+  status: 0,
+  registeredAt: 1n,
 };
 const app: AppRecord = {
-  id: 2n, owner: zero, teeArch: "0x00", dappContract: zero, metadataUri: "", latestVersionId: 1n, createdAt: 1n, status: 0, appWallet: zero,
+  id: 2n,
+  owner: zero,
+  teeArch: "0x00",
+  dappContract: zero,
+  metadataUri: "",
+  latestVersionId: 1n,
+  createdAt: 1n,
+  status: 0,
+  appWallet: zero,
 };
 const version: VersionRecord = {
-  id: 1n, versionName: "v1", codeMeasurement: "0x00", imageUri: "", auditUrl: "", auditHash: "", githubRunId: "", status: 0, enrolledAt: 1n, enrolledBy: zero,
+  id: 1n,
+  versionName: "v1",
+  codeMeasurement: "0x00",
+  imageUri: "",
+  auditUrl: "",
+  auditHash: "",
+  githubRunId: "",
+  status: 0,
+  enrolledAt: 1n,
+  enrolledBy: zero,
 };
 
 function ruleOf(fn: () => void): string | undefined {
@@ -48,6 +73,8 @@ describe("registry rules (PROTOCOL §4)", () => {
     [{}, { id: 0n }, "Version not found"],
     [{}, { status: 7 }, "Version status not allowed"],
   ])("app %o version %o → %s", (appPatch, versionPatch, message) => {
-    expect(ruleOf(() => checkAppAndVersionRules({ ...app, ...appPatch }, { ...version, ...versionPatch }))).toBe(message);
+    expect(ruleOf(() => checkAppAndVersionRules({ ...app, ...appPatch }, { ...version, ...versionPatch }))).toBe(
+      message,
+    );
   });
 });

@@ -8,7 +8,14 @@ import { runCli, type CliIo } from "../../../client/cli-program.js";
 import { NovaKmsClient } from "../../../client/nova-kms-client.js";
 import { deriveAppKey } from "../../../enclave/crypto/kdf.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
-import { FAKE_CA_PEM, TEST_MASTER_SECRET, instanceOf, memoryRegistry, startFakeNode, type FakeNode } from "./fake-node.js";
+import {
+  FAKE_CA_PEM,
+  TEST_MASTER_SECRET,
+  instanceOf,
+  memoryRegistry,
+  startFakeNode,
+  type FakeNode,
+} from "./fake-node.js";
 
 const KMS_APP_ID = 7n;
 const APP_ID = 42n;
@@ -18,7 +25,10 @@ let node: FakeNode;
 let dir: string;
 
 beforeAll(async () => {
-  node = await startFakeNode({ seed: "cli-node", apps: [{ tee: new SimulatedTee({ seed: APP_SEED }), appId: APP_ID }] });
+  node = await startFakeNode({
+    seed: "cli-node",
+    apps: [{ tee: new SimulatedTee({ seed: APP_SEED }), appId: APP_ID }],
+  });
   dir = mkdtempSync(path.join(tmpdir(), "nova-kms-cli-"));
 });
 
@@ -44,9 +54,17 @@ async function cli(...argv: string[]): Promise<Run> {
   const registry = memoryRegistry([instanceOf(node.tee, KMS_APP_ID, node.url)]);
   const io: CliIo = {
     stdout: (chunk) => void out.push(Buffer.from(chunk)),
-    stderr: (text) => void (err += text),
+    stderr: (text) => {
+      err += text;
+    },
     makeClient: (options, tee) =>
-      new NovaKmsClient({ tee, registry, kmsAppId: KMS_APP_ID, allowHttp: options.allowHttp ?? false, timeoutMs: 5_000 }),
+      new NovaKmsClient({
+        tee,
+        registry,
+        kmsAppId: KMS_APP_ID,
+        allowHttp: options.allowHttp ?? false,
+        timeoutMs: 5_000,
+      }),
   };
   const code = await runCli(argv, io);
   const outBytes = Buffer.concat(out);
@@ -65,7 +83,9 @@ describe("nova-kms CLI", () => {
   });
 
   it("kv put / get / ls / del, with exit 3 for absent keys", async () => {
-    expect((await cli(...app, "kv", "put", "greeting", "hi there", "--ttl-ms", "5000")).out).toMatch(/^stored greeting \(updated_at_ms \d+\)\n$/);
+    expect((await cli(...app, "kv", "put", "greeting", "hi there", "--ttl-ms", "5000")).out).toMatch(
+      /^stored greeting \(updated_at_ms \d+\)\n$/,
+    );
     expect(node.seen.at(-1)!.body).toMatchObject({ ttl_ms: 5000 });
     await cli(...app, "kv", "put", "bin", "AP8B", "--base64");
     expect((await cli(...app, "kv", "get", "greeting")).out).toBe("hi there");
@@ -73,7 +93,11 @@ describe("nova-kms CLI", () => {
     expect((await cli(...app, "kv", "get", "bin", "--base64")).out).toBe("AP8B\n");
     expect((await cli(...app, "kv", "ls")).out.split("\n").filter(Boolean).sort()).toEqual(["bin", "greeting"]);
     expect(await cli(...app, "kv", "del", "greeting")).toMatchObject({ code: 0, out: "deleted greeting\n" });
-    expect(await cli(...app, "kv", "get", "greeting")).toMatchObject({ code: 3, out: "", err: "nova-kms: not found: greeting\n" });
+    expect(await cli(...app, "kv", "get", "greeting")).toMatchObject({
+      code: 3,
+      out: "",
+      err: "nova-kms: not found: greeting\n",
+    });
     expect((await cli(...app, "kv", "del", "greeting")).code).toBe(3);
   });
 
@@ -91,7 +115,13 @@ describe("nova-kms CLI", () => {
   it("ca, nodes and status need no app identity", async () => {
     expect((await cli("--allow-http", "ca")).out).toBe(FAKE_CA_PEM);
     const nodes = JSON.parse((await cli("--allow-http", "nodes")).out);
-    expect(nodes).toEqual([expect.objectContaining({ url: node.url, wallet: node.wallet, tee_pubkey: Buffer.from(node.tee.identity.teePubkeySpki).toString("hex") })]);
+    expect(nodes).toEqual([
+      expect.objectContaining({
+        url: node.url,
+        wallet: node.wallet,
+        tee_pubkey: Buffer.from(node.tee.identity.teePubkeySpki).toString("hex"),
+      }),
+    ]);
     const all = JSON.parse((await cli("--allow-http", "status")).out);
     expect(all[0].status.node.tee_wallet).toBe(node.wallet);
     const one = JSON.parse((await cli("status", "--url", node.url)).out);
@@ -145,14 +175,28 @@ describe("chain target resolution", () => {
       kmsRegistry: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
       kmsAppId: 1n,
     });
-    expect(resolveChainTarget({ deployment: file, rpc: "http://other:1", kmsAppId: "5" })).toMatchObject({ rpcUrl: "http://other:1", kmsAppId: 5n });
+    expect(resolveChainTarget({ deployment: file, rpc: "http://other:1", kmsAppId: "5" })).toMatchObject({
+      rpcUrl: "http://other:1",
+      kmsAppId: 5n,
+    });
   });
 
   it("works from flags alone and explains what is missing", () => {
     const none = path.join(dir, "absent.json");
-    expect(resolveChainTarget({ deployment: none, rpc: "http://r", registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3", kmsAppId: "3" }).kmsAppId).toBe(3n);
+    expect(
+      resolveChainTarget({
+        deployment: none,
+        rpc: "http://r",
+        registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+        kmsAppId: "3",
+      }).kmsAppId,
+    ).toBe(3n);
     expect(() => resolveChainTarget({ deployment: none, rpc: "http://r" })).toThrow(CliUsageError);
-    expect(() => resolveChainTarget({ deployment: none, rpc: "http://r" })).toThrow(/no deployment file at .*absent\.json/);
-    expect(() => resolveChainTarget({ deployment: none, rpc: "http://r", registry: "nope", kmsAppId: "3" })).toThrow(/--registry is not an address/);
+    expect(() => resolveChainTarget({ deployment: none, rpc: "http://r" })).toThrow(
+      /no deployment file at .*absent\.json/,
+    );
+    expect(() => resolveChainTarget({ deployment: none, rpc: "http://r", registry: "nope", kmsAppId: "3" })).toThrow(
+      /--registry is not an address/,
+    );
   });
 });

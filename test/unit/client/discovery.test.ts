@@ -41,14 +41,19 @@ describe("NodeDiscovery", () => {
 
   it("accepts http URLs only when allowed", async () => {
     const registry = memoryRegistry([instanceOf(tee("n"), KMS, "http://127.0.0.1:9")]);
-    await expect(new NodeDiscovery({ registry, kmsAppId: KMS }).nodes()).rejects.toThrow(/http:\/\/ node URLs are refused/);
+    await expect(new NodeDiscovery({ registry, kmsAppId: KMS }).nodes()).rejects.toThrow(
+      /http:\/\/ node URLs are refused/,
+    );
     await expect(new NodeDiscovery({ registry, kmsAppId: KMS, allowHttp: true }).nodes()).resolves.toHaveLength(1);
   });
 
   it("refuses a record whose wallet differs from the one listed", async () => {
     const registry = memoryRegistry([instanceOf(tee("n"), KMS, "https://n.example")]);
     const inner = registry.getInstanceByWallet.bind(registry);
-    registry.getInstanceByWallet = async (w) => ({ ...(await inner(w)), teeWallet: "0x00000000000000000000000000000000000000aa" });
+    registry.getInstanceByWallet = async (w) => ({
+      ...(await inner(w)),
+      teeWallet: "0x00000000000000000000000000000000000000aa",
+    });
     await expect(new NodeDiscovery({ registry, kmsAppId: KMS }).nodes()).rejects.toBeInstanceOf(KmsDiscoveryError);
   });
 
@@ -80,6 +85,8 @@ describe("NodeDiscovery", () => {
 
   it("ignores instances of other apps", async () => {
     const registry = memoryRegistry([instanceOf(tee("n"), 8n, "https://n.example")]);
-    await expect(new NodeDiscovery({ registry, kmsAppId: KMS }).nodes()).rejects.toThrow(/no usable KMS node registered for app 7/);
+    await expect(new NodeDiscovery({ registry, kmsAppId: KMS }).nodes()).rejects.toThrow(
+      /no usable KMS node registered for app 7/,
+    );
   });
 });

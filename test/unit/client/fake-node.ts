@@ -76,14 +76,25 @@ function fail(status: number, code: string, message: string): never {
   throw err;
 }
 
-export async function startFakeNode(options: { seed: string; apps: RegisteredApp[]; kmsAppId?: bigint }): Promise<FakeNode> {
+export async function startFakeNode(options: {
+  seed: string;
+  apps: RegisteredApp[];
+  kmsAppId?: bigint;
+}): Promise<FakeNode> {
   const tee = new SimulatedTee({ seed: options.seed });
   const wallet = tee.identity.wallet as LowerAddress;
   const nonces = new NonceStore({ ttlMs: 60_000, maxEntries: 1000 });
   const pop = new PopVerifier({ nonces, ownWallet: wallet, windowSeconds: 120 });
   const apps = new Map(options.apps.map((a) => [a.tee.identity.wallet, a]));
   const kv = new Map<string, { value: string; updatedAtMs: number }>();
-  const node: Omit<FakeNode, "url" | "close"> = { tee, wallet, misbehave: {}, hits: { nonce: 0, kms: 0 }, seen: [], kv };
+  const node: Omit<FakeNode, "url" | "close"> = {
+    tee,
+    wallet,
+    misbehave: {},
+    hits: { nonce: 0, kms: 0 },
+    seen: [],
+    kv,
+  };
 
   // The real node's view builder, so the SDK is tested against the shape nodes serve.
   const statusView = () =>
@@ -104,7 +115,9 @@ export async function startFakeNode(options: { seed: string; apps: RegisteredApp
       store: undefined,
     });
 
-  type Env = { Variables: { app: RegisteredApp; appSignature: string; body: unknown; label: EnvelopeLabel | undefined } };
+  type Env = {
+    Variables: { app: RegisteredApp; appSignature: string; body: unknown; label: EnvelopeLabel | undefined };
+  };
   const app = new Hono<Env>();
   app.onError((err, c) => {
     const status = (err as KmsError).status ?? 500;
@@ -124,21 +137,37 @@ export async function startFakeNode(options: { seed: string; apps: RegisteredApp
   app.use("/kms/*", async (c, next) => {
     node.hits.kms++;
     if (node.misbehave.hang) return new Promise<Response>(() => {});
-    if (node.misbehave.kmsStatus) fail(node.misbehave.kmsStatus, node.misbehave.kmsStatus === 403 ? "forbidden" : "service_unavailable", "told to fail");
-    const verified = pop.verify("app", readPopHeaders("app", (n) => c.req.header(n)));
+    if (node.misbehave.kmsStatus)
+      fail(
+        node.misbehave.kmsStatus,
+        node.misbehave.kmsStatus === 403 ? "forbidden" : "service_unavailable",
+        "told to fail",
+      );
+    const verified = pop.verify(
+      "app",
+      readPopHeaders("app", (n) => c.req.header(n)),
+    );
     const caller = apps.get(verified.wallet);
     if (!caller) fail(403, "forbidden", "Instance not found");
     let body: unknown;
     let label: EnvelopeLabel | undefined;
     if (c.req.method !== "GET") {
       const envelope = parseEnvelope(JSON.parse(await c.req.text()));
-      if (bytesToHex(envelope.senderPublicKey) !== bytesToHex(caller.tee.identity.teePubkey)) fail(403, "forbidden", "sender_tee_pubkey mismatch");
+      if (bytesToHex(envelope.senderPublicKey) !== bytesToHex(caller.tee.identity.teePubkey))
+        fail(403, "forbidden", "sender_tee_pubkey mismatch");
       // Like the real node: an envelope it cannot open is the caller's fault (400).
-      const opened = await tee.decryptFrom(envelope).catch(() => fail(400, "bad_request", "Envelope could not be decrypted"));
+      const opened = await tee
+        .decryptFrom(envelope)
+        .catch(() => fail(400, "bad_request", "Envelope could not be decrypted"));
       body = JSON.parse(new TextDecoder().decode(opened.plaintext));
       label = opened.label;
     }
-    node.seen.push({ method: c.req.method, path: new URL(c.req.url).pathname, headers: Object.fromEntries(c.req.raw.headers), body });
+    node.seen.push({
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      headers: Object.fromEntries(c.req.raw.headers),
+      body,
+    });
     c.set("app", caller);
     c.set("appSignature", verified.signature);
     c.set("body", body);
@@ -213,7 +242,12 @@ export async function startFakeNode(options: { seed: string; apps: RegisteredApp
 }
 
 /** An instance record as the registry would return it for a node or an app. */
-export function instanceOf(tee: SimulatedTee, appId: bigint, url: string, overrides: Partial<InstanceRecord> = {}): InstanceRecord {
+export function instanceOf(
+  tee: SimulatedTee,
+  appId: bigint,
+  url: string,
+  overrides: Partial<InstanceRecord> = {},
+): InstanceRecord {
   return {
     id: BigInt(Math.floor(Math.random() * 1e6) + 1),
     appId,
@@ -230,7 +264,9 @@ export function instanceOf(tee: SimulatedTee, appId: bigint, url: string, overri
 }
 
 /** An in-memory registry with the two reads discovery makes; counts reads so caching is visible. */
-export function memoryRegistry(instances: InstanceRecord[]): KmsRegistryView & { reads: number; instances: InstanceRecord[]; broken: boolean } {
+export function memoryRegistry(
+  instances: InstanceRecord[],
+): KmsRegistryView & { reads: number; instances: InstanceRecord[]; broken: boolean } {
   const view = {
     reads: 0,
     instances,

@@ -9,7 +9,15 @@ import { CAPSULE_LABEL, ENCLAVER_LABEL } from "../../../enclave/crypto/envelope.
 import { deriveAppKey } from "../../../enclave/crypto/kdf.js";
 import { appAuthMessage, verifyPop } from "../../../enclave/crypto/pop.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
-import { FAKE_CA_PEM, FAKE_KMS_REGISTRY, TEST_MASTER_SECRET, instanceOf, memoryRegistry, startFakeNode, type FakeNode } from "./fake-node.js";
+import {
+  FAKE_CA_PEM,
+  FAKE_KMS_REGISTRY,
+  TEST_MASTER_SECRET,
+  instanceOf,
+  memoryRegistry,
+  startFakeNode,
+  type FakeNode,
+} from "./fake-node.js";
 
 const KMS_APP_ID = 7n;
 const APP_ID = 42n;
@@ -25,7 +33,10 @@ beforeEach(async () => {
     startFakeNode({ seed: "node-a", apps, kmsAppId: KMS_APP_ID }),
     startFakeNode({ seed: "node-b", apps, kmsAppId: KMS_APP_ID }),
   ]);
-  registry = memoryRegistry([instanceOf(nodeA.tee, KMS_APP_ID, nodeA.url), instanceOf(nodeB.tee, KMS_APP_ID, nodeB.url)]);
+  registry = memoryRegistry([
+    instanceOf(nodeA.tee, KMS_APP_ID, nodeA.url),
+    instanceOf(nodeB.tee, KMS_APP_ID, nodeB.url),
+  ]);
 });
 
 afterEach(async () => {
@@ -59,7 +70,9 @@ describe("happy path", () => {
     expect(result.appId).toBe(APP_ID);
     expect(result.path).toBe("wallet/root");
     expect(result.length).toBe(16);
-    expect(Buffer.from(result.key)).toEqual(Buffer.from(deriveAppKey(TEST_MASTER_SECRET, APP_ID, "wallet/root", "session-a", 16)));
+    expect(Buffer.from(result.key)).toEqual(
+      Buffer.from(deriveAppKey(TEST_MASTER_SECRET, APP_ID, "wallet/root", "session-a", 16)),
+    );
 
     expect(nodeA.hits).toEqual({ nonce: 1, kms: 1 });
     expect(nodeB.hits.kms).toBe(0);
@@ -104,7 +117,12 @@ describe("happy path", () => {
     const kms = client();
     expect((await kms.kv.put("k", "v")).evicted).toEqual([]);
     const updatedAtMs = Date.now();
-    nodeA.misbehave.payload = { app_id: Number(APP_ID), key: "k", updated_at_ms: updatedAtMs, evicted: ["old-1", "old-2"] };
+    nodeA.misbehave.payload = {
+      app_id: Number(APP_ID),
+      key: "k",
+      updated_at_ms: updatedAtMs,
+      evicted: ["old-1", "old-2"],
+    };
     expect(await kms.kv.put("k", "v")).toEqual({ key: "k", updatedAtMs, evicted: ["old-1", "old-2"] });
     // A node speaking another shape is a verification failure, not a silently empty list.
     nodeA.misbehave.payload = { app_id: Number(APP_ID), key: "k", updated_at_ms: updatedAtMs, evicted: "old-1" };
@@ -129,7 +147,7 @@ describe("happy path", () => {
     expect(status.node.service_available).toBe(true);
     expect(status.cluster).toMatchObject({ kms_app_id: 7, registry_address: FAKE_KMS_REGISTRY });
     expect(status.kms?.reason).toBe("serving");
-    expect((await kms.status(nodeB.url + "/")).node.tee_wallet).toBe(nodeB.wallet);
+    expect((await kms.status(`${nodeB.url}/`)).node.tee_wallet).toBe(nodeB.wallet);
     // A document in another shape (the old flat one) is refused, naming the field.
     nodeB.misbehave.status = { tee_wallet: nodeB.wallet, service_available: true };
     const err = await kms.status(nodeB.url).catch((e: unknown) => e);
@@ -144,7 +162,9 @@ describe("happy path", () => {
 describe("response verification", () => {
   it("rejects a response signed by a wallet other than the node's on-chain wallet, without retrying", async () => {
     nodeA.misbehave.signWith = new SimulatedTee({ seed: "impostor" });
-    const err = await client().derive({ path: "p" }).catch((e: unknown) => e);
+    const err = await client()
+      .derive({ path: "p" })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KmsResponseVerificationError);
     expect((err as KmsResponseVerificationError).node).toBe(nodeA.url);
     expect((err as Error).message).toMatch(/on-chain wallet/);
@@ -152,7 +172,7 @@ describe("response verification", () => {
   });
 
   it("rejects a response signature over a different x-app-signature (replayed answer)", async () => {
-    nodeA.misbehave.signOverSignature = "0x" + "11".repeat(65);
+    nodeA.misbehave.signOverSignature = `0x${"11".repeat(65)}`;
     await expect(client().derive({ path: "p" })).rejects.toBeInstanceOf(KmsResponseVerificationError);
   });
 
@@ -165,7 +185,9 @@ describe("response verification", () => {
     // The impostor's envelope even decrypts for the app (it is sealed to the app's key): only the
     // comparison with the chain catches it.
     nodeA.misbehave.sealWith = new SimulatedTee({ seed: "impostor" });
-    const err = await client().derive({ path: "p" }).catch((e: unknown) => e);
+    const err = await client()
+      .derive({ path: "p" })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KmsResponseVerificationError);
     expect((err as Error).message).toMatch(/on-chain teePubkey/);
     expect(nodeB.hits.kms).toBe(0);
@@ -190,8 +212,13 @@ describe("response verification", () => {
   });
 
   it("seals requests to the on-chain teePubkey: a node that does not hold that key cannot read them", async () => {
-    registry.instances[0] = instanceOf(nodeA.tee, KMS_APP_ID, nodeA.url, { teePubkey: new SimulatedTee({ seed: "other" }).identity.teePubkeySpki });
-    await expect(client().derive({ path: "p" })).rejects.toMatchObject({ status: 400, message: "Envelope could not be decrypted" });
+    registry.instances[0] = instanceOf(nodeA.tee, KMS_APP_ID, nodeA.url, {
+      teePubkey: new SimulatedTee({ seed: "other" }).identity.teePubkeySpki,
+    });
+    await expect(client().derive({ path: "p" })).rejects.toMatchObject({
+      status: 400,
+      message: "Envelope could not be decrypted",
+    });
     expect(nodeA.seen).toHaveLength(0);
   });
 });
@@ -219,7 +246,9 @@ describe("errors and failover", () => {
 
   it.each([403, 400, 413, 429])("surfaces a %i at once, typed, without trying another node", async (status) => {
     nodeA.misbehave.kmsStatus = status;
-    const err = await client().derive({ path: "p" }).catch((e: unknown) => e);
+    const err = await client()
+      .derive({ path: "p" })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KmsRequestError);
     expect(err).toMatchObject({ status, node: nodeA.url, message: "told to fail" });
     if (status === 403) expect((err as KmsRequestError).code).toBe("forbidden");
@@ -234,7 +263,10 @@ describe("errors and failover", () => {
 
   it("an unregistered app gets the node's 403", async () => {
     const stranger = new SimulatedTee({ seed: "stranger" });
-    await expect(client({ tee: stranger }).derive({ path: "p" })).rejects.toMatchObject({ status: 403, code: "forbidden" });
+    await expect(client({ tee: stranger }).derive({ path: "p" })).rejects.toMatchObject({
+      status: 403,
+      code: "forbidden",
+    });
   });
 
   it("retries an unreachable node on another node", async () => {
@@ -256,7 +288,9 @@ describe("errors and failover", () => {
   it("throws the last node error, with every attempt, when all nodes fail", async () => {
     nodeA.misbehave.kmsStatus = 503;
     nodeB.misbehave.hang = true;
-    const err = await client({ timeoutMs: 400 }).derive({ path: "p" }).catch((e: unknown) => e);
+    const err = await client({ timeoutMs: 400 })
+      .derive({ path: "p" })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KmsTransportError);
     expect((err as KmsTransportError).kind).toBe("timeout");
     const attempts = (err as KmsTransportError).attempts;

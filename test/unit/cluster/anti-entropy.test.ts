@@ -17,12 +17,27 @@ import { waitFor } from "../../support/kms-harness.js";
 const log = createLogger("silent");
 
 function peerInfo(i: number): PeerInfo {
-  return { wallet: nodeId(i), url: `mem://${i}`, teePublicKey: new Uint8Array(97), instanceId: BigInt(i), versionId: 1n, versionStatus: 0 };
+  return {
+    wallet: nodeId(i),
+    url: `mem://${i}`,
+    teePublicKey: new Uint8Array(97),
+    instanceId: BigInt(i),
+    versionId: 1n,
+    versionStatus: 0,
+  };
 }
 
 /** Routes calls to the addressed node's handler; deltas are acknowledged but dropped. */
 function lossyTransport(nodes: Map<string, { store: KvStore; handler: SyncHandler }>, from: string): PeerClient {
-  const caller = { wallet: from, instanceId: 1n, appId: 1n, versionId: 1n, versionStatus: 0, instanceUrl: "", teePublicKey: new Uint8Array() } as RegisteredCaller;
+  const caller = {
+    wallet: from,
+    instanceId: 1n,
+    appId: 1n,
+    versionId: 1n,
+    versionStatus: 0,
+    instanceUrl: "",
+    teePublicKey: new Uint8Array(),
+  } as RegisteredCaller;
   return {
     call: async (peer: PeerInfo, inner: Record<string, unknown>) => {
       const target = nodes.get(peer.wallet)!;
@@ -44,7 +59,15 @@ describe("anti-entropy", () => {
     const nodes = new Map<string, { store: KvStore; handler: SyncHandler }>();
     for (const i of [0, 1]) {
       const store = makeStore(i, clock);
-      nodes.set(nodeId(i), { store, handler: new SyncHandler({ store: () => store, masterSecret: () => undefined, storeRecovered: () => true, log }) });
+      nodes.set(nodeId(i), {
+        store,
+        handler: new SyncHandler({
+          store: () => store,
+          masterSecret: () => undefined,
+          storeRecovered: () => true,
+          log,
+        }),
+      });
     }
     const [a, b] = [nodes.get(nodeId(0))!.store, nodes.get(nodeId(1))!.store];
     for (let k = 0; k < 50; k++) a.put(BigInt(k % 3), `a-${k}`, bytes(`from a ${k}`));
@@ -68,12 +91,16 @@ describe("anti-entropy", () => {
     rb.beginRecovery(b.epoch, false);
     const idle = (r: Replicator) => [...r.peerStates().values()].every((s) => !s.inFlight);
 
-    await waitFor(async () => {
-      await ra.round();
-      await rb.round();
-      await waitFor(() => idle(ra) && idle(rb), 5_000, "rounds finished");
-      return a.canonicalDump() === b.canonicalDump();
-    }, 10_000, "replicas converge through anti-entropy alone");
+    await waitFor(
+      async () => {
+        await ra.round();
+        await rb.round();
+        await waitFor(() => idle(ra) && idle(rb), 5_000, "rounds finished");
+        return a.canonicalDump() === b.canonicalDump();
+      },
+      10_000,
+      "replicas converge through anti-entropy alone",
+    );
     expect(b.get(1n, "shared")?.value).toEqual(bytes("a's version"));
     expect(a.get(7n, "b-3")).toBeUndefined();
     expect(a.keys(7n)).toHaveLength(19);

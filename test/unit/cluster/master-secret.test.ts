@@ -3,7 +3,12 @@
 // in test/integration and test/cluster).
 import { describe, expect, it } from "vitest";
 import type { Hex } from "viem";
-import { FRESH_PROPOSAL_GRACE_TICKS, MasterSecretManager, ZERO_HASH, masterSecretHashOf } from "../../../enclave/cluster/master-secret.js";
+import {
+  FRESH_PROPOSAL_GRACE_TICKS,
+  MasterSecretManager,
+  ZERO_HASH,
+  masterSecretHashOf,
+} from "../../../enclave/cluster/master-secret.js";
 import { createLogger } from "../../../enclave/log.js";
 
 /** A first-writer-wins hash slot with the manager's source interface. */
@@ -22,7 +27,8 @@ function scriptedChain(options: { peers?: number; peerSecret?: Uint8Array } = {}
       },
       randomBytes: async (n: number) => crypto.getRandomValues(new Uint8Array(n)),
       peerCount: () => chain.peers,
-      adoptFromPeers: async () => (options.peerSecret ? { secret: options.peerSecret, from: "http://peer.test" } : undefined),
+      adoptFromPeers: async () =>
+        options.peerSecret ? { secret: options.peerSecret, from: "http://peer.test" } : undefined,
     },
   };
   return chain;

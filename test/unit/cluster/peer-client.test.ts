@@ -33,7 +33,10 @@ beforeAll(async () => {
   const app = new Hono();
   app.get("/nonce", (c) => c.json({ nonce: nonces.issue() }));
   app.post("/sync", async (c) => {
-    const verified = pop.verify("peer", readPopHeaders("peer", (name) => c.req.header(name)));
+    const verified = pop.verify(
+      "peer",
+      readPopHeaders("peer", (name) => c.req.header(name)),
+    );
     const body = await c.req.text();
     const opened = await peerTee.decryptFrom(parseEnvelope(JSON.parse(body)));
     const inner = JSON.parse(new TextDecoder().decode(opened.plaintext)) as Record<string, unknown>;

@@ -2,10 +2,19 @@ import { describe, expect, it } from "vitest";
 import { checkPeerUrl, guardedLookup, isNonPublicAddress } from "../../../enclave/cluster/peer-policy.js";
 
 describe("isNonPublicAddress", () => {
-  it.each(["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "100.64.0.1"])(
-    "%s is not public",
-    (address) => expect(isNonPublicAddress(address)).toBe(true),
-  );
+  it.each([
+    "127.0.0.1",
+    "10.1.2.3",
+    "172.16.0.1",
+    "192.168.1.1",
+    "169.254.169.254",
+    "0.0.0.0",
+    "::1",
+    "fe80::1",
+    "fd00::1",
+    "::ffff:127.0.0.1",
+    "100.64.0.1",
+  ])("%s is not public", (address) => expect(isNonPublicAddress(address)).toBe(true));
   it.each(["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"])("%s is public", (address) =>
     expect(isNonPublicAddress(address)).toBe(false),
   );

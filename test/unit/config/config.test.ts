@@ -38,7 +38,9 @@ describe("loadConfig", () => {
   it("refuses simulation inside an enclave and requires a mode", () => {
     expect(() => loadConfig({ ...base, IN_ENCLAVE: "true" })).toThrow(ConfigError);
     expect(() => loadConfig({ ...base, SIMULATION_MODE: "false" })).toThrow(/IN_ENCLAVE=true/);
-    expect(() => loadConfig({ ...base, SIMULATION_MODE: "false", IN_ENCLAVE: "true", SIM_NODE_SEED: "x" })).toThrow(/SIM_NODE_SEED/);
+    expect(() => loadConfig({ ...base, SIMULATION_MODE: "false", IN_ENCLAVE: "true", SIM_NODE_SEED: "x" })).toThrow(
+      /SIM_NODE_SEED/,
+    );
     expect(() =>
       loadConfig({ ...base, SIMULATION_MODE: "false", IN_ENCLAVE: "true", NODE_INSTANCE_URL: "http://kms.example" }),
     ).toThrow(/https/);

@@ -25,12 +25,17 @@ describe("deriveCaSigningKey", () => {
 
   it("is deterministic and seed-dependent (property)", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (a, b) => {
-        const ka = deriveCaSigningKey(a);
-        expect(bytesToHex(deriveCaSigningKey(a.slice()).secretKey)).toBe(bytesToHex(ka.secretKey));
-        expect(p256.utils.isValidSecretKey(ka.secretKey)).toBe(true);
-        if (bytesToHex(a) !== bytesToHex(b)) expect(bytesToHex(deriveCaSigningKey(b).secretKey)).not.toBe(bytesToHex(ka.secretKey));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (a, b) => {
+          const ka = deriveCaSigningKey(a);
+          expect(bytesToHex(deriveCaSigningKey(a.slice()).secretKey)).toBe(bytesToHex(ka.secretKey));
+          expect(p256.utils.isValidSecretKey(ka.secretKey)).toBe(true);
+          if (bytesToHex(a) !== bytesToHex(b))
+            expect(bytesToHex(deriveCaSigningKey(b).secretKey)).not.toBe(bytesToHex(ka.secretKey));
+        },
+      ),
       { numRuns: 50 },
     );
   });

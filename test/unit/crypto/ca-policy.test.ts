@@ -14,7 +14,10 @@ const dns = (dNSName: string) => new GeneralName({ dNSName });
 const ip = (iPAddress: string) => new GeneralName({ iPAddress });
 const uri = (uniformResourceIdentifier: string) => new GeneralName({ uniformResourceIdentifier });
 
-const POLICY = makeCertificatePolicy({ dnsSuffixes: ["apps.nova.test", ".Other.Example"], uriPrefixes: ["spiffe://nova-kms/app/"] });
+const POLICY = makeCertificatePolicy({
+  dnsSuffixes: ["apps.nova.test", ".Other.Example"],
+  uriPrefixes: ["spiffe://nova-kms/app/"],
+});
 
 function refused(fn: () => unknown): CertificatePolicyError {
   try {
@@ -30,7 +33,13 @@ function refused(fn: () => unknown): CertificatePolicyError {
 describe("makeCertificatePolicy", () => {
   it("defaults to no SANs and a 90-day default and ceiling", () => {
     expect(makeCertificatePolicy()).toEqual(DEFAULT_CERTIFICATE_POLICY);
-    expect(DEFAULT_CERTIFICATE_POLICY).toMatchObject({ dnsSuffixes: [], allowIpAddresses: false, uriPrefixes: [], defaultValidityDays: 90, maxValidityDays: 90 });
+    expect(DEFAULT_CERTIFICATE_POLICY).toMatchObject({
+      dnsSuffixes: [],
+      allowIpAddresses: false,
+      uriPrefixes: [],
+      defaultValidityDays: 90,
+      maxValidityDays: 90,
+    });
   });
 
   it("normalises suffixes (lower case, no leading dot, no duplicates)", () => {
@@ -71,7 +80,12 @@ describe("resolveValidityDays", () => {
 describe("checkSubjectAltNames", () => {
   it("allows the app's own names under each suffix and below them", () => {
     const out = checkSubjectAltNames(
-      [dns("app-7.apps.nova.test"), dns("App-7.Other.Example"), dns("a.b.app-7.apps.nova.test"), dns("*.app-7.other.example")],
+      [
+        dns("app-7.apps.nova.test"),
+        dns("App-7.Other.Example"),
+        dns("a.b.app-7.apps.nova.test"),
+        dns("*.app-7.other.example"),
+      ],
       7n,
       POLICY,
     );
@@ -101,7 +115,9 @@ describe("checkSubjectAltNames", () => {
       "ünï.app-7.apps.nova.test",
       `${"a".repeat(64)}.app-7.apps.nova.test`,
     ]) {
-      expect(refused(() => checkSubjectAltNames([dns(name)], 7n, POLICY)).message).toContain(JSON.stringify(name).slice(1, 20));
+      expect(refused(() => checkSubjectAltNames([dns(name)], 7n, POLICY)).message).toContain(
+        JSON.stringify(name).slice(1, 20),
+      );
     }
   });
 
@@ -113,7 +129,9 @@ describe("checkSubjectAltNames", () => {
   });
 
   it("refuses every DNS name when no suffix is configured", () => {
-    expect(refused(() => checkSubjectAltNames([dns("app-7.apps.nova.test")], 7n, DEFAULT_CERTIFICATE_POLICY)).message).toMatch(/no DNS suffix configured/);
+    expect(
+      refused(() => checkSubjectAltNames([dns("app-7.apps.nova.test")], 7n, DEFAULT_CERTIFICATE_POLICY)).message,
+    ).toMatch(/no DNS suffix configured/);
   });
 
   it("refuses IP addresses unless enabled, then accepts single v4/v6 addresses only", () => {
@@ -127,8 +145,16 @@ describe("checkSubjectAltNames", () => {
   });
 
   it("allows URIs under a configured prefix bound to the app id only", () => {
-    expect(checkSubjectAltNames([uri("spiffe://nova-kms/app/7"), uri("spiffe://nova-kms/app/7/worker")], 7n, POLICY)).toHaveLength(2);
-    for (const bad of ["spiffe://nova-kms/app/70", "spiffe://nova-kms/app/8", "spiffe://nova-kms/app/7?x", "https://evil/app/7", "spiffe://nova-kms/app/7 x"]) {
+    expect(
+      checkSubjectAltNames([uri("spiffe://nova-kms/app/7"), uri("spiffe://nova-kms/app/7/worker")], 7n, POLICY),
+    ).toHaveLength(2);
+    for (const bad of [
+      "spiffe://nova-kms/app/70",
+      "spiffe://nova-kms/app/8",
+      "spiffe://nova-kms/app/7?x",
+      "https://evil/app/7",
+      "spiffe://nova-kms/app/7 x",
+    ]) {
       refused(() => checkSubjectAltNames([uri(bad)], 7n, POLICY));
     }
   });
@@ -136,7 +162,13 @@ describe("checkSubjectAltNames", () => {
   it("refuses email, directoryName, otherName and registeredID", () => {
     refused(() => checkSubjectAltNames([new GeneralName({ rfc822Name: "a@app-7.apps.nova.test" })], 7n, POLICY));
     refused(() => checkSubjectAltNames([new GeneralName({ directoryName: new Name() })], 7n, POLICY));
-    refused(() => checkSubjectAltNames([new GeneralName({ otherName: new OtherName({ typeId: "1.2.3", value: new ArrayBuffer(2) }) })], 7n, POLICY));
+    refused(() =>
+      checkSubjectAltNames(
+        [new GeneralName({ otherName: new OtherName({ typeId: "1.2.3", value: new ArrayBuffer(2) }) })],
+        7n,
+        POLICY,
+      ),
+    );
     refused(() => checkSubjectAltNames([new GeneralName({ registeredID: "1.2.3.4" })], 7n, POLICY));
   });
 
@@ -149,7 +181,7 @@ describe("checkSubjectAltNames", () => {
 
   it("escapes control characters of hostile names in the error message", () => {
     const message = refused(() => checkSubjectAltNames([dns("evil\n.com\u0000")], 7n, POLICY)).message;
-    expect(message).not.toMatch(/[\u0000-\u001f]/);
+    expect([...message].some((ch) => (ch.codePointAt(0) ?? 0x20) < 0x20)).toBe(false);
     expect(message).toContain("\\n");
   });
 

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import fc from "fast-check";
-import { X509Certificate, createHash, createPrivateKey, webcrypto } from "node:crypto";
+import { X509Certificate, createHash, createPrivateKey, type webcrypto } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import * as tls from "node:tls";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -31,7 +31,10 @@ async function ecKeys(curve: "P-256" | "P-384" | "P-521"): Promise<KeyPair> {
   return crypto.subtle.generateKey({ name: "ECDSA", namedCurve: curve }, true, ["sign", "verify"]);
 }
 
-async function makeCsr(keys: KeyPair, opts: { name?: string; sans?: Sans; signingAlgorithm?: Algorithm | EcdsaParams } = {}): Promise<string> {
+async function makeCsr(
+  keys: KeyPair,
+  opts: { name?: string; sans?: Sans; signingAlgorithm?: Algorithm | EcdsaParams } = {},
+): Promise<string> {
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: opts.name ?? "CN=requested-by-app",
     keys,
@@ -50,7 +53,11 @@ function derToPem(der: Uint8Array, label = "CERTIFICATE REQUEST"): string {
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
-function expectPolicyError(fn: () => unknown, code: CertificatePolicyErrorCode, message?: RegExp): CertificatePolicyError {
+function expectPolicyError(
+  fn: () => unknown,
+  code: CertificatePolicyErrorCode,
+  message?: RegExp,
+): CertificatePolicyError {
   let caught: unknown;
   try {
     fn();
@@ -68,7 +75,11 @@ function expectPolicyError(fn: () => unknown, code: CertificatePolicyErrorCode, 
 function spkiSubjectPublicKey(cert: x509.X509Certificate): Uint8Array {
   // The last 65/97 bytes of an uncompressed EC SPKI are the point.
   const spki = new Uint8Array(cert.publicKey.rawData);
-  const len = cert.publicKey.algorithm.name === "ECDSA" && (cert.publicKey.algorithm as webcrypto.EcKeyAlgorithm).namedCurve === "P-384" ? 97 : 65;
+  const len =
+    cert.publicKey.algorithm.name === "ECDSA" &&
+    (cert.publicKey.algorithm as webcrypto.EcKeyAlgorithm).namedCurve === "P-384"
+      ? 97
+      : 65;
   return spki.slice(spki.length - len);
 }
 
@@ -102,7 +113,9 @@ describe("cluster CA certificate", () => {
     const b = new X509Certificate(other.certificatePem);
     expect(a.serialNumber).not.toBe(b.serialNumber);
     expect(a.subject).not.toBe(b.subject);
-    expect(a.publicKey.export({ format: "der", type: "spki" }).equals(b.publicKey.export({ format: "der", type: "spki" }))).toBe(false);
+    expect(
+      a.publicKey.export({ format: "der", type: "spki" }).equals(b.publicKey.export({ format: "der", type: "spki" })),
+    ).toBe(false);
     expect(bytesToHex(other.subjectKeyIdentifier)).not.toBe(bytesToHex(ca.subjectKeyIdentifier));
   });
 
@@ -171,7 +184,9 @@ describe("signCsr issues a leaf", () => {
     const root = new X509Certificate(ca.certificatePem);
     expect(leaf.checkIssued(root)).toBe(true);
     expect(leaf.verify(root.publicKey)).toBe(true);
-    expect(leaf.verify(new X509Certificate(createClusterCa(hexToBytes("ab".repeat(32))).certificatePem).publicKey)).toBe(false);
+    expect(
+      leaf.verify(new X509Certificate(createClusterCa(hexToBytes("ab".repeat(32))).certificatePem).publicKey),
+    ).toBe(false);
     expect(leaf.issuer).toBe(root.subject);
 
     const pLeaf = new x509.X509Certificate(issued.certificatePem);
@@ -220,8 +235,14 @@ describe("signCsr issues a leaf", () => {
       ],
     });
     const issued = ca.signCsr({ csrPem, appId: 7n });
-    expect(new X509Certificate(issued.certificatePem).subjectAltName).toBe("DNS:app-7.apps.nova.test, DNS:api.app-7.apps.nova.test, DNS:*.app-7.apps.nova.test");
-    expect(issued.subjectAltNames.map((n) => n.value)).toEqual(["app-7.apps.nova.test", "api.app-7.apps.nova.test", "*.app-7.apps.nova.test"]);
+    expect(new X509Certificate(issued.certificatePem).subjectAltName).toBe(
+      "DNS:app-7.apps.nova.test, DNS:api.app-7.apps.nova.test, DNS:*.app-7.apps.nova.test",
+    );
+    expect(issued.subjectAltNames.map((n) => n.value)).toEqual([
+      "app-7.apps.nova.test",
+      "api.app-7.apps.nova.test",
+      "*.app-7.apps.nova.test",
+    ]);
   });
 
   it("without a SAN extension when none was requested", async () => {
@@ -240,7 +261,9 @@ describe("signCsr issues a leaf", () => {
       ],
     });
     const issued = ca.signCsr({ csrPem, appId: 9n, policy });
-    expect(new X509Certificate(issued.certificatePem).subjectAltName).toBe("IP Address:10.1.2.3, IP Address:2001:DB8:0:0:0:0:0:1, URI:spiffe://nova-kms/app/9");
+    expect(new X509Certificate(issued.certificatePem).subjectAltName).toBe(
+      "IP Address:10.1.2.3, IP Address:2001:DB8:0:0:0:0:0:1, URI:spiffe://nova-kms/app/9",
+    );
   });
 
   it("valid for the default 90 days from a minute before `now`, or the requested days", () => {
@@ -262,9 +285,13 @@ describe("signCsr issues a leaf", () => {
     const leaf384 = new X509Certificate(ca.signCsr({ csrPem: csr384, appId: 5n }).certificatePem);
     expect(leaf384.publicKey.asymmetricKeyDetails?.namedCurve).toBe("secp384r1");
     expect(leaf384.verify(new X509Certificate(ca.certificatePem).publicKey)).toBe(true);
-    const csr384sha256 = await makeCsr(p384Keys, { signingAlgorithm: { name: "ECDSA", hash: "SHA-256" } as EcdsaParams });
+    const csr384sha256 = await makeCsr(p384Keys, {
+      signingAlgorithm: { name: "ECDSA", hash: "SHA-256" } as EcdsaParams,
+    });
     expect(ca.signCsr({ csrPem: csr384sha256, appId: 5n }).subject).toBe("CN=app-5");
-    const csr256sha512 = await makeCsr(p256Keys, { signingAlgorithm: { name: "ECDSA", hash: "SHA-512" } as EcdsaParams });
+    const csr256sha512 = await makeCsr(p256Keys, {
+      signingAlgorithm: { name: "ECDSA", hash: "SHA-512" } as EcdsaParams,
+    });
     expect(ca.signCsr({ csrPem: csr256sha512, appId: 5n }).subject).toBe("CN=app-5");
   });
 
@@ -290,8 +317,18 @@ describe("signCsr issues a leaf", () => {
 
   it("identically on two nodes given the same randomness (issuer bytes do not depend on the node)", () => {
     const fixed = () => new Uint8Array(16).fill(0x5a);
-    const a = createClusterCa(SEED, { randomBytes: fixed }).signCsr({ csrPem: basicCsr, appId: 42n, now: NOW, policy: POLICY });
-    const b = createClusterCa(SEED, { randomBytes: fixed }).signCsr({ csrPem: basicCsr, appId: 42n, now: NOW, policy: POLICY });
+    const a = createClusterCa(SEED, { randomBytes: fixed }).signCsr({
+      csrPem: basicCsr,
+      appId: 42n,
+      now: NOW,
+      policy: POLICY,
+    });
+    const b = createClusterCa(SEED, { randomBytes: fixed }).signCsr({
+      csrPem: basicCsr,
+      appId: 42n,
+      now: NOW,
+      policy: POLICY,
+    });
     expect(bytesToHex(a.certificateDer)).toBe(bytesToHex(b.certificateDer));
   });
 });
@@ -299,22 +336,45 @@ describe("signCsr issues a leaf", () => {
 describe("issued certificates in a real TLS handshake", () => {
   it("authenticate a server by its DNS SAN and a client, both trusting only the cluster CA", async () => {
     const keyPem = async (keys: KeyPair) =>
-      createPrivateKey({ key: Buffer.from(await crypto.subtle.exportKey("pkcs8", keys.privateKey)), format: "der", type: "pkcs8" })
+      createPrivateKey({
+        key: Buffer.from(await crypto.subtle.exportKey("pkcs8", keys.privateKey)),
+        format: "der",
+        type: "pkcs8",
+      })
         .export({ format: "pem", type: "pkcs8" })
         .toString();
     const serverCert = ca.signCsr({ csrPem: basicCsr, appId: 42n }).certificatePem;
-    const clientCert = ca.signCsr({ csrPem: await makeCsr(p384Keys, { signingAlgorithm: { name: "ECDSA", hash: "SHA-384" } as EcdsaParams }), appId: 43n }).certificatePem;
+    const clientCert = ca.signCsr({
+      csrPem: await makeCsr(p384Keys, { signingAlgorithm: { name: "ECDSA", hash: "SHA-384" } as EcdsaParams }),
+      appId: 43n,
+    }).certificatePem;
 
-    const server = tls.createServer({ key: await keyPem(p256Keys), cert: serverCert, ca: ca.certificatePem, requestCert: true, rejectUnauthorized: true }, (socket) => {
-      socket.end(`hello ${(socket.getPeerCertificate().subject as { CN?: string }).CN}`);
-    });
+    const server = tls.createServer(
+      {
+        key: await keyPem(p256Keys),
+        cert: serverCert,
+        ca: ca.certificatePem,
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (socket) => {
+        socket.end(`hello ${(socket.getPeerCertificate().subject as { CN?: string }).CN}`);
+      },
+    );
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const { port } = server.address() as AddressInfo;
       const clientKey = await keyPem(p384Keys);
       const connect = (servername: string) =>
         new Promise<string>((resolve, reject) => {
-          const socket = tls.connect({ host: "127.0.0.1", port, servername, ca: ca.certificatePem, key: clientKey, cert: clientCert });
+          const socket = tls.connect({
+            host: "127.0.0.1",
+            port,
+            servername,
+            ca: ca.certificatePem,
+            key: clientKey,
+            cert: clientCert,
+          });
           let data = "";
           socket.on("data", (d) => (data += d.toString()));
           socket.on("end", () => resolve(data));
@@ -351,8 +411,18 @@ describe("signCsr refuses", () => {
   });
 
   it("a DNS SAN outside the app's names, naming the SAN in the error", async () => {
-    for (const name of ["evil.example.com", "app-43.apps.nova.test", "app-420.apps.nova.test", "x.app-4.apps.nova.test"]) {
-      const csrPem = await makeCsr(p256Keys, { sans: [{ type: "dns", value: "app-42.apps.nova.test" }, { type: "dns", value: name }] });
+    for (const name of [
+      "evil.example.com",
+      "app-43.apps.nova.test",
+      "app-420.apps.nova.test",
+      "x.app-4.apps.nova.test",
+    ]) {
+      const csrPem = await makeCsr(p256Keys, {
+        sans: [
+          { type: "dns", value: "app-42.apps.nova.test" },
+          { type: "dns", value: name },
+        ],
+      });
       const err = expectPolicyError(() => ca.signCsr({ csrPem, appId: 42n }), "san_not_allowed");
       expect(err.message).toContain(name);
     }
@@ -364,18 +434,40 @@ describe("signCsr refuses", () => {
     const ip = await makeCsr(p256Keys, { sans: [{ type: "ip", value: "127.0.0.1" }] });
     expectPolicyError(() => ca.signCsr({ csrPem: ip, appId: 1n }), "san_not_allowed", /127\.0\.0\.1/);
     const uri = await makeCsr(p256Keys, { sans: [{ type: "url", value: "spiffe://nova-kms/app/2" }] });
-    expectPolicyError(() => ca.signCsr({ csrPem: uri, appId: 1n, policy: makeCertificatePolicy({ uriPrefixes: ["spiffe://nova-kms/app/"] }) }), "san_not_allowed", /spiffe/);
+    expectPolicyError(
+      () =>
+        ca.signCsr({
+          csrPem: uri,
+          appId: 1n,
+          policy: makeCertificatePolicy({ uriPrefixes: ["spiffe://nova-kms/app/"] }),
+        }),
+      "san_not_allowed",
+      /spiffe/,
+    );
   });
 
   it("validity above the cap, zero, negative or fractional", () => {
-    expectPolicyError(() => ca.signCsr({ csrPem: basicCsr, appId: 42n, validityDays: 91 }), "validity_not_allowed", /exceeds the maximum of 90/);
+    expectPolicyError(
+      () => ca.signCsr({ csrPem: basicCsr, appId: 42n, validityDays: 91 }),
+      "validity_not_allowed",
+      /exceeds the maximum of 90/,
+    );
     expectPolicyError(() => ca.signCsr({ csrPem: basicCsr, appId: 42n, validityDays: 0 }), "validity_not_allowed");
     expectPolicyError(() => ca.signCsr({ csrPem: basicCsr, appId: 42n, validityDays: -5 }), "validity_not_allowed");
     expectPolicyError(() => ca.signCsr({ csrPem: basicCsr, appId: 42n, validityDays: 1.5 }), "validity_not_allowed");
-    expectPolicyError(() => ca.signCsr({ csrPem: basicCsr, appId: 42n, validityDays: Number.NaN }), "validity_not_allowed");
+    expectPolicyError(
+      () => ca.signCsr({ csrPem: basicCsr, appId: 42n, validityDays: Number.NaN }),
+      "validity_not_allowed",
+    );
     const short = makeCertificatePolicy({ dnsSuffixes: ["apps.nova.test"], maxValidityDays: 7 });
-    expectPolicyError(() => ca.signCsr({ csrPem: basicCsr, appId: 42n, validityDays: 8, policy: short }), "validity_not_allowed", /maximum of 7/);
-    expect(ca.signCsr({ csrPem: basicCsr, appId: 42n, policy: short, now: NOW }).notAfter.getTime()).toBe(NOW - 60_000 + 7 * DAY_MS);
+    expectPolicyError(
+      () => ca.signCsr({ csrPem: basicCsr, appId: 42n, validityDays: 8, policy: short }),
+      "validity_not_allowed",
+      /maximum of 7/,
+    );
+    expect(ca.signCsr({ csrPem: basicCsr, appId: 42n, policy: short, now: NOW }).notAfter.getTime()).toBe(
+      NOW - 60_000 + 7 * DAY_MS,
+    );
   });
 
   it("RSA, Ed25519 and P-521 keys, naming the key type", async () => {
@@ -391,7 +483,9 @@ describe("signCsr refuses", () => {
     const edCsr = await makeCsr(ed, { signingAlgorithm: { name: "Ed25519" } });
     expectPolicyError(() => ca.signCsr({ csrPem: edCsr, appId: 1n }), "unsupported_key_type", /Ed25519/);
 
-    const p521Csr = await makeCsr(await ecKeys("P-521"), { signingAlgorithm: { name: "ECDSA", hash: "SHA-512" } as EcdsaParams });
+    const p521Csr = await makeCsr(await ecKeys("P-521"), {
+      signingAlgorithm: { name: "ECDSA", hash: "SHA-512" } as EcdsaParams,
+    });
     expectPolicyError(() => ca.signCsr({ csrPem: p521Csr, appId: 1n }), "unsupported_key_type", /P-521/);
   });
 
@@ -412,14 +506,21 @@ describe("signCsr refuses", () => {
       undefined,
       12345,
     ];
-    for (const csrPem of cases) expectPolicyError(() => ca.signCsr({ csrPem: csrPem as string, appId: 1n }), "invalid_csr");
+    for (const csrPem of cases)
+      expectPolicyError(() => ca.signCsr({ csrPem: csrPem as string, appId: 1n }), "invalid_csr");
   });
 
   it("never an exception other than CertificatePolicyError for arbitrary text or DER (property)", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.uint8Array({ maxLength: 400 }).map((b) => derToPem(b))), (input) => {
-        expectPolicyError(() => ca.signCsr({ csrPem: input, appId: 3n }), "invalid_csr");
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 300 }),
+          fc.uint8Array({ maxLength: 400 }).map((b) => derToPem(b)),
+        ),
+        (input) => {
+          expectPolicyError(() => ca.signCsr({ csrPem: input, appId: 3n }), "invalid_csr");
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -450,14 +551,21 @@ describe("validity cap (property)", () => {
       fc.property(
         fc.integer({ min: 1, max: 90 }),
         // Either no request, any number, or one right at the edge of the cap (max-1 .. max+2).
-        fc.oneof(fc.constant(undefined), fc.integer({ min: -5, max: 200 }), fc.integer({ min: -1, max: 2 }).map((delta) => ({ delta }))),
+        fc.oneof(
+          fc.constant(undefined),
+          fc.integer({ min: -5, max: 200 }),
+          fc.integer({ min: -1, max: 2 }).map((delta) => ({ delta })),
+        ),
         fc.integer({ min: Date.UTC(2025, 1, 1), max: Date.UTC(2120, 0, 1) }),
         (maxValidityDays, requested, now) => {
           const validityDays = typeof requested === "object" ? maxValidityDays + requested.delta : requested;
           const policy = makeCertificatePolicy({ dnsSuffixes: ["apps.nova.test"], maxValidityDays });
           const inRange = validityDays === undefined || (validityDays >= 1 && validityDays <= maxValidityDays);
           if (!inRange) {
-            expectPolicyError(() => ca.signCsr({ csrPem: basicCsr, appId: 42n, validityDays, now, policy }), "validity_not_allowed");
+            expectPolicyError(
+              () => ca.signCsr({ csrPem: basicCsr, appId: 42n, validityDays, now, policy }),
+              "validity_not_allowed",
+            );
             return;
           }
           const issued = ca.signCsr({ csrPem: basicCsr, appId: 42n, validityDays, now, policy });

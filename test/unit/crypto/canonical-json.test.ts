@@ -5,13 +5,17 @@ import { canonicalJson, CanonicalJsonError } from "../../../enclave/crypto/canon
 
 describe("canonicalJson", () => {
   it("matches the envelope vector plaintext", () => {
-    expect(canonicalJson({ path: "wallet/root", length: 32, context: "session-a" })).toBe(vectors.odyn_envelope_v1.plaintext);
+    expect(canonicalJson({ path: "wallet/root", length: 32, context: "session-a" })).toBe(
+      vectors.odyn_envelope_v1.plaintext,
+    );
   });
 
   it("sorts keys recursively, inside arrays too, without whitespace", () => {
-    expect(canonicalJson({ b: { d: 1, c: [{ z: true, y: null }] }, a: "x y" })).toBe('{"a":"x y","b":{"c":[{"y":null,"z":true}],"d":1}}');
+    expect(canonicalJson({ b: { d: 1, c: [{ z: true, y: null }] }, a: "x y" })).toBe(
+      '{"a":"x y","b":{"c":[{"y":null,"z":true}],"d":1}}',
+    );
     expect(canonicalJson([3, "a", { b: 1, a: 2 }])).toBe('[3,"a",{"a":2,"b":1}]');
-    expect(canonicalJson("é\n\"")).toBe('"é\\n\\""');
+    expect(canonicalJson('é\n"')).toBe('"é\\n\\""');
   });
 
   it("orders keys by code point, like Python's sort_keys", () => {
@@ -20,7 +24,9 @@ describe("canonicalJson", () => {
   });
 
   it("drops undefined in objects, nulls it in arrays, honours toJSON", () => {
-    expect(canonicalJson({ a: undefined, b: [undefined], c: new Date(0) })).toBe('{"b":[null],"c":"1970-01-01T00:00:00.000Z"}');
+    expect(canonicalJson({ a: undefined, b: [undefined], c: new Date(0) })).toBe(
+      '{"b":[null],"c":"1970-01-01T00:00:00.000Z"}',
+    );
   });
 
   it("throws on values JSON cannot carry faithfully", () => {

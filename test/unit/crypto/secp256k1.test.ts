@@ -28,12 +28,10 @@ const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const native = nativeSecp256k1 as Secp256k1Backend;
 const backends: Secp256k1Backend[] = [jsSecp256k1, native];
 
-const privateKeyArb = fc
-  .uint8Array({ minLength: 32, maxLength: 32 })
-  .filter((k) => {
-    const d = BigInt("0x" + bytesToHex(k));
-    return d > 0n && d < N;
-  });
+const privateKeyArb = fc.uint8Array({ minLength: 32, maxLength: 32 }).filter((k) => {
+  const d = BigInt(`0x${bytesToHex(k)}`);
+  return d > 0n && d < N;
+});
 
 describe("backend selection", () => {
   it("uses native libsecp256k1 on linux-x64", () => {
@@ -48,7 +46,11 @@ describe("backend selection", () => {
         throw new Error("Cannot find module");
       }),
     ).toBeUndefined();
-    const broken = { publicKeyCreate: () => { throw new Error("bad ABI"); } };
+    const broken = {
+      publicKeyCreate: () => {
+        throw new Error("bad ABI");
+      },
+    };
     expect(loadNativeSecp256k1(() => broken)).toBeUndefined();
   });
 });
@@ -75,7 +77,7 @@ describe.each(backends.map((b) => [b.name, b] as const))("%s backend", (_name, b
     for (const nv of [v, v - 27]) {
       const s = concatBytes(sig.subarray(0, 64), Uint8Array.of(nv));
       expect(recoverPersonalMessageSigner(pop.app_auth_message, bytesToHex(s), backend)).toBe(pop.app_wallet);
-      expect(recoverPersonalMessageSigner(pop.app_auth_message, "0x" + bytesToHex(s), backend)).toBe(pop.app_wallet);
+      expect(recoverPersonalMessageSigner(pop.app_auth_message, `0x${bytesToHex(s)}`, backend)).toBe(pop.app_wallet);
     }
     // The other recovery id is a valid signature of someone else (or no one), never the app.
     const flipped = concatBytes(sig.subarray(0, 64), Uint8Array.of(v === 27 ? 28 : 27));
@@ -94,21 +96,22 @@ describe.each(backends.map((b) => [b.name, b] as const))("%s backend", (_name, b
       "",
       "0x",
       pop.app_signature.slice(0, -2),
-      pop.app_signature + "00",
-      pop.app_signature.slice(0, -2) + "1d", // v = 29
-      pop.app_signature.slice(0, -2) + "02",
-      "0x" + "zz".repeat(65),
+      `${pop.app_signature}00`,
+      `${pop.app_signature.slice(0, -2)}1d`, // v = 29
+      `${pop.app_signature.slice(0, -2)}02`,
+      `0x${"zz".repeat(65)}`,
       bytesToHex(concatBytes(new Uint8Array(32), sig.subarray(32))), // r = 0
       bytesToHex(concatBytes(sig.subarray(0, 32), new Uint8Array(32), sig.subarray(64))), // s = 0
       bytesToHex(concatBytes(hexToBytes(N.toString(16)), sig.subarray(32))), // r = n
       bytesToHex(concatBytes(new Uint8Array(32).fill(0xff), sig.subarray(32))), // r > n
     ];
-    for (const s of bad) expect(() => recoverPersonalMessageSigner(pop.app_auth_message, s, backend), s).toThrow(SignatureFormatError);
+    for (const s of bad)
+      expect(() => recoverPersonalMessageSigner(pop.app_auth_message, s, backend), s).toThrow(SignatureFormatError);
   });
 
   it("accepts the high-S twin of a signature (like ecrecover)", () => {
     const sig = hexToBytes(pop.app_signature);
-    const s = BigInt("0x" + bytesToHex(sig.subarray(32, 64)));
+    const s = BigInt(`0x${bytesToHex(sig.subarray(32, 64))}`);
     const highS = hexToBytes((N - s).toString(16).padStart(64, "0"));
     const twin = concatBytes(sig.subarray(0, 32), highS, Uint8Array.of((sig[64] ?? 0) === 27 ? 28 : 27));
     expect(recoverPersonalMessageSigner(pop.app_auth_message, bytesToHex(twin), backend)).toBe(pop.app_wallet);
@@ -148,18 +151,23 @@ describe("native and JS agree", () => {
 
   it("on recover of arbitrary 65-byte inputs (same address or both throw)", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.constantFrom(0, 1, 27, 28), fc.string({ maxLength: 40 }), (rs, v, message) => {
-        const sig = bytesToHex(concatBytes(rs, Uint8Array.of(v)));
-        const outcome = (b: Secp256k1Backend): string => {
-          try {
-            return recoverPersonalMessageSigner(message, sig, b);
-          } catch (err) {
-            expect(err).toBeInstanceOf(SignatureFormatError);
-            return "throws";
-          }
-        };
-        expect(outcome(native)).toBe(outcome(jsSecp256k1));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 64, maxLength: 64 }),
+        fc.constantFrom(0, 1, 27, 28),
+        fc.string({ maxLength: 40 }),
+        (rs, v, message) => {
+          const sig = bytesToHex(concatBytes(rs, Uint8Array.of(v)));
+          const outcome = (b: Secp256k1Backend): string => {
+            try {
+              return recoverPersonalMessageSigner(message, sig, b);
+            } catch (err) {
+              expect(err).toBeInstanceOf(SignatureFormatError);
+              return "throws";
+            }
+          };
+          expect(outcome(native)).toBe(outcome(jsSecp256k1));
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -171,7 +179,7 @@ describe("canonicalWallet", () => {
     expect(cs).not.toBe(pop.app_wallet);
     expect(canonicalWallet(cs)).toBe(pop.app_wallet);
     expect(canonicalWallet(pop.app_wallet)).toBe(pop.app_wallet);
-    expect(canonicalWallet("0x" + pop.app_wallet.slice(2).toUpperCase())).toBe(pop.app_wallet);
+    expect(canonicalWallet(`0x${pop.app_wallet.slice(2).toUpperCase()}`)).toBe(pop.app_wallet);
     expect(privateKeyToAccount(`0x${pop.app_private_key_hex}`).address).toBe(cs);
   });
 
@@ -179,7 +187,16 @@ describe("canonicalWallet", () => {
     const cs = checksumWallet(pop.kms_wallet);
     const i = cs.search(/[a-f]/);
     const wrongCase = cs.slice(0, i) + (cs[i] ?? "").toUpperCase() + cs.slice(i + 1);
-    for (const bad of ["", "0x", pop.app_wallet.slice(2), pop.app_wallet.slice(0, -1), pop.app_wallet + "0", "0X" + pop.app_wallet.slice(2), pop.app_wallet.replace(/.$/, "g"), wrongCase]) {
+    for (const bad of [
+      "",
+      "0x",
+      pop.app_wallet.slice(2),
+      pop.app_wallet.slice(0, -1),
+      `${pop.app_wallet}0`,
+      `0X${pop.app_wallet.slice(2)}`,
+      pop.app_wallet.replace(/.$/, "g"),
+      wrongCase,
+    ]) {
       expect(() => canonicalWallet(bad), bad).toThrow(SignatureFormatError);
     }
   });
@@ -187,7 +204,7 @@ describe("canonicalWallet", () => {
   it("accepts any checksummed address (property)", () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 20, maxLength: 20 }), (raw) => {
-        const lower = "0x" + bytesToHex(raw);
+        const lower = `0x${bytesToHex(raw)}`;
         expect(canonicalWallet(checksumWallet(lower))).toBe(lower);
       }),
     );

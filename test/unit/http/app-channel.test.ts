@@ -66,16 +66,33 @@ function server(options: { serving?: boolean; inEnclave?: boolean } = {}) {
 
 async function call(
   s: ReturnType<typeof server>,
-  options: { method?: "GET" | "POST"; body?: unknown; rawBody?: string; signer?: SimulatedTee; sealer?: SimulatedTee; label?: EnvelopeLabel; headers?: Record<string, string> } = {},
+  options: {
+    method?: "GET" | "POST";
+    body?: unknown;
+    rawBody?: string;
+    signer?: SimulatedTee;
+    sealer?: SimulatedTee;
+    label?: EnvelopeLabel;
+    headers?: Record<string, string>;
+  } = {},
 ) {
   const nonce = s.nonces.issue();
   const ts = String(Math.floor(Date.now() / 1000));
   const signer = options.signer ?? app;
   const signature = await signer.signMessage(appAuthMessage(nonce, node.identity.wallet, ts));
-  const headers: Record<string, string> = { "x-app-signature": signature, "x-app-nonce": nonce, "x-app-timestamp": ts, ...options.headers };
+  const headers: Record<string, string> = {
+    "x-app-signature": signature,
+    "x-app-nonce": nonce,
+    "x-app-timestamp": ts,
+    ...options.headers,
+  };
   let body = options.rawBody;
   if (body === undefined && options.body !== undefined) {
-    const sealed = await (options.sealer ?? app).encryptTo(node.identity.teePubkey, utf8(canonicalJson(options.body)), options.label);
+    const sealed = await (options.sealer ?? app).encryptTo(
+      node.identity.teePubkey,
+      utf8(canonicalJson(options.body)),
+      options.label,
+    );
     body = JSON.stringify(sealed);
   }
   const res = await s.root.request("/kms/echo", { method: options.method ?? "POST", headers, body });
@@ -89,7 +106,9 @@ describe("app channel (in process)", () => {
       const { res, signature, text } = await call(s, { body: { hello: "world" }, label });
       expect(res.status).toBe(200);
       const responseSignature = res.headers.get("x-kms-response-signature")!;
-      expect(verifyAppResponse({ appSignature: signature, nodeWallet: node.identity.wallet, responseSignature })).toBe(node.identity.wallet);
+      expect(verifyAppResponse({ appSignature: signature, nodeWallet: node.identity.wallet, responseSignature })).toBe(
+        node.identity.wallet,
+      );
       const opened = await app.decryptFrom(parseEnvelope(JSON.parse(text)));
       expect(opened.label).toBe(label);
       expect(JSON.parse(new TextDecoder().decode(opened.plaintext))).toEqual({ got: { hello: "world" }, app_id: "42" });
@@ -128,7 +147,10 @@ describe("app channel (in process)", () => {
   it("takes x-tee-wallet only outside an enclave", async () => {
     for (const inEnclave of [false, true]) {
       const s = server({ inEnclave });
-      const res = await s.root.request("/kms/echo", { method: "GET", headers: { "x-tee-wallet": app.identity.wallet } });
+      const res = await s.root.request("/kms/echo", {
+        method: "GET",
+        headers: { "x-tee-wallet": app.identity.wallet },
+      });
       expect(res.status).toBe(inEnclave ? 403 : 200);
       // No PoP, nothing to sign over: the reply carries no response signature.
       if (!inEnclave) expect(res.headers.get("x-kms-response-signature")).toBeNull();

@@ -92,9 +92,9 @@ describe("/sync transport checks (in process)", () => {
     expect(res.status).toBe(200);
     expect(s.handled).toHaveLength(1);
     const responseSignature = res.headers.get("x-kms-peer-signature")!;
-    expect(verifyPeerResponse({ kmsSignature: signature, responderWallet: node.identity.wallet, responseSignature })).toBe(
-      node.identity.wallet,
-    );
+    expect(
+      verifyPeerResponse({ kmsSignature: signature, responderWallet: node.identity.wallet, responseSignature }),
+    ).toBe(node.identity.wallet);
     const opened = await peer.decryptFrom(parseEnvelope(JSON.parse(text)));
     expect(JSON.parse(new TextDecoder().decode(opened.plaintext))).toEqual({ type: "roots", roots: {} });
   });

@@ -160,9 +160,9 @@ describe("GET /status view", () => {
 });
 
 describe("GET /nodes view", () => {
-  const self = "0x" + "11".repeat(20);
-  const peer = "0x" + "22".repeat(20);
-  const excluded = "0x" + "33".repeat(20);
+  const self = `0x${"11".repeat(20)}`;
+  const peer = `0x${"22".repeat(20)}`;
+  const excluded = `0x${"33".repeat(20)}`;
   const member = (wallet: string, i: number, extra: Partial<MemberView> = {}): MemberView => ({
     wallet,
     url: `http://127.0.0.1:${4000 + i}`,
@@ -170,7 +170,7 @@ describe("GET /nodes view", () => {
     versionId: 1n,
     versionStatus: 0,
     self: false,
-    operator: "0x" + "0a".repeat(20),
+    operator: `0x${"0a".repeat(20)}`,
     registeredAt: 1_700_000_000n + BigInt(i),
     zkVerified: true,
     instanceStatus: 0,
@@ -230,7 +230,7 @@ describe("GET /nodes view", () => {
         instance_id: 1,
         app_id: 42,
         version_id: 1,
-        operator: "0x" + "0a".repeat(20),
+        operator: `0x${"0a".repeat(20)}`,
         instance_url: "http://127.0.0.1:4001",
         tee_wallet: self,
         zk_verified: true,

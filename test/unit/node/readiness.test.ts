@@ -114,7 +114,9 @@ describe("ServingState", () => {
     serving.useSecret(secretA);
     expect(serving.holdsKeys).toBe(true);
     expect(serving.servingKeys()).toBeUndefined();
-    expect(() => serving.requireKeys()).toThrow(new KmsError("service_unavailable", "Service not ready: not registered"));
+    expect(() => serving.requireKeys()).toThrow(
+      new KmsError("service_unavailable", "Service not ready: not registered"),
+    );
     gate.serving = true;
     expect(serving.requireKeys()).toBeInstanceOf(ServingKeys);
     expect(serving.servingStore()).toBe(serving.currentStore);

@@ -49,7 +49,10 @@ function startRecipient(channel: ChannelVariant, misbehave: Misbehaviour) {
   app.get("/nonce", (c) => c.json(misbehave.nonceBody ?? { nonce: nonces.issue() }));
   app.all("/call", async (c) => {
     if (misbehave.callStatus) return c.json({ code: "told_to_fail", message: "no" }, misbehave.callStatus as 500);
-    const verified = pop.verify(channel.kind, readPopHeaders(channel.kind, (name) => c.req.header(name)));
+    const verified = pop.verify(
+      channel.kind,
+      readPopHeaders(channel.kind, (name) => c.req.header(name)),
+    );
     let body: unknown;
     let label: EnvelopeLabel | undefined;
     if (c.req.method !== "GET") {

@@ -16,7 +16,11 @@ describe("AAD binding of ciphertexts to (app, key)", () => {
       { ...rec, key: "alice " },
       { ...rec, app_id: "2" },
     ];
-    expect(b.merge(moved).outcomes.map((o) => o.reason)).toEqual(["decrypt_failed", "decrypt_failed", "decrypt_failed"]);
+    expect(b.merge(moved).outcomes.map((o) => o.reason)).toEqual([
+      "decrypt_failed",
+      "decrypt_failed",
+      "decrypt_failed",
+    ]);
     expect(b.merge([rec]).counts.inserted).toBe(1);
   });
 
@@ -24,11 +28,17 @@ describe("AAD binding of ciphertexts to (app, key)", () => {
     // "1" + "2x" and "12" + "x" would collide under naive concatenation.
     expect(Buffer.from(valueAad(1n, "2x")).equals(Buffer.from(valueAad(12n, "x")))).toBe(false);
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.string({ minLength: 1 }), fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.string({ minLength: 1 }), (a1, k1, a2, k2) => {
-        fc.pre(a1 !== a2 || k1 !== k2);
-        fc.pre(Buffer.from(k1).toString() === k1 && Buffer.from(k2).toString() === k2);
-        expect(Buffer.from(valueAad(a1, k1)).equals(Buffer.from(valueAad(a2, k2)))).toBe(false);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 12n }),
+        fc.string({ minLength: 1 }),
+        fc.bigInt({ min: 0n, max: 10n ** 12n }),
+        fc.string({ minLength: 1 }),
+        (a1, k1, a2, k2) => {
+          fc.pre(a1 !== a2 || k1 !== k2);
+          fc.pre(Buffer.from(k1).toString() === k1 && Buffer.from(k2).toString() === k2);
+          expect(Buffer.from(valueAad(a1, k1)).equals(Buffer.from(valueAad(a2, k2)))).toBe(false);
+        },
+      ),
     );
   });
 

@@ -27,8 +27,25 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     }),
     weight: 5,
   },
-  { arbitrary: fc.record({ kind: fc.constant("del" as const), node: fc.nat(WRITERS - 1), app: fc.nat(1), key: fc.nat(4), dt: fc.integer({ min: -5, max: 10 }) }), weight: 2 },
-  { arbitrary: fc.record({ kind: fc.constant("sync" as const), from: fc.nat(WRITERS - 1), to: fc.nat(WRITERS - 1), dt: fc.nat(3) }), weight: 3 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant("del" as const),
+      node: fc.nat(WRITERS - 1),
+      app: fc.nat(1),
+      key: fc.nat(4),
+      dt: fc.integer({ min: -5, max: 10 }),
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant("sync" as const),
+      from: fc.nat(WRITERS - 1),
+      to: fc.nat(WRITERS - 1),
+      dt: fc.nat(3),
+    }),
+    weight: 3,
+  },
 );
 
 /** Runs ops on writer replicas (each with its own, skewed wall clock) and returns every record ever emitted. */
@@ -124,7 +141,10 @@ describe("replica convergence (property)", () => {
           for (const n of nodes) syncAll(n, nodes[deleter]!);
           expect(nodes[deleter]!.delete(7n, "key").deleted).toBe(true);
           emitted.push(...nodes[deleter]!.changesSince(0).records);
-          const shuffled = emitted.map((r, i) => ({ r, k: order[i % order.length]! })).sort((a, b) => a.k - b.k).map((x) => x.r);
+          const shuffled = emitted
+            .map((r, i) => ({ r, k: order[i % order.length]! }))
+            .sort((a, b) => a.k - b.k)
+            .map((x) => x.r);
           const fresh = makeStore(9, new ManualClock(clock.t + 2000));
           // Before the tombstone arrives the write may show; from then on the key stays gone.
           let deleted = false;
@@ -173,18 +193,24 @@ describe("replica convergence (property)", () => {
 
   it("reject mode: a refused write changes nothing at all", () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ key: fc.nat(8), size: fc.nat(600) }), { minLength: 1, maxLength: 40 }), (writes) => {
-        const s = makeStore(0, new ManualClock(), { overflow: "reject", limits: { maxBytesPerApp: 2000, maxKeysPerApp: 4 } });
-        for (const w of writes) {
-          const before = { dump: s.canonicalDump(), stats: s.stats(), digest: s.digest(1n) };
-          try {
-            s.put(1n, `k${w.key}`, new Uint8Array(w.size));
-          } catch (e) {
-            expect((e as Error).name).toBe("QuotaExceededError");
-            expect({ dump: s.canonicalDump(), stats: s.stats(), digest: s.digest(1n) }).toEqual(before);
+      fc.property(
+        fc.array(fc.record({ key: fc.nat(8), size: fc.nat(600) }), { minLength: 1, maxLength: 40 }),
+        (writes) => {
+          const s = makeStore(0, new ManualClock(), {
+            overflow: "reject",
+            limits: { maxBytesPerApp: 2000, maxKeysPerApp: 4 },
+          });
+          for (const w of writes) {
+            const before = { dump: s.canonicalDump(), stats: s.stats(), digest: s.digest(1n) };
+            try {
+              s.put(1n, `k${w.key}`, new Uint8Array(w.size));
+            } catch (e) {
+              expect((e as Error).name).toBe("QuotaExceededError");
+              expect({ dump: s.canonicalDump(), stats: s.stats(), digest: s.digest(1n) }).toEqual(before);
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 100 },
     );
   });

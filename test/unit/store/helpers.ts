@@ -6,7 +6,7 @@ import { KvStore, type KvStoreOptions } from "../../../enclave/store/kv-store.js
 export const MASTER = new Uint8Array(32).fill(7);
 
 export function nodeId(i: number): string {
-  return "0x" + (i + 1).toString(16).padStart(40, "0");
+  return `0x${(i + 1).toString(16).padStart(40, "0")}`;
 }
 
 /** A cached data-key source, as the node's ServingKeys is (the store asks on every seal and open). */
@@ -14,7 +14,10 @@ export function dataKeys(master: Uint8Array = MASTER): (appId: bigint) => Uint8A
   const cache = new Map<bigint, Uint8Array>();
   return (appId) => {
     let key = cache.get(appId);
-    if (!key) cache.set(appId, (key = deriveInternalKey(master, { kind: "kv-data", appId })));
+    if (!key) {
+      key = deriveInternalKey(master, { kind: "kv-data", appId });
+      cache.set(appId, key);
+    }
     return key;
   };
 }

@@ -15,7 +15,13 @@ type Op =
   | { k: "collect"; n: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ k: fc.constant("put" as const), n: fc.nat(1), key: fc.nat(9), size: fc.nat(300), ttl: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 50 })) }),
+  fc.record({
+    k: fc.constant("put" as const),
+    n: fc.nat(1),
+    key: fc.nat(9),
+    size: fc.nat(300),
+    ttl: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 50 })),
+  }),
   fc.record({ k: fc.constant("del" as const), n: fc.nat(1), key: fc.nat(9) }),
   fc.record({ k: fc.constant("get" as const), n: fc.nat(1), key: fc.nat(9) }),
   fc.record({ k: fc.constant("sync" as const), from: fc.nat(1), to: fc.nat(1) }),
@@ -28,10 +34,13 @@ describe("incremental bookkeeping (property)", () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
         const clock = new ManualClock();
-        const nodes = [0, 1].map((i) => makeStore(i, clock, { digestBuckets: 8, limits: { maxBytesPerApp: 1500, maxKeysPerApp: 6 } }));
+        const nodes = [0, 1].map((i) =>
+          makeStore(i, clock, { digestBuckets: 8, limits: { maxBytesPerApp: 1500, maxKeysPerApp: 6 } }),
+        );
         let evictions = 0;
         for (const op of ops) {
-          if (op.k === "put") evictions += nodes[op.n]!.put(3n, `k${op.key}`, new Uint8Array(op.size), { ttlMs: op.ttl }).evicted.length;
+          if (op.k === "put")
+            evictions += nodes[op.n]!.put(3n, `k${op.key}`, new Uint8Array(op.size), { ttlMs: op.ttl }).evicted.length;
           else if (op.k === "del") nodes[op.n]!.delete(3n, `k${op.key}`);
           else if (op.k === "get") nodes[op.n]!.get(3n, `k${op.key}`);
           else if (op.k === "sync") syncAll(nodes[op.from]!, nodes[op.to]!);
@@ -48,7 +57,12 @@ describe("incremental bookkeeping (property)", () => {
           let tombstones = 0;
           for (const [key, versions] of byKey) {
             const bytes = versions.reduce(
-              (n, v) => n + Buffer.byteLength(key) + Buffer.from(v.ciphertext, "base64").length + 64 + 48 * Object.keys(v.clock).length,
+              (n, v) =>
+                n +
+                Buffer.byteLength(key) +
+                Buffer.from(v.ciphertext, "base64").length +
+                64 +
+                48 * Object.keys(v.clock).length,
               0,
             );
             // The first record of a key is its visible version; expired ones are already tombstones.
@@ -62,8 +76,17 @@ describe("incremental bookkeeping (property)", () => {
             }
           }
           const st = node.stats();
-          expect({ liveKeys: st.liveKeys, liveBytes: st.liveBytes, tombstones: st.tombstones }).toEqual({ liveKeys, liveBytes, tombstones });
-          expect(node.keys(3n)).toEqual([...byKey].filter(([, v]) => !v[0]!.tombstone).map(([k]) => k).sort());
+          expect({ liveKeys: st.liveKeys, liveBytes: st.liveBytes, tombstones: st.tombstones }).toEqual({
+            liveKeys,
+            liveBytes,
+            tombstones,
+          });
+          expect(node.keys(3n)).toEqual(
+            [...byKey]
+              .filter(([, v]) => !v[0]!.tombstone)
+              .map(([k]) => k)
+              .sort(),
+          );
           // Recomputed digest: a fresh replica built from the records.
           const fresh = makeStore(5, clock, { digestBuckets: 8 });
           fresh.merge(records);
@@ -82,11 +105,16 @@ describe("expiry index", () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 1000 })), fc.integer({ min: 0, max: 1000 }), (ats, now) => {
         const idx = new ExpiryIndex<number>();
-        ats.forEach((at, i) => idx.push(at, i));
+        for (const [i, at] of ats.entries()) idx.push(at, i);
         idx.compact((i) => i % 3 !== 0);
         const kept = ats.map((at, i) => ({ at, i })).filter(({ i }) => i % 3 !== 0);
         const due = idx.popDue(now);
-        expect(due.map((i) => ats[i]!)).toEqual(kept.filter((e) => e.at <= now).map((e) => e.at).sort((a, b) => a - b));
+        expect(due.map((i) => ats[i]!)).toEqual(
+          kept
+            .filter((e) => e.at <= now)
+            .map((e) => e.at)
+            .sort((a, b) => a - b),
+        );
         expect(idx.size).toBe(kept.filter((e) => e.at > now).length);
       }),
     );

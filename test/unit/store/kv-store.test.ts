@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { InvalidInputError, InvalidKeyError, KeyUnavailableError, QuotaExceededError, ValueTooLargeError } from "../../../enclave/store/errors.js";
+import {
+  InvalidInputError,
+  InvalidKeyError,
+  KeyUnavailableError,
+  QuotaExceededError,
+  ValueTooLargeError,
+} from "../../../enclave/store/errors.js";
 import { KvStore } from "../../../enclave/store/kv-store.js";
 import { ManualClock, bytes, dataKeys, makeStore, nodeId, text } from "./helpers.js";
 

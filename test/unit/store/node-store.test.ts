@@ -35,7 +35,10 @@ function nodeStore(extraEnv: Record<string, string> = {}): KvStore {
 describe("the store a node opens", () => {
   it("rejects a record 45 s in the future with the default MAX_CLOCK_SKEW_MS (30 s), accepts one 20 s ahead", () => {
     const store = nodeStore();
-    expect(store.merge([recordFromTheFuture(45_000)]).outcomes[0]).toMatchObject({ status: "rejected", reason: "future_timestamp" });
+    expect(store.merge([recordFromTheFuture(45_000)]).outcomes[0]).toMatchObject({
+      status: "rejected",
+      reason: "future_timestamp",
+    });
     expect(store.merge([recordFromTheFuture(20_000)]).outcomes[0]).toMatchObject({ status: "inserted" });
   });
 

@@ -26,7 +26,18 @@ describe("change feed", () => {
     s.put(APP, "k2", bytes("again"));
     const after = s.changesSince(10);
     expect(after.records.map((r) => r.key)).toEqual(["k2"]);
-    expect(s.changesSince(0).records.map((r) => r.key)).toEqual(["k0", "k1", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k2"]);
+    expect(s.changesSince(0).records.map((r) => r.key)).toEqual([
+      "k0",
+      "k1",
+      "k3",
+      "k4",
+      "k5",
+      "k6",
+      "k7",
+      "k8",
+      "k9",
+      "k2",
+    ]);
     expect(s.changesSince(s.head)).toMatchObject({ records: [], next: s.head, more: false });
   });
 
@@ -52,7 +63,10 @@ describe("change feed", () => {
   it("batches of more than one record stay within maxBytes of JSON, whatever the keys contain", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ key: fc.string({ minLength: 1, maxLength: 40, unit: "binary" }), size: fc.nat(3000) }), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.record({ key: fc.string({ minLength: 1, maxLength: 40, unit: "binary" }), size: fc.nat(3000) }), {
+          minLength: 1,
+          maxLength: 30,
+        }),
         fc.integer({ min: 500, max: 20_000 }),
         (writes, maxBytes) => {
           const s = makeStore(0, new ManualClock(), { limits: { maxBytesPerApp: 1 << 24 } });
@@ -66,7 +80,8 @@ describe("change feed", () => {
           const seen = new Set<string>();
           for (;;) {
             const batch = s.changesSince(pos, { maxBytes });
-            if (batch.records.length > 1) expect(Buffer.byteLength(JSON.stringify(batch.records))).toBeLessThanOrEqual(maxBytes);
+            if (batch.records.length > 1)
+              expect(Buffer.byteLength(JSON.stringify(batch.records))).toBeLessThanOrEqual(maxBytes);
             for (const r of batch.records) seen.add(r.key);
             pos = batch.next;
             if (!batch.more) break;
@@ -251,7 +266,11 @@ describe("merge", () => {
 
   it("refuses a value sealed under another master secret", () => {
     const clock = new ManualClock();
-    const other = new KvStore({ nodeId: nodeId(3), now: clock.now, dataKey: (id) => deriveInternalKey(new Uint8Array(32).fill(1), { kind: "kv-data", appId: id }) });
+    const other = new KvStore({
+      nodeId: nodeId(3),
+      now: clock.now,
+      dataKey: (id) => deriveInternalKey(new Uint8Array(32).fill(1), { kind: "kv-data", appId: id }),
+    });
     other.put(APP, "k", bytes("v"));
     const b = makeStore(1, clock);
     expect(b.merge(other.changesSince(0).records).outcomes[0]!.reason).toBe("decrypt_failed");

@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { compareClocks, makeClock, mergeClocks, withEntry } from "../../../enclave/store/vector-clock.js";
 
-const A = "0x" + "a".repeat(40);
-const B = "0x" + "b".repeat(40);
-const C = "0x" + "c".repeat(40);
+const A = `0x${"a".repeat(40)}`;
+const B = `0x${"b".repeat(40)}`;
+const C = `0x${"c".repeat(40)}`;
 
 describe("vector clocks", () => {
   it("orders equal, before, after and concurrent clocks", () => {
@@ -16,17 +16,37 @@ describe("vector clocks", () => {
     expect(compareClocks(y, x)).toBe("after");
     expect(compareClocks(y, z)).toBe("concurrent");
     expect(compareClocks(makeClock([]), z)).toBe("before");
-    expect(compareClocks(makeClock([[A, 1], [B, 1]]), makeClock([[A, 1]]))).toBe("after");
+    expect(
+      compareClocks(
+        makeClock([
+          [A, 1],
+          [B, 1],
+        ]),
+        makeClock([[A, 1]]),
+      ),
+    ).toBe("after");
   });
 
   it("merges point-wise and is canonical (sorted keys, zeros dropped)", () => {
-    const m = mergeClocks(makeClock([[B, 2], [A, 1]]), makeClock([[A, 3], [C, 0]]));
+    const m = mergeClocks(
+      makeClock([
+        [B, 2],
+        [A, 1],
+      ]),
+      makeClock([
+        [A, 3],
+        [C, 0],
+      ]),
+    );
     expect(JSON.stringify(m)).toBe(JSON.stringify({ [A]: 3, [B]: 2 }));
     expect(Object.isFrozen(m)).toBe(true);
   });
 
   it("a ticked entry dominates its base", () => {
-    const base = makeClock([[A, 4], [B, 2]]);
+    const base = makeClock([
+      [A, 4],
+      [B, 2],
+    ]);
     expect(compareClocks(withEntry(base, B, 9), base)).toBe("after");
   });
 

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { parseTransaction, serializeTransaction, type Hex } from "viem";
-import { fromOdynTxPayload, signedMatchesRequest, toEip1559, toOdynStructuredTx } from "../../../enclave/tee/eip1559.js";
+import {
+  fromOdynTxPayload,
+  signedMatchesRequest,
+  toEip1559,
+  toOdynStructuredTx,
+} from "../../../enclave/tee/eip1559.js";
 import { TeeInputError } from "../../../enclave/tee/tee.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
 
@@ -37,12 +42,24 @@ describe("EIP-1559 mapping to Odyn's structured payload", () => {
       nonce: 9,
       value: 2n ** 200n,
       data: "0xABCDEF" as Hex,
-      accessList: [{ address: "0x00000000000000000000000000000000000000cc" as const, storageKeys: [`0x${"ab".repeat(32)}` as Hex] }],
+      accessList: [
+        {
+          address: "0x00000000000000000000000000000000000000cc" as const,
+          storageKeys: [`0x${"ab".repeat(32)}` as Hex],
+        },
+      ],
     };
     const back = fromOdynTxPayload(toOdynStructuredTx(toEip1559(full)));
     expect(serializeTransaction(back)).toBe(serializeTransaction({ ...full, type: "eip1559" }));
     // Odyn's defaults: value 0x0, data 0x, empty access list, absent to = contract creation.
-    const minimal = fromOdynTxPayload({ kind: "structured", chain_id: "0x1", nonce: "0x0", max_priority_fee_per_gas: "0x1", max_fee_per_gas: "0x1", gas_limit: "0x5208" });
+    const minimal = fromOdynTxPayload({
+      kind: "structured",
+      chain_id: "0x1",
+      nonce: "0x0",
+      max_priority_fee_per_gas: "0x1",
+      max_fee_per_gas: "0x1",
+      gas_limit: "0x5208",
+    });
     expect(minimal).toMatchObject({ value: 0n, data: "0x", accessList: [] });
     expect(minimal.to).toBeUndefined();
   });
@@ -57,7 +74,7 @@ describe("EIP-1559 mapping to Odyn's structured payload", () => {
 
   it("refuses quantities beyond 256 bits and nonces beyond safe integers", () => {
     const base = toOdynStructuredTx(toEip1559(tx));
-    expect(() => fromOdynTxPayload({ ...base, value: "0x1" + "0".repeat(64) })).toThrow(/value/);
+    expect(() => fromOdynTxPayload({ ...base, value: `0x1${"0".repeat(64)}` })).toThrow(/value/);
     expect(() => fromOdynTxPayload({ ...base, nonce: "0x20000000000000" })).toThrow(/nonce/);
     expect(() => toEip1559({ ...tx, value: -1n })).toThrow(TeeInputError);
     expect(() => toEip1559({ ...tx, gas: 0n })).toThrow(/gas/);

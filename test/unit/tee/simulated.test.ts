@@ -10,7 +10,8 @@ import { p384PublicKeyFromPrivate, p384SpkiFromSec1 } from "../../../enclave/cry
 import { recoverPersonalMessageSigner } from "../../../enclave/crypto/secp256k1.js";
 import { bytesToHex, hexToBytes, utf8 } from "../../../enclave/crypto/bytes.js";
 
-const text = (input: Uint8Array | { plaintext: Uint8Array }) => new TextDecoder().decode(input instanceof Uint8Array ? input : input.plaintext);
+const text = (input: Uint8Array | { plaintext: Uint8Array }) =>
+  new TextDecoder().decode(input instanceof Uint8Array ? input : input.plaintext);
 
 const sampleTx = {
   chainId: 31337,
@@ -64,8 +65,8 @@ describe("simulated identity from SIM_NODE_SEED", () => {
     expect(p384PublicKeyFromPrivate(keys.encryptionPrivateKey)).toEqual(simulatedIdentity("x").teePubkey);
     for (let i = 0; i < 50; i++) {
       const k = deriveSimulatedKeys(`seed-${i}`);
-      const w = BigInt("0x" + bytesToHex(k.walletPrivateKey));
-      const e = BigInt("0x" + bytesToHex(k.encryptionPrivateKey));
+      const w = BigInt(`0x${bytesToHex(k.walletPrivateKey)}`);
+      const e = BigInt(`0x${bytesToHex(k.encryptionPrivateKey)}`);
       expect(w > 0n && w < SECP256K1_ORDER).toBe(true);
       expect(e > 0n && e < P384_ORDER).toBe(true);
     }
@@ -110,16 +111,22 @@ describe("SimulatedTee signing", () => {
     expect(parsed.to).toBe(sampleTx.to);
     expect(parsed.value).toBe(12345n);
     expect(parsed.data).toBe("0xdeadbeef");
-    expect(await recoverTransactionAddress({ serializedTransaction: raw as Parameters<typeof recoverTransactionAddress>[0]["serializedTransaction"] })).toBe(
-      (await import("viem")).getAddress(await tee.address()),
-    );
+    expect(
+      await recoverTransactionAddress({
+        serializedTransaction: raw as Parameters<typeof recoverTransactionAddress>[0]["serializedTransaction"],
+      }),
+    ).toBe((await import("viem")).getAddress(await tee.address()));
   });
 
   it("signTransaction refuses what Odyn cannot sign", async () => {
-    await expect(tee.signTransaction({ chainId: 1, nonce: 0, gas: 21000n, gasPrice: 1n, to: sampleTx.to })).rejects.toBeInstanceOf(TeeInputError);
+    await expect(
+      tee.signTransaction({ chainId: 1, nonce: 0, gas: 21000n, gasPrice: 1n, to: sampleTx.to }),
+    ).rejects.toBeInstanceOf(TeeInputError);
     await expect(tee.signTransaction({ ...sampleTx, nonce: undefined })).rejects.toThrow(/nonce is required/);
     await expect(tee.signTransaction({ ...sampleTx, maxPriorityFeePerGas: 3_000_000_000n })).rejects.toThrow(/exceeds/);
-    await expect(tee.signTransaction({ ...sampleTx, r: "0x01" as Hex, s: "0x01" as Hex, yParity: 0 })).rejects.toThrow(/already signed/);
+    await expect(tee.signTransaction({ ...sampleTx, r: "0x01" as Hex, s: "0x01" as Hex, yParity: 0 })).rejects.toThrow(
+      /already signed/,
+    );
   });
 
   it("randomBytes gives the requested length and fresh bytes", async () => {
@@ -172,7 +179,9 @@ describe("SimulatedTee envelopes", () => {
   it("requires a 12-byte nonce and UTF-8 plaintext", async () => {
     const toBob = parseEnvelope(await alice.encryptTo(await bob.encryptionPublicKey(), message));
     await expect(bob.decryptFrom({ ...toBob, nonce: new Uint8Array(16) })).rejects.toBeInstanceOf(EnvelopeFormatError);
-    await expect(alice.encryptTo(await bob.encryptionPublicKey(), Uint8Array.of(0xff, 0xfe))).rejects.toBeInstanceOf(TeeInputError);
+    await expect(alice.encryptTo(await bob.encryptionPublicKey(), Uint8Array.of(0xff, 0xfe))).rejects.toBeInstanceOf(
+      TeeInputError,
+    );
     await expect(alice.encryptTo(new Uint8Array(97), message)).rejects.toThrow();
   });
 
