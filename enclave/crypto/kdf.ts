@@ -60,7 +60,8 @@ export function deriveAppKey(
 export type InternalKeyPurpose =
   | { kind: "kv-data"; appId: bigint | string }
   | { kind: "sync-mac" }
-  | { kind: "ca-root" };
+  | { kind: "ca-root" }
+  | { kind: "key-wrap"; appId: bigint | string; keyName: string };
 
 function internalInfo(purpose: InternalKeyPurpose): string {
   switch (purpose.kind) {
@@ -70,10 +71,13 @@ function internalInfo(purpose: InternalKeyPurpose): string {
       return "sync-mac";
     case "ca-root":
       return "ca-root";
+    case "key-wrap":
+      // Key names match [A-Za-z0-9_.-]{1,128}: no ":" can make two (app, name) pairs collide.
+      return `key-wrap:${purpose.appId.toString()}:${purpose.keyName}`;
   }
 }
 
-/** 32-byte key for node-internal use (KV data key per app, sync MAC key, CA root seed). */
+/** 32-byte key for node-internal use (KV data key per app, sync MAC key, CA root seed, key wrapping). */
 export function deriveInternalKey(masterSecret: Uint8Array, purpose: InternalKeyPurpose): Uint8Array {
   return hkdfSha256(masterSecret, INTERNAL_SALT, internalInfo(purpose), 32);
 }

@@ -1,0 +1,99 @@
+// The `nkms1:` ciphertext of a named key (PROTOCOL.md §12): self-describing, so any node can tell
+// which key and version opened it, and bound by the GCM AAD to the app, the key, the version and the
+// caller's own AAD — a ciphertext moved to another app, key or version, or carrying a changed byte,
+// does not decrypt.
+//
+//   "nkms1:" ‖ base64url-no-padding( format 0x01 ‖ nameLength u8 ‖ name (ASCII) ‖ version u32 BE
+//                                    ‖ nonce (12) ‖ AES-256-GCM ciphertext ‖ tag (16) )
+//   AAD = "nkms1" ‖ u32 BE length-prefixed: app id (decimal), key name, version (u32 BE), caller AAD
+// Length prefixes make the AAD unambiguous: no two (app, key, version, aad) tuples share one.
+import { GCM_NONCE_BYTES, GCM_TAG_BYTES } from "../crypto/aead.js";
+import { concatBytes, utf8 } from "../crypto/bytes.js";
+import { KEY_NAME_PATTERN } from "./purpose.js";
+
+export const CIPHERTEXT_PREFIX = "nkms1:";
+const FORMAT_V1 = 0x01;
+const MAX_VERSION = 0xffff_ffff;
+
+export interface CiphertextParts {
+  keyName: string;
+  version: number;
+  nonce: Uint8Array;
+  /** AES-256-GCM ciphertext ‖ 16-byte tag. */
+  sealed: Uint8Array;
+}
+
+/** Not an `nkms1:` ciphertext of a well-formed shape (→ 400); says what is wrong, never what it holds. */
+export class CiphertextFormatError extends Error {
+  override name = "CiphertextFormatError";
+}
+
+export function encodeCiphertext(parts: CiphertextParts): string {
+  checkName(parts.keyName);
+  checkVersion(parts.version);
+  if (parts.nonce.length !== GCM_NONCE_BYTES) throw new CiphertextFormatError("nonce must be 12 bytes");
+  if (parts.sealed.length < GCM_TAG_BYTES) throw new CiphertextFormatError("sealed data shorter than the tag");
+  const name = utf8(parts.keyName);
+  const header = new Uint8Array(2 + name.length + 4);
+  header[0] = FORMAT_V1;
+  header[1] = name.length;
+  header.set(name, 2);
+  new DataView(header.buffer).setUint32(2 + name.length, parts.version);
+  return CIPHERTEXT_PREFIX + Buffer.from(concatBytes(header, parts.nonce, parts.sealed)).toString("base64url");
+}
+
+export function decodeCiphertext(text: unknown): CiphertextParts {
+  if (typeof text !== "string" || !text.startsWith(CIPHERTEXT_PREFIX)) {
+    throw new CiphertextFormatError(`ciphertext must be a string starting with ${CIPHERTEXT_PREFIX}`);
+  }
+  const body = text.slice(CIPHERTEXT_PREFIX.length);
+  if (!/^[A-Za-z0-9_-]*$/.test(body)) throw new CiphertextFormatError("ciphertext is not base64url");
+  const bytes = new Uint8Array(Buffer.from(body, "base64url"));
+  // Canonical form only: re-encoding must give the same text (no padding, no stray bits).
+  if (Buffer.from(bytes).toString("base64url") !== body) throw new CiphertextFormatError("ciphertext is not canonical");
+  if (bytes[0] !== FORMAT_V1) throw new CiphertextFormatError("unknown ciphertext format");
+  const nameLength = bytes[1] ?? 0;
+  const fixed = 2 + nameLength + 4 + GCM_NONCE_BYTES + GCM_TAG_BYTES;
+  if (bytes.length < fixed) throw new CiphertextFormatError("ciphertext is truncated");
+  const keyName = Buffer.from(bytes.subarray(2, 2 + nameLength)).toString("latin1");
+  checkName(keyName);
+  const version = new DataView(bytes.buffer, bytes.byteOffset).getUint32(2 + nameLength);
+  checkVersion(version);
+  const nonceStart = 2 + nameLength + 4;
+  return {
+    keyName,
+    version,
+    nonce: bytes.slice(nonceStart, nonceStart + GCM_NONCE_BYTES),
+    sealed: bytes.slice(nonceStart + GCM_NONCE_BYTES),
+  };
+}
+
+/** The GCM additional data of a ciphertext (see the layout above). */
+export function ciphertextAad(appId: bigint, keyName: string, version: number, callerAad: Uint8Array): Uint8Array {
+  const versionBytes = new Uint8Array(4);
+  new DataView(versionBytes.buffer).setUint32(0, version);
+  return concatBytes(
+    utf8("nkms1"),
+    lengthPrefixed(utf8(appId.toString())),
+    lengthPrefixed(utf8(keyName)),
+    lengthPrefixed(versionBytes),
+    lengthPrefixed(callerAad),
+  );
+}
+
+function lengthPrefixed(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + bytes.length);
+  new DataView(out.buffer).setUint32(0, bytes.length);
+  out.set(bytes, 4);
+  return out;
+}
+
+function checkName(name: string): void {
+  if (!KEY_NAME_PATTERN.test(name)) throw new CiphertextFormatError("key name in ciphertext is not valid");
+}
+
+function checkVersion(version: number): void {
+  if (!Number.isInteger(version) || version < 1 || version > MAX_VERSION) {
+    throw new CiphertextFormatError("version in ciphertext is not valid");
+  }
+}
