@@ -10,6 +10,7 @@ export type KmsErrorCode =
   | "payload_too_large"
   | "rate_limited"
   | "service_unavailable"
+  | "insufficient_replicas"
   | "timeout"
   | "internal_error";
 
@@ -21,6 +22,7 @@ const STATUS_OF: Record<KmsErrorCode, number> = {
   payload_too_large: 413,
   rate_limited: 429,
   service_unavailable: 503,
+  insufficient_replicas: 503,
   timeout: 504,
   internal_error: 500,
 };
