@@ -1,6 +1,7 @@
 // Environment → typed, validated Config. Every variable here is documented in README.md and
 // does something; a bad value stops start-up with one line naming the variable.
 import { z } from "zod";
+import { parseWriteQuorum } from "./cluster/write-quorum.js";
 import {
   DEFAULT_LIMITS,
   DEFAULT_MAX_CLOCK_SKEW_MS,
@@ -75,6 +76,20 @@ const schema = z.object({
     ),
   CHAIN_TIMEOUT_MS: int(100, 120_000).default(5_000),
   PEER_TIMEOUT_MS: int(100, 120_000).default(5_000),
+  // Members (this node included) that must hold a KV write before it is acknowledged, or "all"
+  // reachable members; README "Consistency and durability".
+  WRITE_QUORUM: z
+    .string()
+    .default("2")
+    .transform((v, ctx) => {
+      try {
+        return parseWriteQuorum(v);
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
+  WRITE_QUORUM_TIMEOUT_MS: int(100, 60_000).default(3_000),
 });
 
 export type Config = z.output<typeof schema> & { BIND_HOST: string };

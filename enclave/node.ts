@@ -14,6 +14,7 @@ import { PeerDirectory } from "./cluster/peer-directory.js";
 import { Replicator } from "./cluster/replicator.js";
 import { fetchMasterSecretFromPeers } from "./cluster/secret-adoption.js";
 import { SyncHandler } from "./cluster/sync-handler.js";
+import { WriteQuorum } from "./cluster/write-quorum.js";
 import type { Config } from "./config.js";
 import { hexToBytes } from "./crypto/bytes.js";
 import { makeCertificatePolicy, type CertificatePolicy } from "./crypto/ca.js";
@@ -53,6 +54,7 @@ export class KmsNode {
   readonly directory: PeerDirectory;
   readonly peerClient: PeerClient;
   readonly replicator: Replicator;
+  readonly writeQuorum: WriteQuorum;
   private server: ServerType | undefined;
   /** Registration, peer list and master secret, every KMS_NODE_TICK_MS. */
   private readonly lifecycle: PeriodicTask;
@@ -105,7 +107,20 @@ export class KmsNode {
       peers: () => this.directory.peers(),
       client: this.peerClient,
       log,
+      onAck: () => this.writeQuorum.notify(),
     });
+    this.writeQuorum = new WriteQuorum({
+      setting: config.WRITE_QUORUM,
+      timeoutMs: config.WRITE_QUORUM_TIMEOUT_MS,
+      progress: {
+        peersHolding: (position) => this.replicator.peersHolding(position),
+        peerCount: () => this.directory.peers().length,
+        reachablePeerCount: () => this.replicator.reachablePeerCount(),
+        pushNow: () => this.replicator.pushNow(),
+      },
+      onInsufficient: () => this.metrics.insufficientReplicas.inc(),
+    });
+    this.metrics.trackWritesWaiting(() => this.writeQuorum.waiting);
     const preset = config.MASTER_SECRET_HEX ? hexToBytes(config.MASTER_SECRET_HEX) : undefined;
     this.masterSecret = new MasterSecretManager(
       {
@@ -202,6 +217,7 @@ export class KmsNode {
         storeRecovered: () => this.storeRecovered(),
         log: this.log,
       }),
+      replicated: (position) => this.writeQuorum.acknowledge(position),
       views: { status: () => this.statusView(), nodes: () => this.nodesView() },
     };
   }

@@ -94,6 +94,8 @@ export async function startBenchNode(options: BenchNodeOptions = {}): Promise<Be
       NODE_INSTANCE_URL: url,
       // Fast enough to become ready quickly, slow enough that the tick's chain reads stay noise.
       KMS_NODE_TICK_MS: "1000",
+      // One node: its writes cannot be replicated (the kv bench measures the store, not the quorum).
+      WRITE_QUORUM: "1",
       LOG_LEVEL: "warn",
       RATE_LIMIT_PER_MINUTE: "0",
       NONCE_RATE_LIMIT_PER_MINUTE: "0",

@@ -30,6 +30,8 @@ export interface PeerSyncState {
   /** The peer's store epoch as last reported. */
   peerEpoch: string | undefined;
   inFlight: boolean;
+  /** A push was asked for while one was in flight: run another right after (group commit). */
+  pushAgain: boolean;
   lastSuccessAt: number | undefined;
   lastAttemptAt: number | undefined;
   lastError: string | undefined;
@@ -47,6 +49,8 @@ export interface ReplicatorOptions {
   antiEntropyEvery?: number;
   /** How long a new store waits for a peer snapshot before serving anyway. */
   recoveryDeadlineMs?: number;
+  /** Called whenever a peer acknowledges more of our log (the write quorum listens). */
+  onAck?: () => void;
 }
 
 export const DEFAULT_RECOVERY_DEADLINE_MS = 30_000;
@@ -84,6 +88,49 @@ export class Replicator {
     return this.recovery?.epoch !== epoch || this.recovery.done;
   }
 
+  /** Peers that acknowledged our log up to `position` in our current store epoch (write quorum). */
+  peersHolding(position: number): number {
+    const store = this.options.store();
+    if (!store) return 0;
+    let holding = 0;
+    for (const peer of this.options.peers()) {
+      const s = this.state.get(peer.wallet);
+      if (s && s.ourEpoch === store.epoch && s.peerEpoch !== undefined && s.acked >= position) holding++;
+    }
+    return holding;
+  }
+
+  /** Peers whose last exchange succeeded (never tried counts as reachable until it fails). */
+  reachablePeerCount(): number {
+    return this.options.peers().filter((p) => this.state.get(p.wallet)?.lastError === undefined).length;
+  }
+
+  /**
+   * Pushes our log to every peer now rather than at the next round. A peer with a push in flight
+   * gets another right after it, carrying every write that arrived meanwhile: concurrent writes
+   * share round trips instead of each paying for its own.
+   */
+  pushNow(): void {
+    const store = this.options.store();
+    const key = this.options.syncKey();
+    if (!store || !key) return;
+    for (const peer of this.options.peers()) this.startPush(store, key, peer, false);
+  }
+
+  private startPush(store: KvReplicaApi, key: Uint8Array, peer: PeerInfo, antiEntropy: boolean): void {
+    const s = this.stateOf(peer.wallet);
+    if (s.inFlight) {
+      s.pushAgain = true;
+      return;
+    }
+    s.inFlight = true;
+    s.pushAgain = false;
+    void this.limit(() => this.syncPeer(store, key, peer, s, antiEntropy)).finally(() => {
+      s.inFlight = false;
+      if (s.pushAgain && this.options.store() === store) this.startPush(store, key, peer, false);
+    });
+  }
+
   /** Lag of a peer in change-log positions (how much of our log it has not acknowledged). */
   lagOf(wallet: string): number | undefined {
     const store = this.options.store();
@@ -107,10 +154,7 @@ export class Replicator {
     if (!this.isRecovered(store.epoch)) await this.recover(store, key, peers);
     const antiEntropy = this.rounds++ % (this.options.antiEntropyEvery ?? 5) === 0;
     for (const peer of peers) {
-      const s = this.stateOf(peer.wallet);
-      if (s.inFlight) continue;
-      s.inFlight = true;
-      void this.limit(() => this.syncPeer(store, key, peer, s, antiEntropy)).finally(() => (s.inFlight = false));
+      if (!this.stateOf(peer.wallet).inFlight) this.startPush(store, key, peer, antiEntropy);
     }
     this.collectTombstones(store, peers);
   }
@@ -123,6 +167,7 @@ export class Replicator {
         ourEpoch: undefined,
         peerEpoch: undefined,
         inFlight: false,
+        pushAgain: false,
         lastSuccessAt: undefined,
         lastAttemptAt: undefined,
         lastError: undefined,
@@ -184,6 +229,7 @@ export class Replicator {
       }
       s.peerEpoch = reply.epoch;
       s.acked = batch.next;
+      this.options.onAck?.();
       if (!batch.more && batch.records.length === 0) break;
     }
   }

@@ -93,7 +93,7 @@ export function createHttpApp(deps: HttpDeps): Hono<RootEnv> {
   );
   kms.route("/", deriveRoutes());
   kms.route("/", certificateRoutes());
-  kms.route("/", kvRoutes({ store: () => serving.requireStore(), metrics: deps.metrics }));
+  kms.route("/", kvRoutes({ store: () => serving.requireStore(), metrics: deps.metrics, replicated: deps.replicated }));
   app.route("/kms", kms);
   return app;
 }

@@ -26,6 +26,8 @@ export interface HttpDeps {
   serving: { requireKeys(): ServingKeys; requireStore(): KvLocalApi };
   /** Handles authenticated peer messages on /sync. */
   sync: SyncHandler;
+  /** Waits until the write quorum holds a change-log position (enclave/cluster/write-quorum.ts). */
+  replicated: (position: number) => Promise<void>;
   views: { status(): StatusView; nodes(): NodesView };
 }
 

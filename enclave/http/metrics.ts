@@ -14,6 +14,7 @@ export class NodeMetrics {
   readonly authFailures: Counter<"reason">;
   readonly latency: Histogram<"route" | "method">;
   readonly evictions: Counter<"app">;
+  readonly insufficientReplicas: Counter;
 
   constructor(storeStats?: StoreStatsSource) {
     this.requests = new Counter({
@@ -41,6 +42,11 @@ export class NodeMetrics {
       labelNames: ["app"],
       registers: [this.registry],
     });
+    this.insufficientReplicas = new Counter({
+      name: "kms_write_quorum_insufficient_total",
+      help: "Writes answered 503 insufficient_replicas (too few members, or the quorum timed out)",
+      registers: [this.registry],
+    });
     if (storeStats) {
       const gauge = (name: string, help: string, pick: (s: StoreStats) => number) =>
         new Gauge({
@@ -57,6 +63,18 @@ export class NodeMetrics {
       gauge("kms_kv_bytes", "Bytes of live records accounted against quotas", (s) => s.liveBytes);
       gauge("kms_kv_tombstones", "Delete markers awaiting collection", (s) => s.tombstones);
     }
+  }
+
+  /** Reports how many writes wait for their replicas (sampled at scrape time). */
+  trackWritesWaiting(waiting: () => number): void {
+    new Gauge({
+      name: "kms_write_quorum_waiting",
+      help: "Writes applied here and waiting for the write quorum to hold them",
+      registers: [this.registry],
+      collect() {
+        this.set(waiting());
+      },
+    });
   }
 
   /**

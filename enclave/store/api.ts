@@ -56,6 +56,8 @@ export interface PutResult {
   expiresAtMs: number | null;
   /** Keys of this app evicted (turned into tombstones) to make room for this write. */
   evicted: string[];
+  /** Change-log position that holds this write (and its evictions): what replicas must acknowledge. */
+  position: number;
 }
 
 export interface GetResult {
@@ -67,6 +69,8 @@ export interface GetResult {
 
 export interface DeleteResult {
   deleted: boolean;
+  /** Change-log position that holds the delete (the current head when nothing was deleted). */
+  position: number;
 }
 
 export type MergeStatus = "inserted" | "replaced" | "concurrent" | "ignored" | "rejected";

@@ -150,6 +150,7 @@ export class KvStore implements KvStoreApi {
       updatedAtMs: written.updatedAtMs,
       expiresAtMs: expiresAtMs(written),
       evicted: victims.map((v) => v.key),
+      position: this.head,
     };
   }
 
@@ -179,9 +180,9 @@ export class KvStore implements KvStoreApi {
     this.sweep(now);
     const ns = this.namespaces.get(appId);
     const state = ns?.entries.get(key);
-    if (!ns || !state?.live) return { deleted: false };
+    if (!ns || !state?.live) return { deleted: false, position: this.head };
     this.writeLocal(ns, key, keyBytes, state, EMPTY_SEALED, true, 0, now);
-    return { deleted: true };
+    return { deleted: true, position: this.head };
   }
 
   /** Apps that have any record (live or tombstone) on this node, for anti-entropy. */

@@ -57,7 +57,12 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
     await devchain.stop();
   };
   try {
-    const env = { ...deploymentEnv(devchain.deployment), ...options.env };
+    // One node cannot replicate: its writes are acknowledged alone (WRITE_QUORUM=1), and it says so.
+    const quorum: Record<string, string> = options.nodes === 1 ? { WRITE_QUORUM: "1" } : {};
+    const env = { ...deploymentEnv(devchain.deployment), ...quorum, ...options.env };
+    if (options.nodes === 1 && (options.env?.WRITE_QUORUM ?? "1") === "1") {
+      log("one node: WRITE_QUORUM=1, KV writes are acknowledged without being replicated");
+    }
     const indexes = Array.from({ length: options.nodes }, (_, i) => i + 1);
     // Started together: most of a start is compiling TypeScript, which overlaps well.
     const results = await Promise.allSettled(

@@ -13,7 +13,15 @@ export function parseNodeCount(value: string): number {
  */
 export function passThroughEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of ["MASTER_SECRET_HEX", "LOG_LEVEL", "KMS_NODE_TICK_MS", "DATA_SYNC_INTERVAL_MS"]) {
+  const names = [
+    "MASTER_SECRET_HEX",
+    "LOG_LEVEL",
+    "KMS_NODE_TICK_MS",
+    "DATA_SYNC_INTERVAL_MS",
+    "WRITE_QUORUM",
+    "WRITE_QUORUM_TIMEOUT_MS",
+  ];
+  for (const name of names) {
     const value = env[name];
     if (value) out[name] = value;
   }

@@ -56,6 +56,8 @@ export class KmsHarness {
       KMS_APP_ID: d.kmsAppId.toString(),
       PORT: "0",
       KMS_NODE_TICK_MS: "200",
+      // Most harness tests run one node, which cannot replicate; quorum tests start real clusters.
+      WRITE_QUORUM: "1",
       LOG_LEVEL: "silent",
     };
   }

@@ -38,9 +38,11 @@ export interface KvRouteDeps {
   /** The KV store once it has caught up with the peers, or a 503. */
   store: () => KvLocalApi;
   metrics: Pick<NodeMetrics, "evictions">;
+  /** Resolves once the write quorum holds this change-log position; 503 insufficient_replicas otherwise. */
+  replicated: (position: number) => Promise<void>;
 }
 
-export function kvRoutes({ store, metrics }: KvRouteDeps) {
+export function kvRoutes({ store, metrics, replicated }: KvRouteDeps) {
   const readOne = (c: Context<KmsEnv>, key: string | undefined) => {
     if (!key) throw badRequest("Invalid key: must be a non-empty string");
     const appId = c.get("caller").appId;
@@ -69,6 +71,7 @@ export function kvRoutes({ store, metrics }: KvRouteDeps) {
       const value = decodeValue(request.value);
       const result = storeCall(() => store().put(appId, request.key, value, { ttlMs: request.ttl_ms ?? 0 }));
       if (result.evicted.length > 0) metrics.evictions.inc({ app: appId.toString() }, result.evicted.length);
+      await replicated(result.position);
       return replyToApp(c, {
         app_id: appIdJson(appId),
         key: request.key,
@@ -79,8 +82,9 @@ export function kvRoutes({ store, metrics }: KvRouteDeps) {
     .delete("/data", async (c) => {
       const request = parseBody(deleteRequest, c.get("body"));
       const appId = c.get("caller").appId;
-      const { deleted } = storeCall(() => store().delete(appId, request.key));
+      const { deleted, position } = storeCall(() => store().delete(appId, request.key));
       if (!deleted) throw new KmsError("not_found", "Key not found");
+      await replicated(position);
       return replyToApp(c, { app_id: appIdJson(appId), key: request.key, deleted: true });
     });
 }

@@ -181,6 +181,7 @@ describe("GET /nodes view", () => {
     ourEpoch: undefined,
     peerEpoch: undefined,
     inFlight: false,
+    pushAgain: false,
     lastSuccessAt: undefined,
     lastAttemptAt: undefined,
     lastError: undefined,

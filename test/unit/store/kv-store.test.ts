@@ -24,9 +24,10 @@ describe("KvStore local API", () => {
     expect(r.updatedAtMs).toBe(clock.t);
     expect(text(s.get(APP, "a")?.value)).toBe("two");
     expect(s.keys(APP)).toEqual(["a"]);
-    expect(s.delete(APP, "a")).toEqual({ deleted: true });
+    // The position is the change-log entry replicas must acknowledge (the head, for a no-op).
+    expect(s.delete(APP, "a")).toEqual({ deleted: true, position: s.head });
     expect(s.get(APP, "a")).toBeUndefined();
-    expect(s.delete(APP, "a")).toEqual({ deleted: false });
+    expect(s.delete(APP, "a")).toEqual({ deleted: false, position: s.head });
     expect(s.get(APP, "missing")).toBeUndefined();
     expect(s.keys(APP)).toEqual([]);
     expect(text(s.get(7n, "a")?.value)).toBe("other app");
