@@ -31,7 +31,12 @@ export interface SyncCluster {
   stop(): Promise<void>;
 }
 
-export async function startSyncCluster(options: { syncIntervalMs: number; seeds: string[] }): Promise<SyncCluster> {
+export async function startSyncCluster(options: {
+  syncIntervalMs: number;
+  seeds: string[];
+  /** Extra node settings (e.g. WRITE_QUORUM), on top of the bench's. */
+  env?: Record<string, string>;
+}): Promise<SyncCluster> {
   const chain = await startDevchain();
   const started: NodeProcess[] = [];
   const stop = async () => {
@@ -50,6 +55,7 @@ export async function startSyncCluster(options: { syncIntervalMs: number; seeds:
       NONCE_RATE_LIMIT_PER_MINUTE: "0",
       WALLET_RATE_LIMIT_PER_MINUTE: "0",
       APP_RATE_LIMIT_PER_MINUTE: "0",
+      ...options.env,
     };
     const start = async (seed: string, port?: number) => {
       const node = await startNodeProcess({
