@@ -106,6 +106,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       "invalid configuration: SIM_NODE_SEED is a simulation identity and is refused when IN_ENCLAVE=true",
     );
   }
+  // The enclave's environment comes from its image and the host that launches it: a secret there is
+  // known outside the enclave, which is exactly what the cluster secret must never be.
+  if (cfg.IN_ENCLAVE && cfg.MASTER_SECRET_HEX) {
+    throw new ConfigError(
+      "invalid configuration: MASTER_SECRET_HEX is a secret from outside the enclave and is refused when IN_ENCLAVE=true",
+    );
+  }
   if (cfg.IN_ENCLAVE && cfg.NODE_INSTANCE_URL && !cfg.NODE_INSTANCE_URL.startsWith("https://")) {
     throw new ConfigError("invalid configuration: NODE_INSTANCE_URL must be https:// when IN_ENCLAVE=true");
   }

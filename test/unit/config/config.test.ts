@@ -46,6 +46,14 @@ describe("loadConfig", () => {
     ).toThrow(/https/);
   });
 
+  it("refuses a preset master secret inside an enclave, where the environment is readable by the host", () => {
+    const enclave = { ...base, SIMULATION_MODE: "false", IN_ENCLAVE: "true" };
+    expect(() => loadConfig({ ...enclave, MASTER_SECRET_HEX: "11".repeat(32) })).toThrowError(
+      /^invalid configuration: MASTER_SECRET_HEX .*refused when IN_ENCLAVE=true/,
+    );
+    expect(loadConfig({ ...base, MASTER_SECRET_HEX: "11".repeat(32) }).MASTER_SECRET_HEX).toBe("11".repeat(32));
+  });
+
   it("binds to all interfaces in enclave mode by default", () => {
     const cfg = loadConfig({ ...base, SIMULATION_MODE: "false", IN_ENCLAVE: "true" });
     expect(cfg.BIND_HOST).toBe("0.0.0.0");
