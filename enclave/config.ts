@@ -40,6 +40,8 @@ const schema = z.object({
   KMS_NODE_TICK_MS: int(50, 3_600_000).default(5_000),
   DATA_SYNC_INTERVAL_MS: int(50, 3_600_000).default(2_000),
   AUTH_CACHE_TTL_SECONDS: int(0, 3_600).default(15),
+  // Chain lookups per second for wallets the authorizer does not know (each made-up signer costs one).
+  REGISTRY_LOOKUPS_PER_SECOND: int(0).default(50),
   POP_TIMEOUT_SECONDS: int(1, 3_600).default(120),
   ODYN_URL: url.default("http://127.0.0.1:18000"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

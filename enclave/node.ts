@@ -194,7 +194,11 @@ export class KmsNode {
       channel: new ServerChannel(this.tee, this.wallet),
       nonces,
       pop: new PopVerifier({ nonces, ownWallet: this.wallet, windowSeconds: config.POP_TIMEOUT_SECONDS }),
-      authorizer: new RegistryAuthorizer({ registry: this.registry, ttlMs: config.AUTH_CACHE_TTL_SECONDS * 1000 }),
+      authorizer: new RegistryAuthorizer({
+        registry: this.registry,
+        ttlMs: config.AUTH_CACHE_TTL_SECONDS * 1000,
+        lookupsPerSecond: config.REGISTRY_LOOKUPS_PER_SECOND,
+      }),
       serving: this.state,
       sync: new SyncHandler({
         store: () => this.state.servingStore(),

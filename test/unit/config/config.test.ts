@@ -15,6 +15,7 @@ describe("loadConfig", () => {
     expect(cfg.PORT).toBe(8000);
     expect(cfg.BIND_HOST).toBe("127.0.0.1");
     expect(cfg.AUTH_CACHE_TTL_SECONDS).toBe(15);
+    expect(cfg.REGISTRY_LOOKUPS_PER_SECOND).toBe(50);
     expect(cfg.POP_TIMEOUT_SECONDS).toBe(120);
     expect(cfg.MAX_BODY_BYTES).toBe(65536);
     expect(cfg.MAX_KV_BODY_BYTES).toBe(3 * 1024 * 1024);
