@@ -49,10 +49,14 @@ const schema = z.object({
   // and the runtime's KMS client retries each call up to 3 rounds with a fresh nonce, so fairness
   // between apps comes from the per-wallet and per-app limits (README "Rate limits").
   NONCE_RATE_LIMIT_PER_MINUTE: int(0).default(12_000),
+  // Peers fetch their nonces from a pool and a limit of their own (GET /nonce?for=peer).
+  PEER_NONCE_RATE_LIMIT_PER_MINUTE: int(0).default(6_000),
   RATE_LIMIT_PER_MINUTE: int(0).default(30_000),
   WALLET_RATE_LIMIT_PER_MINUTE: int(0).default(3_000),
   APP_RATE_LIMIT_PER_MINUTE: int(0).default(6_000),
   TRUST_PROXY: bool.default(false),
+  // Trusted proxies in front of the node: the client is the N-th X-Forwarded-For entry from the right.
+  TRUST_PROXY_HOPS: int(1, 16).default(1),
   MAX_BODY_BYTES: int(1_024).default(64 * 1024),
   MAX_KV_BODY_BYTES: int(1_024).default(3 * 1024 * 1024),
   SYNC_MAX_BODY_BYTES: int(1024 * 1024).default(8 * 1024 * 1024),

@@ -3,7 +3,7 @@
 // No module-level state, so tests can run several nodes in one process.
 import { serve, type ServerType } from "@hono/node-server";
 import { createPublicClient, http, type Address, type Hex, type PublicClient } from "viem";
-import { NonceStore } from "./auth/nonce-store.js";
+import { NoncePools } from "./auth/nonce-pools.js";
 import { PopVerifier } from "./auth/pop-verifier.js";
 import { RegistryAuthorizer } from "./auth/registry-authorizer.js";
 import { submitMasterSecretHash } from "./chain/master-secret-hash-writer.js";
@@ -186,7 +186,7 @@ export class KmsNode {
 
   httpDeps(): HttpDeps {
     const { config } = this;
-    const nonces = new NonceStore({ ttlMs: config.POP_TIMEOUT_SECONDS * 1000, maxEntries: config.NONCE_STORE_MAX });
+    const nonces = new NoncePools({ ttlMs: config.POP_TIMEOUT_SECONDS * 1000, maxEntries: config.NONCE_STORE_MAX });
     return {
       config,
       log: this.log,

@@ -16,6 +16,10 @@ describe("loadConfig", () => {
     expect(cfg.BIND_HOST).toBe("127.0.0.1");
     expect(cfg.AUTH_CACHE_TTL_SECONDS).toBe(15);
     expect(cfg.REGISTRY_LOOKUPS_PER_SECOND).toBe(50);
+    expect(cfg.TRUST_PROXY).toBe(false);
+    expect(cfg.TRUST_PROXY_HOPS).toBe(1);
+    expect(cfg.NONCE_RATE_LIMIT_PER_MINUTE).toBe(12_000);
+    expect(cfg.PEER_NONCE_RATE_LIMIT_PER_MINUTE).toBe(6_000);
     expect(cfg.POP_TIMEOUT_SECONDS).toBe(120);
     expect(cfg.MAX_BODY_BYTES).toBe(65536);
     expect(cfg.MAX_KV_BODY_BYTES).toBe(3 * 1024 * 1024);
@@ -32,6 +36,7 @@ describe("loadConfig", () => {
     ["MASTER_SECRET_HEX", "00"],
     ["KV_OVERFLOW", "drop"],
     ["AUTH_CACHE_TTL_SECONDS", "-1"],
+    ["TRUST_PROXY_HOPS", "0"],
   ])("rejects a bad %s with one line naming it", (name, value) => {
     expect(() => loadConfig({ ...base, [name]: value })).toThrowError(new RegExp(`^invalid configuration: ${name}:`));
   });
