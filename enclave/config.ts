@@ -79,6 +79,8 @@ const schema = z.object({
         .map((s) => s.trim().toLowerCase())
         .filter(Boolean),
     ),
+  // Per-app and per-reason labels on the public /metrics (README "Metrics").
+  METRICS_DETAIL: bool.default(false),
   CHAIN_TIMEOUT_MS: int(100, 120_000).default(5_000),
   PEER_TIMEOUT_MS: int(100, 120_000).default(5_000),
 });

@@ -73,7 +73,10 @@ export class KmsNode {
       dnsSuffixes: config.CERT_ALLOWED_DNS_SUFFIXES,
       maxValidityDays: config.CERT_MAX_VALIDITY_DAYS,
     });
-    this.metrics = new NodeMetrics(() => this.state.currentStore?.stats());
+    this.metrics = new NodeMetrics({
+      storeStats: () => this.state.currentStore?.stats(),
+      detail: config.METRICS_DETAIL,
+    });
     this.chain = createPublicClient({
       transport: http(config.CHAIN_RPC_URL, { timeout: config.CHAIN_TIMEOUT_MS, retryCount: 1 }),
       pollingInterval: 250,
