@@ -3,8 +3,7 @@
 // No module-level state, so tests can run several nodes in one process.
 import { serve, type ServerType } from "@hono/node-server";
 import { createPublicClient, http, type Address, type Hex, type PublicClient } from "viem";
-import { NoncePools } from "./auth/nonce-pools.js";
-import { PopVerifier } from "./auth/pop-verifier.js";
+import { createPopAuth } from "./auth/pop-auth.js";
 import { RegistryAuthorizer } from "./auth/registry-authorizer.js";
 import { submitMasterSecretHash } from "./chain/master-secret-hash-writer.js";
 import { RegistryReader } from "./chain/registry-reader.js";
@@ -189,14 +188,18 @@ export class KmsNode {
 
   httpDeps(): HttpDeps {
     const { config } = this;
-    const nonces = new NoncePools({ ttlMs: config.POP_TIMEOUT_SECONDS * 1000, maxEntries: config.NONCE_STORE_MAX });
+    const { nonces, pop } = createPopAuth({
+      windowSeconds: config.POP_TIMEOUT_SECONDS,
+      maxNoncesPerPool: config.NONCE_STORE_MAX,
+      ownWallet: this.wallet,
+    });
     return {
       config,
       log: this.log,
       metrics: this.metrics,
       channel: new ServerChannel(this.tee, this.wallet),
       nonces,
-      pop: new PopVerifier({ nonces, ownWallet: this.wallet, windowSeconds: config.POP_TIMEOUT_SECONDS }),
+      pop,
       authorizer: new RegistryAuthorizer({
         registry: this.registry,
         ttlMs: config.AUTH_CACHE_TTL_SECONDS * 1000,
