@@ -41,6 +41,8 @@ const schema = z.object({
   KMS_NODE_TICK_MS: int(50, 3_600_000).default(5_000),
   DATA_SYNC_INTERVAL_MS: int(50, 3_600_000).default(2_000),
   AUTH_CACHE_TTL_SECONDS: int(0, 3_600).default(15),
+  // Chain lookups per second for wallets the authorizer does not know (each made-up signer costs one).
+  REGISTRY_LOOKUPS_PER_SECOND: int(0).default(50),
   POP_TIMEOUT_SECONDS: int(1, 3_600).default(120),
   ODYN_URL: url.default("http://127.0.0.1:18000"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -48,10 +50,14 @@ const schema = z.object({
   // and the runtime's KMS client retries each call up to 3 rounds with a fresh nonce, so fairness
   // between apps comes from the per-wallet and per-app limits (README "Rate limits").
   NONCE_RATE_LIMIT_PER_MINUTE: int(0).default(12_000),
+  // Peers fetch their nonces from a pool and a limit of their own (GET /nonce?for=peer).
+  PEER_NONCE_RATE_LIMIT_PER_MINUTE: int(0).default(6_000),
   RATE_LIMIT_PER_MINUTE: int(0).default(30_000),
   WALLET_RATE_LIMIT_PER_MINUTE: int(0).default(3_000),
   APP_RATE_LIMIT_PER_MINUTE: int(0).default(6_000),
   TRUST_PROXY: bool.default(false),
+  // Trusted proxies in front of the node: the client is the N-th X-Forwarded-For entry from the right.
+  TRUST_PROXY_HOPS: int(1, 16).default(1),
   MAX_BODY_BYTES: int(1_024).default(64 * 1024),
   MAX_KV_BODY_BYTES: int(1_024).default(3 * 1024 * 1024),
   SYNC_MAX_BODY_BYTES: int(1024 * 1024).default(8 * 1024 * 1024),
@@ -74,6 +80,8 @@ const schema = z.object({
         .map((s) => s.trim().toLowerCase())
         .filter(Boolean),
     ),
+  // Per-app and per-reason labels on the public /metrics (README "Metrics").
+  METRICS_DETAIL: bool.default(false),
   CHAIN_TIMEOUT_MS: int(100, 120_000).default(5_000),
   PEER_TIMEOUT_MS: int(100, 120_000).default(5_000),
   // Members (this node included) that must hold a KV write before it is acknowledged, or "all"
@@ -119,6 +127,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (cfg.IN_ENCLAVE && cfg.SIM_NODE_SEED) {
     throw new ConfigError(
       "invalid configuration: SIM_NODE_SEED is a simulation identity and is refused when IN_ENCLAVE=true",
+    );
+  }
+  // The enclave's environment comes from its image and the host that launches it: a secret there is
+  // known outside the enclave, which is exactly what the cluster secret must never be.
+  if (cfg.IN_ENCLAVE && cfg.MASTER_SECRET_HEX) {
+    throw new ConfigError(
+      "invalid configuration: MASTER_SECRET_HEX is a secret from outside the enclave and is refused when IN_ENCLAVE=true",
     );
   }
   if (cfg.IN_ENCLAVE && cfg.NODE_INSTANCE_URL && !cfg.NODE_INSTANCE_URL.startsWith("https://")) {

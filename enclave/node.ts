@@ -3,8 +3,7 @@
 // No module-level state, so tests can run several nodes in one process.
 import { serve, type ServerType } from "@hono/node-server";
 import { createPublicClient, http, type Address, type Hex, type PublicClient } from "viem";
-import { NonceStore } from "./auth/nonce-store.js";
-import { PopVerifier } from "./auth/pop-verifier.js";
+import { createPopAuth } from "./auth/pop-auth.js";
 import { RegistryAuthorizer } from "./auth/registry-authorizer.js";
 import { submitMasterSecretHash } from "./chain/master-secret-hash-writer.js";
 import { RegistryReader } from "./chain/registry-reader.js";
@@ -75,7 +74,10 @@ export class KmsNode {
       dnsSuffixes: config.CERT_ALLOWED_DNS_SUFFIXES,
       maxValidityDays: config.CERT_MAX_VALIDITY_DAYS,
     });
-    this.metrics = new NodeMetrics(() => this.state.currentStore?.stats());
+    this.metrics = new NodeMetrics({
+      storeStats: () => this.state.currentStore?.stats(),
+      detail: config.METRICS_DETAIL,
+    });
     this.chain = createPublicClient({
       transport: http(config.CHAIN_RPC_URL, { timeout: config.CHAIN_TIMEOUT_MS, retryCount: 1 }),
       pollingInterval: 250,
@@ -201,15 +203,23 @@ export class KmsNode {
 
   httpDeps(): HttpDeps {
     const { config } = this;
-    const nonces = new NonceStore({ ttlMs: config.POP_TIMEOUT_SECONDS * 1000, maxEntries: config.NONCE_STORE_MAX });
+    const { nonces, pop } = createPopAuth({
+      windowSeconds: config.POP_TIMEOUT_SECONDS,
+      maxNoncesPerPool: config.NONCE_STORE_MAX,
+      ownWallet: this.wallet,
+    });
     return {
       config,
       log: this.log,
       metrics: this.metrics,
       channel: new ServerChannel(this.tee, this.wallet),
       nonces,
-      pop: new PopVerifier({ nonces, ownWallet: this.wallet, windowSeconds: config.POP_TIMEOUT_SECONDS }),
-      authorizer: new RegistryAuthorizer({ registry: this.registry, ttlMs: config.AUTH_CACHE_TTL_SECONDS * 1000 }),
+      pop,
+      authorizer: new RegistryAuthorizer({
+        registry: this.registry,
+        ttlMs: config.AUTH_CACHE_TTL_SECONDS * 1000,
+        lookupsPerSecond: config.REGISTRY_LOOKUPS_PER_SECOND,
+      }),
       serving: this.state,
       sync: new SyncHandler({
         store: () => this.state.servingStore(),

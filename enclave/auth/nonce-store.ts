@@ -28,6 +28,9 @@ export class NonceStore {
       updateAgeOnGet: false,
       updateAgeOnHas: false,
       perf: { now },
+      // Read the clock on every check: lru-cache otherwise reuses a reading until a timer clears it,
+      // which a busy event loop delays, so a nonce could outlive the window by that much.
+      ttlResolution: 0,
     });
   }
 

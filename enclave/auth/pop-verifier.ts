@@ -4,7 +4,6 @@
 import { isTimestampFresh, PopError, verifyPop } from "../crypto/pop.js";
 import { forbidden, type KmsError } from "../errors.js";
 import { CHANNELS, type ChannelKind } from "../protocol/channel.js";
-import type { NonceStore } from "./nonce-store.js";
 
 export type PopKind = ChannelKind;
 
@@ -37,8 +36,16 @@ export interface VerifiedPop {
   signature: string;
 }
 
+/**
+ * Where a PoP's nonce is redeemed, for the variant being verified: the node's NoncePools (one pool
+ * per variant). A single NonceStore also fits, for a test double that serves both variants.
+ */
+export interface NonceRedeemer {
+  consume(nonce: string, kind: PopKind): boolean;
+}
+
 export interface PopVerifierOptions {
-  nonces: NonceStore;
+  nonces: NonceRedeemer;
   /** This node's lower-case wallet: the recipient named in the signed string. */
   ownWallet: string;
   windowSeconds: number;
@@ -60,7 +67,7 @@ export class PopVerifier {
     if (!isTimestampFresh(timestamp, this.nowSeconds(), this.options.windowSeconds)) {
       throw forbidden("Timestamp outside the allowed window", "pop_stale_timestamp");
     }
-    if (!this.options.nonces.consume(nonce)) {
+    if (!this.options.nonces.consume(nonce, kind)) {
       throw forbidden("Invalid or reused nonce", "pop_bad_nonce");
     }
     const message = CHANNELS[kind].authMessage(nonce, this.options.ownWallet, timestamp);

@@ -1,7 +1,7 @@
 // The node's HTTP surface (PROTOCOL.md §9, §10): public routes, peer /sync, then `/kms/*` behind
 // rate limits, body limits and the authenticated encrypted channel. Assembly only; each concern lives in
 // its own middleware or route module.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { HttpDeps, KmsEnv, RootEnv } from "./context.js";
@@ -10,6 +10,7 @@ import { appChannel } from "./middleware/app-channel.js";
 import { clientAddress } from "./middleware/client-address.js";
 import { errorResponse, handleError } from "./middleware/errors.js";
 import { limitBody, limitRate, limitTime } from "./middleware/limits.js";
+import { trafficKind } from "./middleware/traffic-kind.js";
 import { certificateRoutes } from "./routes/certificates.js";
 import { deriveRoutes } from "./routes/derive.js";
 import { kvRoutes } from "./routes/kv.js";
@@ -19,6 +20,7 @@ import { syncRoutes } from "./routes/sync.js";
 export function createHttpApp(deps: HttpDeps): Hono<RootEnv> {
   const { config, serving } = deps;
   const requireKeys = () => serving.requireKeys();
+  const address = (c: Context) => clientAddress(c, { trusted: config.TRUST_PROXY, hops: config.TRUST_PROXY_HOPS });
   const app = new Hono<RootEnv>();
   app.onError(handleError(deps.log));
   app.notFound((c) => errorResponse(c, 404, "not_found", "no such route"));
@@ -27,11 +29,12 @@ export function createHttpApp(deps: HttpDeps): Hono<RootEnv> {
   app.use("*", requestId());
   app.use("*", secureHeaders());
   app.use("*", limitTime(config.REQUEST_TIMEOUT_MS));
+  // Apps and peers at one address count apart, so neither can use up the other's budget.
   app.use(
     "*",
     limitRate({
       perMinute: config.RATE_LIMIT_PER_MINUTE,
-      key: (c) => clientAddress(c, config.TRUST_PROXY),
+      key: (c) => `${trafficKind(c)}:${address(c)}`,
       name: "client",
     }),
   );
@@ -40,8 +43,11 @@ export function createHttpApp(deps: HttpDeps): Hono<RootEnv> {
     "/",
     publicRoutes({
       nonces: deps.nonces,
-      nonceRateLimitPerMinute: config.NONCE_RATE_LIMIT_PER_MINUTE,
-      trustProxy: config.TRUST_PROXY,
+      nonceRateLimitPerMinute: {
+        app: config.NONCE_RATE_LIMIT_PER_MINUTE,
+        peer: config.PEER_NONCE_RATE_LIMIT_PER_MINUTE,
+      },
+      clientAddress: address,
       requireKeys,
       metrics: deps.metrics,
       views: deps.views,

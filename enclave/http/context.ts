@@ -1,6 +1,6 @@
 // What the HTTP layer needs from the rest of the node, and the per-request values middleware hands
 // to route handlers. node.ts builds `HttpDeps`; app.ts hands each route only the part it uses.
-import type { NonceStore } from "../auth/nonce-store.js";
+import type { NoncePools } from "../auth/nonce-pools.js";
 import type { PopVerifier, VerifiedPop } from "../auth/pop-verifier.js";
 import type { RegistryAuthorizer } from "../auth/registry-authorizer.js";
 import type { RegisteredCaller } from "../auth/registry-rules.js";
@@ -19,7 +19,7 @@ export interface HttpDeps {
   log: Logger;
   metrics: NodeMetrics;
   channel: ServerChannel;
-  nonces: NonceStore;
+  nonces: NoncePools;
   pop: PopVerifier;
   authorizer: RegistryAuthorizer;
   /** The one gate (enclave/serving-state.ts): keys while serving, the store once caught up, else 503. */

@@ -1,5 +1,8 @@
 // Prometheus metrics of one node. A Registry per node (not prom-client's global one) so tests
-// can run several nodes in one process.
+// can run several nodes in one process. /metrics is public (an enclave exposes one port), so what
+// tells about one app or about why callers are refused — evictions by app id, auth failures by
+// reason — is labelled only when the operator sets METRICS_DETAIL=true; otherwise those counters
+// are node-wide totals, the same figures /status shows.
 import type { MiddlewareHandler } from "hono";
 import type { RootEnv } from "./context.js";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
@@ -8,26 +11,52 @@ import type { StoreStats } from "../store/api.js";
 /** Current store figures, or undefined while the node holds no store (not serving). */
 export type StoreStatsSource = () => StoreStats | undefined;
 
+export interface NodeMetricsOptions {
+  /** Feeds the kms_kv_* gauges. */
+  storeStats?: StoreStatsSource;
+  /** METRICS_DETAIL: keep the app and reason labels (default false: totals only). */
+  detail?: boolean;
+}
+
+/** A counter with one label that is recorded only in detail mode; callers always pass it. */
+export interface DetailCounter<L extends string> {
+  inc(labels: Record<L, string>, value?: number): void;
+}
+
+function detailCounter<L extends string>(
+  registry: Registry,
+  options: { name: string; help: string; label: L; detail: boolean },
+): DetailCounter<L> {
+  const { name, help, label } = options;
+  if (options.detail) {
+    const byLabel = new Counter<L>({ name, help: `${help}, by ${label}`, labelNames: [label], registers: [registry] });
+    return { inc: (labels, value = 1) => byLabel.inc(labels, value) };
+  }
+  const total = new Counter({ name, help: `${help} (by ${label} with METRICS_DETAIL=true)`, registers: [registry] });
+  return { inc: (_labels, value = 1) => total.inc(value) };
+}
+
 export class NodeMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<"route" | "method" | "status">;
-  readonly authFailures: Counter<"reason">;
+  readonly authFailures: DetailCounter<"reason">;
   readonly latency: Histogram<"route" | "method">;
-  readonly evictions: Counter<"app">;
+  readonly evictions: DetailCounter<"app">;
   readonly insufficientReplicas: Counter;
 
-  constructor(storeStats?: StoreStatsSource) {
+  constructor(options: NodeMetricsOptions = {}) {
+    const { storeStats, detail = false } = options;
     this.requests = new Counter({
       name: "kms_http_requests_total",
       help: "HTTP requests by route pattern, method and status",
       labelNames: ["route", "method", "status"],
       registers: [this.registry],
     });
-    this.authFailures = new Counter({
+    this.authFailures = detailCounter(this.registry, {
       name: "kms_auth_failures_total",
-      help: "Rejected authentications and authorizations by reason",
-      labelNames: ["reason"],
-      registers: [this.registry],
+      help: "Rejected authentications and authorizations",
+      label: "reason",
+      detail,
     });
     this.latency = new Histogram({
       name: "kms_http_request_duration_seconds",
@@ -36,11 +65,11 @@ export class NodeMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [this.registry],
     });
-    this.evictions = new Counter({
+    this.evictions = detailCounter(this.registry, {
       name: "kms_kv_evictions_total",
       help: "KV records evicted (LRU) to stay within an app's quota",
-      labelNames: ["app"],
-      registers: [this.registry],
+      label: "app",
+      detail,
     });
     this.insufficientReplicas = new Counter({
       name: "kms_write_quorum_insufficient_total",

@@ -23,6 +23,8 @@ export interface PopHeaderNames {
 
 export interface ChannelVariant {
   kind: ChannelKind;
+  /** Where the caller fetches the recipient's nonce: apps and peers draw from separate pools. */
+  noncePath: string;
   popHeaders: PopHeaderNames;
   /** The signed request string over the recipient's nonce, the recipient's wallet and the time. */
   authMessage(nonce: string, recipientWallet: string, ts: string | number): string;
@@ -47,6 +49,7 @@ function popHeaders(prefix: string): PopHeaderNames {
 
 export const APP_CHANNEL: ChannelVariant = {
   kind: "app",
+  noncePath: "/nonce",
   popHeaders: popHeaders("x-app"),
   authMessage: appAuthMessage,
   responseSignatureHeader: "x-kms-response-signature",
@@ -58,6 +61,7 @@ export const APP_CHANNEL: ChannelVariant = {
 
 export const PEER_CHANNEL: ChannelVariant = {
   kind: "peer",
+  noncePath: "/nonce?for=peer",
   popHeaders: popHeaders("x-kms"),
   authMessage: peerAuthMessage,
   responseSignatureHeader: "x-kms-peer-signature",

@@ -112,7 +112,6 @@ export class ChannelReplyError extends Error {
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 const unixSeconds = () => Math.floor(Date.now() / 1000);
-const NONCE_REQUEST: WireRequest = { method: "GET", path: "/nonce" };
 
 function isSuccess(status: number): boolean {
   return status >= 200 && status < 300;
@@ -120,7 +119,7 @@ function isSuccess(status: number): boolean {
 
 /** One signed call; resolves with the recipient's decrypted inner JSON. */
 export async function signedCall(options: SignedCallOptions, request: CallRequest): Promise<unknown> {
-  const nonce = await fetchNonce(options.send);
+  const nonce = await fetchNonce(options.send, options.channel.noncePath);
   const ts = String((options.nowSeconds ?? unixSeconds)());
   const { channel, recipient } = options;
   const signature = await options.identity.signMessage(channel.authMessage(nonce, recipient.wallet, ts));
@@ -147,9 +146,10 @@ export async function signedCall(options: SignedCallOptions, request: CallReques
 }
 
 /** GET /nonce: a non-empty string without ':' (it goes into a ':'-separated signed string). */
-async function fetchNonce(send: SendRequest): Promise<string> {
-  const reply = await send(NONCE_REQUEST);
-  if (!isSuccess(reply.status)) throw new ChannelStatusError("nonce", reply.status, reply.text, NONCE_REQUEST);
+async function fetchNonce(send: SendRequest, path: string): Promise<string> {
+  const request: WireRequest = { method: "GET", path };
+  const reply = await send(request);
+  if (!isSuccess(reply.status)) throw new ChannelStatusError("nonce", reply.status, reply.text, request);
   let nonce: unknown;
   try {
     nonce = (JSON.parse(reply.text) as { nonce?: unknown }).nonce;

@@ -32,7 +32,7 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
 /**
  * Fixed-window limit of `perMinute` requests per key (0 disables it).
  *
- * @example app.use("/nonce", limitRate({ perMinute: 1200, key: (c) => clientAddress(c, false) }))
+ * @example app.use("/nonce", limitRate({ perMinute: 1200, key: (c) => clientAddress(c, proxy), name: "nonce" }))
  */
 export function limitRate(options: {
   perMinute: number;

@@ -96,7 +96,8 @@ describe("KV API", () => {
 
 describe("quotas", () => {
   it("evicts the least recently used key (never the one being written) and reports it", async () => {
-    const { node, target: limited } = await startReady({ KV_MAX_KEYS_PER_APP: "3" });
+    // With METRICS_DETAIL the eviction counter names the app (by default it is a node-wide total).
+    const { node, target: limited } = await startReady({ KV_MAX_KEYS_PER_APP: "3", METRICS_DETAIL: "true" });
     const owner = await harness.registerApp();
     for (const key of ["k1", "k2", "k3"]) await kv(owner, "PUT", "/kms/data", { key, value: b64(key) }, limited);
     await kv(owner, "GET", "/kms/data/k1", undefined, limited); // k1 is now more recent than k2

@@ -23,6 +23,17 @@ describe("NonceStore", () => {
     expect(store.consume(fresh)).toBe(true);
   });
 
+  it("expires a nonce on time even right after another check read the clock", () => {
+    let now = 1_000_000;
+    const store = new NonceStore({ ttlMs: 1000, maxEntries: 10, now: () => now });
+    const first = store.issue();
+    const second = store.issue();
+    now += 999;
+    expect(store.consume(first)).toBe(true);
+    now += 2;
+    expect(store.consume(second)).toBe(false);
+  });
+
   it("stays bounded, dropping the oldest outstanding nonce", () => {
     const store = new NonceStore({ ttlMs: 60_000, maxEntries: 3 });
     const nonces = Array.from({ length: 5 }, () => store.issue());

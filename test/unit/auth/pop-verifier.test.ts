@@ -1,6 +1,7 @@
 // PopVerifier (PROTOCOL.md §3): every failure is a 403 with its reason, checked in the order
 // headers → timestamp → nonce (consumed) → signature → wallet header.
 import { describe, expect, it } from "vitest";
+import { NoncePools } from "../../../enclave/auth/nonce-pools.js";
 import { NonceStore } from "../../../enclave/auth/nonce-store.js";
 import { PopVerifier, readPopHeaders, type PopHeaders, type PopKind } from "../../../enclave/auth/pop-verifier.js";
 import { appAuthMessage, peerAuthMessage } from "../../../enclave/crypto/pop.js";
@@ -87,5 +88,31 @@ describe("PopVerifier", () => {
     // The header may be EIP-55 checksummed; it names the same wallet.
     const checksummed = { ...(await signed("app", nonces.issue())), wallet: checksumWallet(caller.identity.wallet) };
     expect(verifier.verify("app", checksummed).wallet).toBe(caller.identity.wallet);
+  });
+
+  it("redeems a nonce only with the verifier of the pool it was issued from", async () => {
+    const pools = new NoncePools({ ttlMs: 120_000, maxEntries: 100 });
+    const verifier = new PopVerifier({
+      nonces: pools,
+      ownWallet: node.identity.wallet,
+      windowSeconds: 120,
+      nowSeconds: () => NOW,
+    });
+    const appNonce = pools.issue("app");
+    const peerNonce = pools.issue("peer");
+    expect(
+      reasonOf(() =>
+        verifier.verify("peer", { wallet: undefined, nonce: appNonce, signature: "0x", timestamp: String(NOW) }),
+      ),
+    ).toBe("pop_bad_nonce");
+    // The refused attempt did not spend the app nonce: its own channel still redeems it.
+    expect(verifier.verify("app", await signed("app", appNonce)).wallet).toBe(caller.identity.wallet);
+    expect(
+      reasonOf(() =>
+        verifier.verify("app", { wallet: undefined, nonce: peerNonce, signature: "0x", timestamp: String(NOW) }),
+      ),
+    ).toBe("pop_bad_nonce");
+    expect(verifier.verify("peer", await signed("peer", peerNonce)).wallet).toBe(caller.identity.wallet);
+    expect(pools.size("app") + pools.size("peer")).toBe(0);
   });
 });

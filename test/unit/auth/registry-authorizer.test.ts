@@ -36,11 +36,12 @@ function registry() {
     gate: undefined as Promise<void> | undefined,
   };
   const view: RegistryView = {
-    async getInstanceByWallet() {
+    async getInstanceByWallet(wallet) {
       state.reads++;
       await state.gate;
       if (state.failing) throw new Error("rpc down");
-      return state.instance;
+      // Any other wallet is unknown to the registry: the zero record.
+      return wallet === WALLET ? state.instance : { ...state.instance, id: 0n };
     },
     async getApp() {
       return state.app;
@@ -111,4 +112,45 @@ describe("RegistryAuthorizer", () => {
     await Promise.all(pending);
     expect(state.reads).toBe(1);
   });
+
+  it("keeps refusals in a cache of their own: unknown signers cannot push registered callers out", async () => {
+    const { state, view } = registry();
+    const auth = new RegistryAuthorizer({ registry: view, ttlMs: 15_000, maxEntries: 4, maxNegativeEntries: 4 });
+    await auth.authorize(WALLET);
+    for (let i = 0; i < 20; i++) await expect(auth.authorize(randomWallet(i))).rejects.toMatchObject({ status: 403 });
+    const reads = state.reads;
+    await expect(auth.authorize(WALLET)).resolves.toMatchObject({ appId: 9n });
+    expect(state.reads).toBe(reads);
+    // The refusal cache is bounded too: the oldest unknown wallets are looked up again.
+    await expect(auth.authorize(randomWallet(0))).rejects.toMatchObject({ status: 403 });
+    expect(state.reads).toBe(reads + 1);
+  });
+
+  it("limits chain lookups for unknown wallets per second: 503 without a chain call, known callers unaffected", async () => {
+    const { state, view } = registry();
+    const time = clock();
+    const auth = new RegistryAuthorizer({ registry: view, ttlMs: 15_000, lookupsPerSecond: 5, now: time.now });
+    await auth.authorize(WALLET); // one of the 5
+    for (let i = 0; i < 4; i++) await expect(auth.authorize(randomWallet(i))).rejects.toMatchObject({ status: 403 });
+    expect(state.reads).toBe(5);
+    const overBudget = auth.authorize(randomWallet(100));
+    await expect(overBudget).rejects.toMatchObject({ status: 503, code: "service_unavailable" });
+    await expect(overBudget).rejects.toMatchObject({ reason: "registry_lookup_limit" });
+    expect(state.reads).toBe(5);
+    // Cached answers need no lookup: the registered caller and the refusals still answer as before.
+    await expect(auth.authorize(WALLET)).resolves.toMatchObject({ appId: 9n });
+    await expect(auth.authorize(randomWallet(0))).rejects.toMatchObject({ status: 403 });
+    // Past its TTL a known caller is refreshed even while the budget is spent.
+    time.advance(15_001);
+    for (let i = 0; i < 5; i++) auth.authorize(randomWallet(200 + i)).catch(() => {});
+    await expect(auth.authorize(WALLET)).resolves.toMatchObject({ appId: 9n });
+    await expect(auth.authorize(randomWallet(300))).rejects.toMatchObject({ status: 503 });
+    // The budget refills with time: one lookup per 200 ms at 5 per second.
+    time.advance(200);
+    await expect(auth.authorize(randomWallet(300))).rejects.toMatchObject({ status: 403 });
+  });
 });
+
+function randomWallet(i: number): string {
+  return `0x${i.toString(16).padStart(40, "a")}`;
+}

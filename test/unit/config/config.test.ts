@@ -15,6 +15,11 @@ describe("loadConfig", () => {
     expect(cfg.PORT).toBe(8000);
     expect(cfg.BIND_HOST).toBe("127.0.0.1");
     expect(cfg.AUTH_CACHE_TTL_SECONDS).toBe(15);
+    expect(cfg.REGISTRY_LOOKUPS_PER_SECOND).toBe(50);
+    expect(cfg.TRUST_PROXY).toBe(false);
+    expect(cfg.TRUST_PROXY_HOPS).toBe(1);
+    expect(cfg.NONCE_RATE_LIMIT_PER_MINUTE).toBe(12_000);
+    expect(cfg.PEER_NONCE_RATE_LIMIT_PER_MINUTE).toBe(6_000);
     expect(cfg.POP_TIMEOUT_SECONDS).toBe(120);
     expect(cfg.MAX_BODY_BYTES).toBe(65536);
     expect(cfg.MAX_KV_BODY_BYTES).toBe(3 * 1024 * 1024);
@@ -31,6 +36,7 @@ describe("loadConfig", () => {
     ["MASTER_SECRET_HEX", "00"],
     ["KV_OVERFLOW", "drop"],
     ["AUTH_CACHE_TTL_SECONDS", "-1"],
+    ["TRUST_PROXY_HOPS", "0"],
   ])("rejects a bad %s with one line naming it", (name, value) => {
     expect(() => loadConfig({ ...base, [name]: value })).toThrowError(new RegExp(`^invalid configuration: ${name}:`));
   });
@@ -44,6 +50,14 @@ describe("loadConfig", () => {
     expect(() =>
       loadConfig({ ...base, SIMULATION_MODE: "false", IN_ENCLAVE: "true", NODE_INSTANCE_URL: "http://kms.example" }),
     ).toThrow(/https/);
+  });
+
+  it("refuses a preset master secret inside an enclave, where the environment is readable by the host", () => {
+    const enclave = { ...base, SIMULATION_MODE: "false", IN_ENCLAVE: "true" };
+    expect(() => loadConfig({ ...enclave, MASTER_SECRET_HEX: "11".repeat(32) })).toThrowError(
+      /^invalid configuration: MASTER_SECRET_HEX .*refused when IN_ENCLAVE=true/,
+    );
+    expect(loadConfig({ ...base, MASTER_SECRET_HEX: "11".repeat(32) }).MASTER_SECRET_HEX).toBe("11".repeat(32));
   });
 
   it("binds to all interfaces in enclave mode by default", () => {
