@@ -293,6 +293,12 @@ export class KmsNode {
       members: this.directory.members().members.length,
       peers: this.directory.peers().length,
       store: this.state.currentStore?.stats(),
+      writeQuorum: {
+        setting: String(this.writeQuorum.setting),
+        required: this.writeQuorum.required(),
+        waiting: this.writeQuorum.waiting,
+        insufficientTotal: this.writeQuorum.insufficientTotal,
+      },
     });
   }
 

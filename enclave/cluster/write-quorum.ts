@@ -37,6 +37,7 @@ interface Waiter {
 
 export class WriteQuorum {
   private readonly waiters = new Set<Waiter>();
+  private refusals = 0;
 
   constructor(private readonly options: WriteQuorumOptions) {}
 
@@ -49,6 +50,11 @@ export class WriteQuorum {
   /** Writes waiting for their replicas right now (for /status and metrics). */
   get waiting(): number {
     return this.waiters.size;
+  }
+
+  /** Writes answered 503 insufficient_replicas since start. */
+  get insufficientTotal(): number {
+    return this.refusals;
   }
 
   /** The setting as /status shows it. */
@@ -107,6 +113,7 @@ export class WriteQuorum {
   }
 
   private insufficient(message: string): KmsError {
+    this.refusals++;
     this.options.onInsufficient?.();
     return new KmsError("insufficient_replicas", message);
   }

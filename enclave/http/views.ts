@@ -35,6 +35,7 @@ export interface StatusParts {
   peers: number;
   /** Undefined until the node first holds a secret (the store is opened for one). */
   store: StoreStats | undefined;
+  writeQuorum: { setting: string; required: number; waiting: number; insufficientTotal: number };
 }
 
 /** A preset secret counts as generated, as in the reference; `kms.master_secret.origin` keeps the difference. */
@@ -76,6 +77,13 @@ export function buildStatusView(p: StatusParts): StatusView {
       instance_url: { configured: p.configuredUrl ?? null, registered: p.registration.instanceUrl ?? null },
       peers: p.peers,
       master_secret: { ready: secret.ready, origin: secret.origin ?? null, on_chain_hash: secret.onChainHash ?? null },
+      write_quorum: {
+        setting: p.writeQuorum.setting,
+        required: p.writeQuorum.required,
+        replicated: p.writeQuorum.required > 1,
+        waiting: p.writeQuorum.waiting,
+        insufficient_total: p.writeQuorum.insufficientTotal,
+      },
       store: store
         ? {
             namespaces: store.namespaces,

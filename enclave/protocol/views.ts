@@ -89,6 +89,19 @@ export const kmsStatusSchema = z.object({
     origin: z.enum(["generated", "preset", "peer"]).nullable(),
     on_chain_hash: z.string().nullable(),
   }),
+  /** How KV writes are acknowledged (README "Consistency and durability"). */
+  write_quorum: z.object({
+    /** WRITE_QUORUM as configured: a member count or "all". */
+    setting: z.string(),
+    /** Members (this node included) a write must reach right now. */
+    required: countSchema,
+    /** False when a 2xx means only "this node holds it" (quorum 1, e.g. a one-node cluster). */
+    replicated: z.boolean(),
+    /** Writes applied here and waiting for their replicas. */
+    waiting: countSchema,
+    /** Writes answered 503 insufficient_replicas since start. */
+    insufficient_total: countSchema,
+  }),
   /** Store counters; null before the node first holds a secret. */
   store: z
     .object({

@@ -4,7 +4,7 @@
 // purpose: only the quorum's immediate push can have put a write on another node before the kill.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SimulatedTee } from "../../enclave/tee/simulated.js";
-import { registerDemoApp, type NodeProcess } from "../../scripts/cluster/index.js";
+import { fetchStatus, registerDemoApp, type NodeProcess } from "../../scripts/cluster/index.js";
 import { appRequest } from "../support/app-request.js";
 import { startClusterFixture, targetOf, waitForServing, type ClusterFixture } from "../support/process-cluster.js";
 import { waitFor } from "../support/wait.js";
@@ -98,6 +98,8 @@ describe("WRITE_QUORUM=2 with real processes", () => {
         message: expect.stringMatching(/1 of the 2/),
       });
       expect(Date.now() - started).toBeLessThan(QUORUM_TIMEOUT_MS + 5_000);
+      const quorum = (await fetchStatus(a.url)).kms.write_quorum;
+      expect(quorum).toMatchObject({ setting: "2", required: 2, replicated: true, insufficient_total: 1 });
     } finally {
       b.resume();
       c.resume();

@@ -113,6 +113,7 @@ export async function startFakeNode(options: {
       members: 1,
       peers: 0,
       store: undefined,
+      writeQuorum: { setting: "1", required: 1, waiting: 0, insufficientTotal: 0 },
     });
 
   type Env = {

@@ -39,6 +39,7 @@ function parts(overrides: Partial<StatusParts> = {}): StatusParts {
     members: 0,
     peers: 0,
     store: undefined,
+    writeQuorum: { setting: "2", required: 2, waiting: 0, insufficientTotal: 0 },
     ...overrides,
   };
 }
@@ -70,7 +71,20 @@ describe("GET /status view", () => {
       "registered",
       "store",
       "version",
+      "write_quorum",
     ]);
+    expect(view.kms.write_quorum).toEqual({
+      setting: "2",
+      required: 2,
+      replicated: true,
+      waiting: 0,
+      insufficient_total: 0,
+    });
+    const alone = buildStatusView(
+      parts({ writeQuorum: { setting: "1", required: 1, waiting: 0, insufficientTotal: 0 } }),
+    );
+    // A one-node (quorum 1) cluster says plainly that its writes are not replicated.
+    expect(alone.kms.write_quorum.replicated).toBe(false);
     // The schema neither drops nor adds anything the builder makes.
     expect(statusViewSchema.parse(view)).toEqual(view);
   });
