@@ -50,8 +50,9 @@ export class KmsTransportError extends KmsClientError {
 }
 
 /**
- * A 2xx response that does not prove it came from the node registered on chain: missing or wrong
- * response signature, envelope from another key, undecryptable or malformed payload.
+ * A response that does not prove it came from the node registered on chain: missing or wrong
+ * response signature, envelope from another key, undecryptable or malformed payload, or a body
+ * longer than the client reads.
  */
 export class KmsResponseVerificationError extends KmsClientError {
   override name = "KmsResponseVerificationError";

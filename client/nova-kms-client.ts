@@ -26,7 +26,14 @@ import {
   type KvPutResult,
   type SignedCertificate,
 } from "./responses.js";
-import { publicGet, signedRequest, type AppTee, type FetchLike, type SignedRequest } from "./signed-request.js";
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  publicGet,
+  signedRequest,
+  type AppTee,
+  type FetchLike,
+  type SignedRequest,
+} from "./signed-request.js";
 import { undiciFetch } from "./undici-fetch.js";
 
 export interface NovaKmsClientOptions {
@@ -57,7 +64,16 @@ export interface NovaKmsClientOptions {
    * enclave the runtime decides (it seals under its own label); set it to match the runtime.
    */
   label?: EnvelopeLabel;
+  /**
+   * Bytes read of any answer at most (default 4 MiB: a node's largest, a 1 MiB KV value, is ≈ 2.8
+   * MB on the wire); a longer one is cut off and fails with KmsResponseVerificationError.
+   */
+  maxResponseBytes?: number;
+  /** The same bound for `kv.list`, whose answer grows with the app's key count (default 64 MiB). */
+  maxListResponseBytes?: number;
 }
+
+export const DEFAULT_MAX_LIST_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export interface DeriveRequest {
   path: string;
@@ -89,6 +105,8 @@ export class NovaKmsClient {
   private readonly fetchFn: FetchLike;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
+  private readonly maxResponseBytes: number;
+  private readonly maxListResponseBytes: number;
   private readonly cooldownMs: number;
   private readonly startOffset: number;
   /** Nodes that failed recently, tried last until the time stored here (ms). */
@@ -99,6 +117,11 @@ export class NovaKmsClient {
     this.timeoutMs = positive(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, "timeoutMs");
     this.maxAttempts = positive(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, "maxAttempts");
     if (!Number.isInteger(this.maxAttempts)) throw new KmsClientError("maxAttempts must be an integer");
+    this.maxResponseBytes = positive(options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, "maxResponseBytes");
+    this.maxListResponseBytes = positive(
+      options.maxListResponseBytes ?? DEFAULT_MAX_LIST_RESPONSE_BYTES,
+      "maxListResponseBytes",
+    );
     this.cooldownMs = options.discoveryTtlMs ?? 10_000;
     this.fetchFn = options.fetch ?? undiciFetch;
     this.discovery = new NodeDiscovery({
@@ -112,7 +135,7 @@ export class NovaKmsClient {
       get: (key) => this.kvGet(key),
       put: (key, value, opts) => this.kvPut(key, value, opts),
       delete: (key) => this.kvDelete(key),
-      list: async () => kvKeys(await this.call({ method: "GET", path: "/kms/data" }, (p) => p)),
+      list: () => this.call({ method: "GET", path: "/kms/data" }, kvKeys, this.maxListResponseBytes),
     };
   }
 
@@ -201,7 +224,11 @@ export class NovaKmsClient {
   }
 
   /** One signed call with failover; `decode` turns the inner JSON into the typed result. */
-  private async call<T>(request: SignedRequest, decode: (payload: unknown) => T): Promise<T> {
+  private async call<T>(
+    request: SignedRequest,
+    decode: (payload: unknown) => T,
+    maxResponseBytes = this.maxResponseBytes,
+  ): Promise<T> {
     const appWallet = await this.wallet();
     return this.withFailover(async (node) => {
       const payload = await signedRequest(
@@ -212,6 +239,7 @@ export class NovaKmsClient {
           node,
           timeoutMs: this.timeoutMs,
           label: this.options.label ?? DEFAULT_ENVELOPE_LABEL,
+          maxResponseBytes,
         },
         request,
       );

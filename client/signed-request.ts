@@ -1,8 +1,9 @@
 // One authenticated, end-to-end encrypted call to one KMS node (PROTOCOL.md §2–5) over the SDK's
 // transport: the protocol steps and the two reply checks are enclave/protocol/signed-call.ts (app
-// variant); this file gives it an injectable fetch under one deadline per node and turns its
-// failures into the SDK's typed errors.
+// variant); this file gives it an injectable fetch under one deadline per node, reads no more of
+// any answer than the call's byte bound, and turns failures into the SDK's typed errors.
 import { DEFAULT_ENVELOPE_LABEL, type EnvelopeLabel } from "../enclave/crypto/envelope.js";
+import { readBoundedText, ResponseTooLargeError } from "../enclave/protocol/bounded-body.js";
 import { APP_CHANNEL } from "../enclave/protocol/channel.js";
 import type { EnclaveIdentity } from "../enclave/protocol/identity.js";
 import {
@@ -24,6 +25,13 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 /** Path below the node's base URL (already URL-encoded); the body is sealed for every method but GET. */
 export type SignedRequest = CallRequest;
 
+/**
+ * Default bound on an answer's body: the largest a node sends is a KV value of 1 MiB (the store's
+ * ceiling), ≈ 1.4 MB of base64 in JSON, hex-encoded in the envelope ≈ 2.8 MB. A key list can be
+ * longer (kv.list takes its own bound).
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
 export interface SignedRequestContext {
   fetch: FetchLike;
   tee: AppTee;
@@ -35,10 +43,12 @@ export interface SignedRequestContext {
   nowSeconds?: () => number;
   /** HKDF label of the request envelope; the reply must come under the same one. Default capsule. */
   label?: EnvelopeLabel;
+  /** Bytes read of each answer (the nonce's and the call's) at most; default DEFAULT_MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
 }
 
-/** fetch + body read under one deadline, with failures mapped to KmsTransportError. */
-type ExchangeContext = Pick<SignedRequestContext, "fetch" | "node" | "timeoutMs">;
+/** fetch + bounded body read under one deadline, with failures mapped to KmsTransportError. */
+type ExchangeContext = Pick<SignedRequestContext, "fetch" | "node" | "timeoutMs" | "maxResponseBytes">;
 
 async function exchange(
   ctx: ExchangeContext,
@@ -49,9 +59,14 @@ async function exchange(
   const url = ctx.node.url + path;
   try {
     const res = await ctx.fetch(url, { ...init, signal, redirect: "error" });
-    const text = await res.text();
+    const limit = ctx.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    const text = await readBoundedText(res.body, limit, res.headers.get("content-length"));
     return { res, text };
   } catch (e) {
+    if (e instanceof ResponseTooLargeError) {
+      const what = `${init.method ?? "GET"} ${path}: answer from ${ctx.node.url}`;
+      throw new KmsResponseVerificationError(`${what} exceeds ${e.limit} bytes; not read`, ctx.node.url, { cause: e });
+    }
     if (signal.aborted) {
       throw new KmsTransportError(
         "timeout",

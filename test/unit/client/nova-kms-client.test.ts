@@ -9,6 +9,7 @@ import { CAPSULE_LABEL, ENCLAVER_LABEL } from "../../../enclave/crypto/envelope.
 import { deriveAppKey } from "../../../enclave/crypto/kdf.js";
 import { appAuthMessage, verifyPop } from "../../../enclave/crypto/pop.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
+import { peakRssGrowth, startFloodServer } from "../../support/flood-server.js";
 import {
   FAKE_CA_PEM,
   FAKE_KMS_REGISTRY,
@@ -96,7 +97,8 @@ describe("happy path", () => {
     const key = "dir/with space?&";
     const put = await kms.kv.put(key, "hello", { ttlMs: 60_000 });
     expect(put.key).toBe(key);
-    expect(nodeA.seen.at(-1)!.body).toEqual({ key, value: Buffer.from("hello").toString("base64"), ttl_ms: 60_000 });
+    const value = Buffer.from("hello").toString("base64");
+    expect(nodeA.seen.at(-1)!.body).toEqual({ key, value, ttl_ms: 60_000 });
     await kms.kv.put("bin", Uint8Array.of(0, 255, 1));
 
     expect((await kms.kv.list()).sort()).toEqual(["bin", key]);
@@ -133,7 +135,8 @@ describe("happy path", () => {
     const kms = client();
     const csrPem = "-----BEGIN CERTIFICATE REQUEST-----\nabc\n-----END CERTIFICATE REQUEST-----\n";
     const cert = await kms.signCert({ csrPem, validityDays: 30 });
-    expect(nodeA.seen.at(-1)!.body).toEqual({ csr: Buffer.from(csrPem).toString("base64"), validity_days: 30 });
+    const csr = Buffer.from(csrPem).toString("base64");
+    expect(nodeA.seen.at(-1)!.body).toEqual({ csr, validity_days: 30 });
     expect(cert.certificatePem).toContain("-----BEGIN CERTIFICATE-----");
     expect(cert.caCertificatePem).toBe(FAKE_CA_PEM);
     expect(await kms.ca()).toBe(FAKE_CA_PEM);
@@ -323,5 +326,38 @@ describe("errors and failover", () => {
     await kms.kv.list();
     expect(nodeA.hits.kms).toBe(aHits);
     expect(nodeB.hits.kms).toBe(2);
+  });
+});
+
+describe("answers past the byte bound", () => {
+  const MiB = 1024 * 1024;
+
+  it.each([
+    ["a body that never ends", {}],
+    ["a 256 MiB body", { totalBytes: 256 * MiB }],
+    ["a declared 256 MiB body", { totalBytes: 256 * MiB, declareLength: true }],
+  ])("stops reading %s at 4 MiB, with a clear error and flat memory", async (_name, flood) => {
+    const server = await startFloodServer(flood);
+    registry.instances.unshift(instanceOf(new SimulatedTee({ seed: "flooding-node" }), KMS_APP_ID, server.url));
+    try {
+      const { outcome, growthBytes } = await peakRssGrowth(() => client({ timeoutMs: 20_000 }).derive({ path: "p" }));
+      expect(outcome).toBeInstanceOf(KmsResponseVerificationError);
+      expect((outcome as Error).message).toBe(
+        `GET /nonce: answer from ${server.url} exceeds ${4 * MiB} bytes; not read`,
+      );
+      expect(growthBytes).toBeLessThan(64 * MiB);
+      expect(server.bytesSent()).toBeLessThan(64 * MiB);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("bounds kv.list by its own option, every other call by maxResponseBytes", async () => {
+    for (let i = 0; i < 200; i++) nodeA.kv.set(`${APP_ID}/key-${i}`, { value: "", updatedAtMs: 1 });
+    const small = client({ maxResponseBytes: 2048, maxListResponseBytes: 2048 });
+    expect((await small.derive({ path: "p" })).length).toBe(32);
+    await expect(small.kv.list()).rejects.toThrow(/GET \/kms\/data: answer from .* exceeds 2048 bytes; not read/);
+    expect(await client({ maxResponseBytes: 2048 }).kv.list()).toHaveLength(200);
+    expect(() => client({ maxResponseBytes: 0 })).toThrow(/maxResponseBytes/);
   });
 });
