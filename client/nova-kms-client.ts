@@ -2,8 +2,10 @@
 // sealed exchange per call (signed-request.ts), failover to another node when a node cannot answer,
 // and typed results. A node that refuses (4xx) is believed at once — asking another node the same
 // question would only hide the refusal; a response that fails verification is never retried away.
+// Each body names its operation (`op`), so a node refuses it on any other route.
 import { bytesToBase64, utf8 } from "../enclave/crypto/bytes.js";
 import { DEFAULT_ENVELOPE_LABEL, type EnvelopeLabel } from "../enclave/crypto/envelope.js";
+import { OPERATIONS } from "../enclave/protocol/operations.js";
 import { nodeStatusSchema, type NodeStatus } from "../enclave/protocol/views.js";
 import { NodeDiscovery, nodeBaseUrl, type KmsNodeInfo, type KmsRegistryView } from "./discovery.js";
 import {
@@ -141,13 +143,17 @@ export class NovaKmsClient {
 
   /** An app key from `/kms/derive`: the same path and context always give the same key. */
   async derive(request: DeriveRequest): Promise<DeriveResult> {
-    const body = { path: request.path, context: request.context, length: request.length };
+    const body = { op: OPERATIONS.derive, path: request.path, context: request.context, length: request.length };
     return this.call({ method: "POST", path: "/kms/derive", body }, deriveResult);
   }
 
   /** A leaf certificate for the CSR from the cluster CA (subject bound to this app by the node). */
   async signCert(request: SignCertRequest): Promise<SignedCertificate> {
-    const body = { csr: bytesToBase64(utf8(request.csrPem)), validity_days: request.validityDays };
+    const body = {
+      op: OPERATIONS.signCert,
+      csr: bytesToBase64(utf8(request.csrPem)),
+      validity_days: request.validityDays,
+    };
     return this.call({ method: "POST", path: "/kms/sign_cert", body }, signedCertificate);
   }
 
@@ -201,7 +207,8 @@ export class NovaKmsClient {
 
   private async kvGet(key: string): Promise<KvEntry | undefined> {
     try {
-      return await this.call({ method: "GET", path: `/kms/data/${encodeURIComponent(key)}` }, kvEntry);
+      const path = `/kms/data/${encodeURIComponent(key)}`;
+      return await this.call({ method: "GET", path }, kvEntry);
     } catch (e) {
       if (e instanceof KmsRequestError && e.status === 404) return undefined;
       throw e;
@@ -210,13 +217,14 @@ export class NovaKmsClient {
 
   private async kvPut(key: string, value: Uint8Array | string, opts: { ttlMs?: number } = {}): Promise<KvPutResult> {
     const bytes = typeof value === "string" ? utf8(value) : value;
-    const body = { key, value: bytesToBase64(bytes), ttl_ms: opts.ttlMs };
+    const body = { op: OPERATIONS.kvPut, key, value: bytesToBase64(bytes), ttl_ms: opts.ttlMs };
     return this.call({ method: "PUT", path: "/kms/data", body }, kvPutResult);
   }
 
   private async kvDelete(key: string): Promise<boolean> {
+    const request = { method: "DELETE", path: "/kms/data", body: { op: OPERATIONS.kvDelete, key } } as const;
     try {
-      return await this.call({ method: "DELETE", path: "/kms/data", body: { key } }, kvDeleted);
+      return await this.call(request, kvDeleted);
     } catch (e) {
       if (e instanceof KmsRequestError && e.status === 404) return false;
       throw e;

@@ -1,9 +1,11 @@
 // The per-app KV store over HTTP (PROTOCOL.md §9). The namespace is always the caller's
-// registered app id; the store encrypts values under that app's data key.
+// registered app id; the store encrypts values under that app's data key. Body schemas are strict
+// (an unknown field is a 400), so a sealed PUT body re-sent as a DELETE is refused, not obeyed.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { base64ToBytes, bytesToBase64 } from "../../crypto/bytes.js";
 import { KmsError, badRequest } from "../../errors.js";
+import { OPERATIONS } from "../../protocol/operations.js";
 import type { KvLocalApi } from "../../store/api.js";
 import { replyToApp } from "../app-reply.js";
 import type { KmsEnv } from "../context.js";
@@ -12,12 +14,17 @@ import { storeCall } from "../store-errors.js";
 import { appIdJson, formDecodeComponent, parseBody } from "../validate.js";
 
 const keyField = z.string().min(1, "must be a non-empty string");
-const putRequest = z.object({
-  key: keyField,
-  value: z.string(),
-  ttl_ms: z.number().int().min(0).optional(),
-});
-const deleteRequest = z.object({ key: keyField });
+// Exactly what clients send: the runtime and the reference demo `{key, value, ttl_ms}` and `{key}`,
+// our SDK the same plus `op`.
+const putRequest = z
+  .object({
+    key: keyField,
+    value: z.string(),
+    ttl_ms: z.number().int().min(0).optional(),
+    op: z.literal(OPERATIONS.kvPut).optional(),
+  })
+  .strict();
+const deleteRequest = z.object({ key: keyField, op: z.literal(OPERATIONS.kvDelete).optional() }).strict();
 const KEY_PATH_PREFIX = "/kms/data/";
 
 function decodeValue(value: string): Uint8Array {

@@ -78,7 +78,7 @@ describe("happy path", () => {
     expect(nodeA.hits).toEqual({ nonce: 1, kms: 1 });
     expect(nodeB.hits.kms).toBe(0);
     const seen = nodeA.seen[0]!;
-    expect(seen.body).toEqual({ context: "session-a", length: 16, path: "wallet/root" });
+    expect(seen.body).toEqual({ op: "derive", context: "session-a", length: 16, path: "wallet/root" });
     expect(seen.headers["x-app-wallet"]).toBe(appTee.identity.wallet);
     // The signed string names the node's on-chain wallet in lower case and the ts sent.
     const message = appAuthMessage(seen.headers["x-app-nonce"]!, nodeA.wallet, seen.headers["x-app-timestamp"]!);
@@ -88,7 +88,7 @@ describe("happy path", () => {
 
   it("omits optional derive fields", async () => {
     const result = await client().derive({ path: "p" });
-    expect(nodeA.seen[0]!.body).toEqual({ path: "p" });
+    expect(nodeA.seen[0]!.body).toEqual({ op: "derive", path: "p" });
     expect(result.key.length).toBe(32);
   });
 
@@ -98,7 +98,7 @@ describe("happy path", () => {
     const put = await kms.kv.put(key, "hello", { ttlMs: 60_000 });
     expect(put.key).toBe(key);
     const value = Buffer.from("hello").toString("base64");
-    expect(nodeA.seen.at(-1)!.body).toEqual({ key, value, ttl_ms: 60_000 });
+    expect(nodeA.seen.at(-1)!.body).toEqual({ op: "kv.put", key, value, ttl_ms: 60_000 });
     await kms.kv.put("bin", Uint8Array.of(0, 255, 1));
 
     expect((await kms.kv.list()).sort()).toEqual(["bin", key]);
@@ -109,6 +109,7 @@ describe("happy path", () => {
     expect(Buffer.from((await kms.kv.get("bin"))!.value)).toEqual(Buffer.from([0, 255, 1]));
 
     expect(await kms.kv.delete(key)).toBe(true);
+    expect(nodeA.seen.at(-1)!.body).toEqual({ op: "kv.delete", key });
     expect(await kms.kv.delete(key)).toBe(false);
     expect(await kms.kv.get(key)).toBeUndefined();
     // A 404 is an answer, not a node failure: the other node is never asked.
@@ -136,7 +137,7 @@ describe("happy path", () => {
     const csrPem = "-----BEGIN CERTIFICATE REQUEST-----\nabc\n-----END CERTIFICATE REQUEST-----\n";
     const cert = await kms.signCert({ csrPem, validityDays: 30 });
     const csr = Buffer.from(csrPem).toString("base64");
-    expect(nodeA.seen.at(-1)!.body).toEqual({ csr, validity_days: 30 });
+    expect(nodeA.seen.at(-1)!.body).toEqual({ op: "sign_cert", csr, validity_days: 30 });
     expect(cert.certificatePem).toContain("-----BEGIN CERTIFICATE-----");
     expect(cert.caCertificatePem).toBe(FAKE_CA_PEM);
     expect(await kms.ca()).toBe(FAKE_CA_PEM);
