@@ -50,9 +50,10 @@ export class KmsTransportError extends KmsClientError {
 }
 
 /**
- * A response that does not prove it came from the node registered on chain: missing or wrong
- * response signature, envelope from another key, undecryptable or malformed payload, or a body
- * longer than the client reads.
+ * A response that does not prove it came from the node registered on chain in answer to this
+ * request: missing or wrong response signature, envelope from another key, undecryptable or
+ * malformed payload, a payload that answers another request, or a body longer than the client
+ * reads.
  */
 export class KmsResponseVerificationError extends KmsClientError {
   override name = "KmsResponseVerificationError";

@@ -2,9 +2,11 @@
 // sealed exchange per call (signed-request.ts), failover to another node when a node cannot answer,
 // and typed results. A node that refuses (4xx) is believed at once — asking another node the same
 // question would only hide the refusal; a response that fails verification is never retried away.
-// Each body names its operation (`op`), so a node refuses it on any other route.
+// Each body names its operation (`op`), so a node refuses it on any other route; each reply must
+// echo what was asked (responses.ts).
 import { bytesToBase64, utf8 } from "../enclave/crypto/bytes.js";
 import { DEFAULT_ENVELOPE_LABEL, type EnvelopeLabel } from "../enclave/crypto/envelope.js";
+import { DEFAULT_DERIVE_LENGTH } from "../enclave/crypto/kdf.js";
 import { OPERATIONS } from "../enclave/protocol/operations.js";
 import { nodeStatusSchema, type NodeStatus } from "../enclave/protocol/views.js";
 import { NodeDiscovery, nodeBaseUrl, type KmsNodeInfo, type KmsRegistryView } from "./discovery.js";
@@ -144,7 +146,8 @@ export class NovaKmsClient {
   /** An app key from `/kms/derive`: the same path and context always give the same key. */
   async derive(request: DeriveRequest): Promise<DeriveResult> {
     const body = { op: OPERATIONS.derive, path: request.path, context: request.context, length: request.length };
-    return this.call({ method: "POST", path: "/kms/derive", body }, deriveResult);
+    const asked = { path: request.path, length: request.length ?? DEFAULT_DERIVE_LENGTH };
+    return this.call({ method: "POST", path: "/kms/derive", body }, (payload) => deriveResult(payload, asked));
   }
 
   /** A leaf certificate for the CSR from the cluster CA (subject bound to this app by the node). */
@@ -208,7 +211,7 @@ export class NovaKmsClient {
   private async kvGet(key: string): Promise<KvEntry | undefined> {
     try {
       const path = `/kms/data/${encodeURIComponent(key)}`;
-      return await this.call({ method: "GET", path }, kvEntry);
+      return await this.call({ method: "GET", path }, (payload) => kvEntry(payload, key));
     } catch (e) {
       if (e instanceof KmsRequestError && e.status === 404) return undefined;
       throw e;
@@ -218,13 +221,13 @@ export class NovaKmsClient {
   private async kvPut(key: string, value: Uint8Array | string, opts: { ttlMs?: number } = {}): Promise<KvPutResult> {
     const bytes = typeof value === "string" ? utf8(value) : value;
     const body = { op: OPERATIONS.kvPut, key, value: bytesToBase64(bytes), ttl_ms: opts.ttlMs };
-    return this.call({ method: "PUT", path: "/kms/data", body }, kvPutResult);
+    return this.call({ method: "PUT", path: "/kms/data", body }, (payload) => kvPutResult(payload, key));
   }
 
   private async kvDelete(key: string): Promise<boolean> {
     const request = { method: "DELETE", path: "/kms/data", body: { op: OPERATIONS.kvDelete, key } } as const;
     try {
-      return await this.call(request, kvDeleted);
+      return await this.call(request, (payload) => kvDeleted(payload, key));
     } catch (e) {
       if (e instanceof KmsRequestError && e.status === 404) return false;
       throw e;

@@ -5,7 +5,11 @@ import { APP_CHANNEL } from "../protocol/channel.js";
 import type { KmsEnv } from "./context.js";
 
 /** @example return replyToApp(c, { app_id, path, key, length }) */
-export function replyToApp(c: Context<KmsEnv>, payload: unknown, status: 200 | 201 = 200): Promise<Response> {
+export function replyToApp(
+  c: Context<KmsEnv>,
+  payload: Record<string, unknown>,
+  status: 200 | 201 = 200,
+): Promise<Response> {
   const to = { publicKey: c.get("caller").teePublicKey, label: c.get("label"), popSignature: c.get("pop")?.signature };
   return c.get("channel").reply(c, to, payload, APP_CHANNEL, status);
 }

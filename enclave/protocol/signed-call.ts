@@ -3,9 +3,11 @@
 //   GET /nonce → sign the variant's request string over (nonce, recipient wallet, now) → seal the
 //   body to the recipient's on-chain teePubkey → send → require the response signature, made over
 //   our request signature, to recover to the recipient's on-chain wallet → require the reply envelope
-//   to come from the recipient's on-chain teePubkey → decrypt (under the request's label) → parse.
+//   to come from the recipient's on-chain teePubkey → decrypt (under the request's label) → parse →
+//   require the sealed JSON to echo our request signature (protocol/reply-binding.ts).
 // The two reply checks are what stop a stranger at the recipient's URL (or on the path) from
 // answering in its name; both compare against the chain, never against anything the recipient says.
+// The echo stops the recipient's genuine answer to another of our requests from passing for this one.
 // Transport stays with the caller: it passes a `send` function (the SDK's injectable fetch, the peer
 // client's guarded undici Agent, the bench's Pool) with its own timeouts and transport errors, and
 // maps ChannelStatusError / ChannelReplyError to its own error types.
@@ -13,6 +15,7 @@ import { bytesToHex, compareBytes } from "../crypto/bytes.js";
 import { parseEnvelope, type EnvelopeLabel, type ParsedEnvelope } from "../crypto/envelope.js";
 import type { ChannelVariant } from "./channel.js";
 import { sealJson, type EnclaveIdentity } from "./identity.js";
+import { REQUEST_SIGNATURE_FIELD, takeRequestEcho } from "./reply-binding.js";
 
 export type CallMethod = "GET" | "POST" | "PUT" | "DELETE";
 
@@ -93,7 +96,8 @@ export type ReplyRejection =
   | "wrong_sender"
   | "wrong_label"
   | "undecryptable"
-  | "not_json";
+  | "not_json"
+  | "unbound";
 
 /** A 2xx answer that does not prove it came from the recipient, or cannot be read. */
 export class ChannelReplyError extends Error {
@@ -201,11 +205,18 @@ async function openReply(
   if (label !== undefined && opened.label !== undefined && opened.label !== label) {
     throw rejected("wrong_label", status, `reply sealed under ${opened.label}, request under ${label}`);
   }
+  let payload: unknown;
   try {
-    return JSON.parse(strictUtf8.decode(opened.plaintext));
+    payload = JSON.parse(strictUtf8.decode(opened.plaintext));
   } catch (e) {
     throw rejected("not_json", status, "decrypted payload is not JSON", e);
   }
+  const echo = takeRequestEcho(payload, requestSignature);
+  if (echo === "other_request" || (echo === "absent" && channel.requestEcho === "required")) {
+    const what = echo === "absent" ? "does not name the request it answers" : "answers another request";
+    throw rejected("unbound", status, `sealed reply ${what} (${REQUEST_SIGNATURE_FIELD})`);
+  }
+  return payload;
 }
 
 function rejected(reason: ReplyRejection, status: number, message: string, cause?: unknown): ChannelReplyError {

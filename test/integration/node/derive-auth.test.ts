@@ -86,6 +86,7 @@ describe("POST /kms/derive", () => {
       path: "wallet/root",
       key: bytesToBase64(expected),
       length: 32,
+      request_signature: res.sentSignature,
     });
     expect(verifyResponseSignature(res, kms.wallet)).toBe(true);
     const raw = res.raw as Record<string, string>;

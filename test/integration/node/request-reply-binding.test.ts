@@ -1,6 +1,12 @@
-// Requests bound to their route, on one real node (README "API"): a sealed body fits exactly one
-// route (strict schemas, `op`), so it cannot be re-sent to another.
+// Requests and replies bound to each other, on one real node (README "API": reply binding):
+//   a sealed body fits exactly one route (strict schemas, `op`), so it cannot be re-sent to another;
+//   every sealed reply names its request, so a swapped body does not pass the SDK. The SDK runs
+//   over an on-path party (its `fetch`) that does what the security review did.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KmsResponseVerificationError } from "../../../client/errors.js";
+import { NovaKmsClient } from "../../../client/nova-kms-client.js";
+import type { FetchLike } from "../../../client/signed-request.js";
+import { undiciFetch } from "../../../client/undici-fetch.js";
 import { appRequest, type AppResponse, type NodeTarget } from "../../support/app-request.js";
 import { KmsHarness, isServing, waitFor, type TestApp } from "../../support/kms-harness.js";
 
@@ -24,6 +30,41 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness?.stop();
 });
+
+function sdk(fetch: FetchLike): NovaKmsClient {
+  return new NovaKmsClient({
+    tee: app.tee,
+    registry: harness.chain.reader,
+    kmsAppId: harness.chain.deployment.kmsAppId,
+    allowHttp: true,
+    fetch,
+  });
+}
+
+/** A copy of `res` with another body (the length header dropped: it described the old one). */
+function withBody(res: Response, body: string): Response {
+  const headers = new Headers(res.headers);
+  headers.delete("content-length");
+  return new Response(body, { status: res.status, headers });
+}
+
+/** An on-path party that holds the first two answers to `path` and hands each the other's body. */
+function swappingBodiesOf(path: string): FetchLike {
+  let first: { res: Response; text: string; deliver: (res: Response) => void } | undefined;
+  return async (url, init) => {
+    const res = await undiciFetch(url, init);
+    if (new URL(url).pathname !== path) return res;
+    const text = await res.text();
+    return new Promise<Response>((deliver) => {
+      if (!first) {
+        first = { res, text, deliver };
+        return;
+      }
+      first.deliver(withBody(first.res, text));
+      deliver(withBody(res, first.text));
+    });
+  };
+}
 
 describe("a sealed body fits one route only", () => {
   it("refuses a PUT body sent as a DELETE, and deletes nothing", async () => {
@@ -68,5 +109,32 @@ describe("a sealed body fits one route only", () => {
     expect((await send("POST", "/kms/derive", { path: "p", length: 32, context: "c" })).status).toBe(200);
     expect((await send("PUT", "/kms/data", { key: "legacy", value: b64("v"), ttl_ms: 0 })).status).toBe(200);
     expect((await send("DELETE", "/kms/data", { key: "legacy" })).status).toBe(200);
+  });
+});
+
+describe("every answer names its request", () => {
+  it("echoes the request's PoP signature in every sealed /kms reply", async () => {
+    const answers = [
+      await send("POST", "/kms/derive", { path: "p" }),
+      await send("PUT", "/kms/data", { key: "echo", value: b64("v") }),
+      await send("GET", "/kms/data/echo"),
+      await send("GET", "/kms/data"),
+      await send("DELETE", "/kms/data", { key: "echo" }),
+    ];
+    for (const res of answers) {
+      expect(res.status).toBe(200);
+      expect(res.json.request_signature).toBe(res.sentSignature);
+    }
+  });
+
+  it("the SDK refuses two concurrent derives whose bodies were swapped on the way", async () => {
+    const kms = sdk(swappingBodiesOf("/kms/derive"));
+    const results = await Promise.allSettled([kms.derive({ path: "alice" }), kms.derive({ path: "bob" })]);
+    for (const result of results) {
+      expect(result.status).toBe("rejected");
+      const reason = (result as PromiseRejectedResult).reason as Error;
+      expect(reason).toBeInstanceOf(KmsResponseVerificationError);
+      expect(reason.message).toMatch(/sealed reply answers another request/);
+    }
   });
 });

@@ -1,7 +1,8 @@
 // A protocol-accurate stand-in for a KMS node, for the SDK's unit tests: real HTTP on a loopback
 // port, the node's real PopVerifier and NonceStore, envelopes opened and sealed by a SimulatedTee,
-// response signatures over the caller's x-app-signature. Knobs make it misbehave in exactly one
-// way at a time (wrong signer, wrong envelope key, error statuses, silence).
+// response signatures over the caller's x-app-signature and the request echo in every sealed
+// reply. Knobs make it misbehave in exactly one way at a time (wrong signer, wrong envelope key, no
+// or another echo, error statuses, silence).
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono, type Context } from "hono";
 import type { AddressInfo } from "node:net";
@@ -15,6 +16,7 @@ import { deriveAppKey } from "../../../enclave/crypto/kdf.js";
 import { appResponseMessage } from "../../../enclave/crypto/pop.js";
 import { KmsError } from "../../../enclave/errors.js";
 import { buildStatusView } from "../../../enclave/http/views.js";
+import { bindToRequest } from "../../../enclave/protocol/reply-binding.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
 import type { KmsRegistryView } from "../../../client/discovery.js";
 
@@ -46,7 +48,11 @@ export interface Misbehaviour {
   /** Never answer /kms/* (the client must time out). */
   hang?: boolean;
   /** Seal and sign this payload instead of the route's own (a node speaking another protocol). */
-  payload?: unknown;
+  payload?: Record<string, unknown>;
+  /** Seal replies without the request echo (a node from before it). */
+  omitEcho?: boolean;
+  /** Echo this string instead of the caller's x-app-signature (a reply to another request). */
+  echo?: string;
   /** Serve this document as /status. */
   status?: unknown;
 }
@@ -175,11 +181,13 @@ export async function startFakeNode(options: {
     await next();
   });
 
-  async function reply(c: Context<Env>, payload: unknown): Promise<Response> {
+  async function reply(c: Context<Env>, payload: Record<string, unknown>): Promise<Response> {
     const m = node.misbehave;
+    const content = m.payload ?? payload;
+    const sealed = m.omitEcho ? content : bindToRequest(content, m.echo ?? c.get("appSignature"));
     const envelope = await (m.sealWith ?? tee).encryptTo(
       c.get("app").tee.identity.teePubkey,
-      utf8(canonicalJson(m.payload ?? payload)),
+      utf8(canonicalJson(sealed)),
       m.replyLabel ?? c.get("label"),
     );
     if (!m.omitSignature) {

@@ -1,5 +1,5 @@
 // The SDK against real HTTP nodes that speak the protocol (fake-node.ts): request construction,
-// the two response checks, error typing and failover.
+// the response checks (signature, envelope sender, request echo), error typing and failover.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
@@ -213,6 +213,33 @@ describe("response verification", () => {
     await expect(client().derive({ path: "p" })).rejects.toThrow(KmsResponseVerificationError);
     nodeA.misbehave.payload = { app_id: 42, keys: [1], count: 1 };
     await expect(client().kv.list()).rejects.toThrow(/field keys is not a list of strings/);
+  });
+
+  it("rejects a sealed reply that does not echo this request's signature (another request's answer)", async () => {
+    nodeA.misbehave.echo = `0x${"22".repeat(65)}`;
+    const err = await client()
+      .derive({ path: "p" })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KmsResponseVerificationError);
+    expect((err as Error).message).toMatch(/sealed reply answers another request \(request_signature\)/);
+    nodeA.misbehave = { omitEcho: true };
+    await expect(client().kv.list()).rejects.toThrow(/does not name the request it answers/);
+    expect(nodeB.hits.kms).toBe(0);
+  });
+
+  it("rejects a reply whose echoed path, length or key differs from what was asked", async () => {
+    const kms = client();
+    await kms.kv.put("mine", "v");
+    nodeA.misbehave.payload = { app_id: 42, path: "other", key: "AAAA", length: 3 };
+    await expect(kms.derive({ path: "p", length: 3 })).rejects.toThrow(/field path is not what the request asked/);
+    nodeA.misbehave.payload = { app_id: 42, path: "p", key: "AAAA", length: 3 };
+    await expect(kms.derive({ path: "p" })).rejects.toThrow(/field length is not what the request asked/);
+    nodeA.misbehave.payload = { app_id: 42, key: "other", value: "", updated_at_ms: 1 };
+    await expect(kms.kv.get("mine")).rejects.toThrow(/field key is not what the request asked/);
+    nodeA.misbehave.payload = { app_id: 42, key: "other", updated_at_ms: 1 };
+    await expect(kms.kv.put("mine", "v")).rejects.toThrow(/field key is not what the request asked/);
+    nodeA.misbehave.payload = { app_id: 42, key: "other", deleted: true };
+    await expect(kms.kv.delete("mine")).rejects.toThrow(/field key is not what the request asked/);
   });
 
   it("seals requests to the on-chain teePubkey: a node that does not hold that key cannot read them", async () => {

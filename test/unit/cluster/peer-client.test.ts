@@ -1,7 +1,7 @@
 // PeerClient against a loopback /sync responder that holds the peer's registered identity but
 // misbehaves in one way at a time: a reply signed by another wallet, or sealed by another key, must
-// be refused even though everything else about it is right (an impostor at the peer's URL); and a
-// peer answering without end is cut off at the bound.
+// be refused even though everything else about it is right (an impostor at the peer's URL), as must
+// a reply that names another request; and a peer answering without end is cut off at the bound.
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
 import type { AddressInfo } from "node:net";
@@ -109,6 +109,11 @@ describe("PeerClient", () => {
     const err = await refusal();
     expect(err.status).toBe(200);
     expect(err.message).toMatch(/^malformed reply to roots: differing: /);
+  });
+
+  it("refuses a reply that echoes another request's signature; one without an echo is a peer from before it", async () => {
+    misbehave.reply = { type: "roots_reply", differing: ["7"], request_signature: `0x${"44".repeat(65)}` };
+    expect((await refusal()).message).toMatch(/sealed reply answers another request/);
   });
 });
 

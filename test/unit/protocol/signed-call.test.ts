@@ -9,6 +9,7 @@ import { CAPSULE_LABEL, ENCLAVER_LABEL, parseEnvelope, type EnvelopeLabel } from
 import { appResponseMessage, peerResponseMessage } from "../../../enclave/crypto/pop.js";
 import { APP_CHANNEL, PEER_CHANNEL, type ChannelVariant } from "../../../enclave/protocol/channel.js";
 import { sealJson } from "../../../enclave/protocol/identity.js";
+import { bindToRequest } from "../../../enclave/protocol/reply-binding.js";
 import {
   ChannelReplyError,
   ChannelStatusError,
@@ -25,6 +26,10 @@ const impostor = new SimulatedTee({ seed: "signed-call-impostor" });
 const recipient = { wallet: recipientTee.identity.wallet, teePubkey: recipientTee.identity.teePubkey };
 
 interface Misbehaviour {
+  /** Seal without the request echo (a recipient from before it). */
+  omitEcho?: boolean;
+  /** Echo this instead of our request signature (the answer to another request). */
+  echo?: string;
   signWith?: SimulatedTee;
   sealWith?: SimulatedTee;
   omitSignature?: boolean;
@@ -39,7 +44,7 @@ interface Seen {
   label: EnvelopeLabel | undefined;
 }
 
-/** A recipient of `channel` that echoes the request's inner JSON back, sealed and signed. */
+/** A recipient of `channel` that echoes the request's inner JSON back, bound to the request, sealed and signed. */
 function startRecipient(channel: ChannelVariant, misbehave: Misbehaviour) {
   const nonces = new NonceStore({ ttlMs: 60_000, maxEntries: 100 });
   const pop = new PopVerifier({ nonces, ownWallet: recipient.wallet, windowSeconds: 120 });
@@ -63,7 +68,8 @@ function startRecipient(channel: ChannelVariant, misbehave: Misbehaviour) {
     seen.push({ headers: Object.fromEntries(c.req.raw.headers), body, label });
     const sealer = misbehave.sealWith ?? recipientTee;
     const replyLabel = misbehave.replyLabel ?? label;
-    const payload = { echo: body ?? null, method: c.req.method };
+    const content = { echo: body ?? null, method: c.req.method };
+    const payload = misbehave.omitEcho ? content : bindToRequest(content, misbehave.echo ?? verified.signature);
     const envelope = await sealJson(sealer, caller.identity.teePubkey, payload, replyLabel);
     if (!misbehave.omitSignature) {
       const signer = misbehave.signWith ?? recipientTee;
@@ -138,6 +144,25 @@ describe.each([APP_CHANNEL, PEER_CHANNEL])("signedCall ($kind variant)", (channe
     expect(err.reason).toBe("wrong_label");
     expect(err.message).toBe(`reply sealed under ${ENCLAVER_LABEL}, request under ${CAPSULE_LABEL}`);
     expect(await call({ method: "GET", path: "/call" }, CAPSULE_LABEL)).toEqual({ echo: null, method: "GET" });
+  });
+
+  it("rejects a reply that echoes another request's signature (a swapped body)", async () => {
+    misbehave.echo = `0x${"33".repeat(65)}`;
+    const err = await rejection(call(post));
+    expect(err.reason).toBe("unbound");
+    expect(err.message).toBe("sealed reply answers another request (request_signature)");
+  });
+
+  it(`${channel.kind === "app" ? "rejects" : "accepts"} a reply without the echo`, async () => {
+    misbehave.omitEcho = true;
+    if (channel.requestEcho === "required") {
+      const err = await rejection(call(post));
+      expect(err.reason).toBe("unbound");
+      expect(err.message).toBe("sealed reply does not name the request it answers (request_signature)");
+    } else {
+      // A peer from before the echo still answers a rolling upgrade.
+      expect(await call(post)).toEqual({ echo: { a: [1], b: 2 }, method: "POST" });
+    }
   });
 
   it("reports non-2xx answers and unusable nonces", async () => {
