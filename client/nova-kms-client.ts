@@ -3,7 +3,7 @@
 // and typed results. A node that refuses (4xx) is believed at once — asking another node the same
 // question would only hide the refusal; a response that fails verification is never retried away.
 // Each body names its operation (`op`), so a node refuses it on any other route; each reply must
-// echo what was asked (responses.ts).
+// echo what was asked (responses.ts), and a KV miss counts only when the node proves it.
 import { bytesToBase64, utf8 } from "../enclave/crypto/bytes.js";
 import { DEFAULT_ENVELOPE_LABEL, type EnvelopeLabel } from "../enclave/crypto/envelope.js";
 import { DEFAULT_DERIVE_LENGTH } from "../enclave/crypto/kdf.js";
@@ -13,7 +13,7 @@ import { NodeDiscovery, nodeBaseUrl, type KmsNodeInfo, type KmsRegistryView } fr
 import {
   isRetryable,
   KmsClientError,
-  KmsRequestError,
+  KmsNotFoundError,
   KmsResponseVerificationError,
   type FailedAttempt,
 } from "./errors.js";
@@ -92,10 +92,10 @@ export interface SignCertRequest {
 }
 
 export interface KvApi {
-  /** The value, or undefined when the key is absent, expired or deleted. */
+  /** The value, or undefined when the node proves the key absent, expired or deleted. */
   get(key: string): Promise<KvEntry | undefined>;
   put(key: string, value: Uint8Array | string, options?: { ttlMs?: number }): Promise<KvPutResult>;
-  /** True when a value was deleted, false when there was none. */
+  /** True when a value was deleted, false when the node proves there was none. */
   delete(key: string): Promise<boolean>;
   list(): Promise<string[]>;
 }
@@ -209,11 +209,12 @@ export class NovaKmsClient {
   }
 
   private async kvGet(key: string): Promise<KvEntry | undefined> {
+    const lookup = { operation: OPERATIONS.kvGet, key };
     try {
       const path = `/kms/data/${encodeURIComponent(key)}`;
-      return await this.call({ method: "GET", path }, (payload) => kvEntry(payload, key));
+      return await this.call({ method: "GET", path, lookup }, (payload) => kvEntry(payload, key));
     } catch (e) {
-      if (e instanceof KmsRequestError && e.status === 404) return undefined;
+      if (e instanceof KmsNotFoundError) return undefined;
       throw e;
     }
   }
@@ -226,10 +227,11 @@ export class NovaKmsClient {
 
   private async kvDelete(key: string): Promise<boolean> {
     const request = { method: "DELETE", path: "/kms/data", body: { op: OPERATIONS.kvDelete, key } } as const;
+    const lookup = { operation: OPERATIONS.kvDelete, key };
     try {
-      return await this.call(request, (payload) => kvDeleted(payload, key));
+      return await this.call({ ...request, lookup }, (payload) => kvDeleted(payload, key));
     } catch (e) {
-      if (e instanceof KmsRequestError && e.status === 404) return false;
+      if (e instanceof KmsNotFoundError) return false;
       throw e;
     }
   }

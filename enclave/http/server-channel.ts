@@ -8,11 +8,14 @@
 //          registered key under the label its request used, with `NovaKMS:Response:<caller's PoP
 //          signature>:<our wallet>` signed into the response header of that channel
 //          (protocol/channel.ts: apps x-kms-response-signature, peers x-kms-peer-signature).
+//   miss   the signature that proves a KV miss (a 404 the caller can tell from a forged one).
 import type { Context } from "hono";
 import { bytesToHex } from "../crypto/bytes.js";
 import { EnvelopeFormatError, parseEnvelope, type EnvelopeLabel } from "../crypto/envelope.js";
+import { appNotFoundMessage } from "../crypto/pop.js";
 import { KmsError, badRequest, forbidden } from "../errors.js";
 import type { ChannelVariant } from "../protocol/channel.js";
+import type { LookupOperation } from "../protocol/operations.js";
 import { bindToRequest } from "../protocol/reply-binding.js";
 import { sealJson, TeeUnavailableError, type Tee } from "../tee/tee.js";
 
@@ -89,5 +92,10 @@ export class ServerChannel {
       c.header(channel.responseSignatureHeader, await this.tee.signMessage(message));
     }
     return c.json(envelope, status);
+  }
+
+  /** Our signature over `NovaKMS:NotFound:…`: that, answering the request signed `popSignature`, `key` was absent. */
+  signNotFound(popSignature: string, operation: LookupOperation, key: string): Promise<string> {
+    return this.tee.signMessage(appNotFoundMessage(popSignature, this.ownWallet, operation, key));
   }
 }

@@ -2,6 +2,7 @@
 // it as `op` in each sealed body, and a node refuses a body whose `op` names another route: the
 // PoP signature does not cover method or path, so without it a sealed body could be re-sent to
 // another route. Existing clients send no `op`; for them the route's strict schema does that job.
+// `kv.get` and `kv.delete` also name the question a signed 404 answers (reply-binding.ts).
 export const OPERATIONS = {
   derive: "derive",
   signCert: "sign_cert",
@@ -11,3 +12,6 @@ export const OPERATIONS = {
 } as const;
 
 export type Operation = (typeof OPERATIONS)[keyof typeof OPERATIONS];
+
+/** The operations whose miss a node answers with a proven 404. */
+export type LookupOperation = typeof OPERATIONS.kvGet | typeof OPERATIONS.kvDelete;

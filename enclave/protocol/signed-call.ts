@@ -73,17 +73,29 @@ export interface CallRequest {
   body?: unknown;
 }
 
-/** A non-2xx answer, to the nonce request or to the call; error bodies are plaintext `{code, message}`. */
+/**
+ * A non-2xx answer, to the nonce request or to the call. Error bodies are plaintext `{code, message}`
+ * and unsigned, so nothing in one is proven; a caller that can check a signed error (a proven 404,
+ * protocol/reply-binding.ts) reads it from `header`, over `requestSignature`.
+ */
 export class ChannelStatusError extends Error {
   override name = "ChannelStatusError";
+  readonly status: number;
+  readonly text: string;
+  /** A response header by lower-case name. */
+  readonly header: WireReply["header"];
 
   constructor(
     readonly step: "nonce" | "call",
-    readonly status: number,
-    readonly text: string,
+    reply: WireReply,
     request: WireRequest,
+    /** The PoP signature the call carried (undefined for the nonce request). */
+    readonly requestSignature?: string,
   ) {
-    super(`${request.method} ${request.path}: ${status} ${text.slice(0, 200)}`);
+    super(`${request.method} ${request.path}: ${reply.status} ${reply.text.slice(0, 200)}`);
+    this.status = reply.status;
+    this.text = reply.text;
+    this.header = reply.header;
   }
 }
 
@@ -144,7 +156,7 @@ export async function signedCall(options: SignedCallOptions, request: CallReques
   }
 
   const reply = await options.send(wire);
-  if (!isSuccess(reply.status)) throw new ChannelStatusError("call", reply.status, reply.text, wire);
+  if (!isSuccess(reply.status)) throw new ChannelStatusError("call", reply, wire, signature);
   // A GET carried no envelope, so the recipient chose the reply's label; only a body's label binds it.
   const boundLabel = wire.body === undefined ? undefined : options.label;
   return openReply(options, signature, boundLabel, reply);
@@ -153,7 +165,7 @@ export async function signedCall(options: SignedCallOptions, request: CallReques
 /** GET /nonce: a non-empty string without ':' (it goes into a ':'-separated signed string). */
 async function fetchNonce(send: SendRequest): Promise<string> {
   const reply = await send(NONCE_REQUEST);
-  if (!isSuccess(reply.status)) throw new ChannelStatusError("nonce", reply.status, reply.text, NONCE_REQUEST);
+  if (!isSuccess(reply.status)) throw new ChannelStatusError("nonce", reply, NONCE_REQUEST);
   let nonce: unknown;
   try {
     nonce = (JSON.parse(reply.text) as { nonce?: unknown }).nonce;

@@ -1,13 +1,14 @@
 // The per-app KV store over HTTP (PROTOCOL.md §9). The namespace is always the caller's
 // registered app id; the store encrypts values under that app's data key. Body schemas are strict
-// (an unknown field is a 400), so a sealed PUT body re-sent as a DELETE is refused, not obeyed.
+// (an unknown field is a 400), so a sealed PUT body re-sent as a DELETE is refused, not obeyed; a
+// miss is a 404 the caller can verify (app-reply.ts replyNotFound).
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { base64ToBytes, bytesToBase64 } from "../../crypto/bytes.js";
-import { KmsError, badRequest } from "../../errors.js";
+import { badRequest } from "../../errors.js";
 import { OPERATIONS } from "../../protocol/operations.js";
 import type { KvLocalApi } from "../../store/api.js";
-import { replyToApp } from "../app-reply.js";
+import { replyNotFound, replyToApp } from "../app-reply.js";
 import type { KmsEnv } from "../context.js";
 import type { NodeMetrics } from "../metrics.js";
 import { storeCall } from "../store-errors.js";
@@ -52,7 +53,7 @@ export function kvRoutes({ store, metrics }: KvRouteDeps) {
     if (!key) throw badRequest("Invalid key: must be a non-empty string");
     const appId = c.get("caller").appId;
     const found = storeCall(() => store().get(appId, key));
-    if (!found) throw new KmsError("not_found", "Key not found");
+    if (!found) return replyNotFound(c, OPERATIONS.kvGet, key);
     return replyToApp(c, {
       app_id: appIdJson(appId),
       key,
@@ -87,7 +88,7 @@ export function kvRoutes({ store, metrics }: KvRouteDeps) {
       const request = parseBody(deleteRequest, c.get("body"));
       const appId = c.get("caller").appId;
       const { deleted } = storeCall(() => store().delete(appId, request.key));
-      if (!deleted) throw new KmsError("not_found", "Key not found");
+      if (!deleted) return replyNotFound(c, OPERATIONS.kvDelete, request.key);
       return replyToApp(c, { app_id: appIdJson(appId), key: request.key, deleted: true });
     });
 }

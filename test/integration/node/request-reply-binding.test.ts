@@ -1,12 +1,14 @@
 // Requests and replies bound to each other, on one real node (README "API": reply binding):
 //   a sealed body fits exactly one route (strict schemas, `op`), so it cannot be re-sent to another;
-//   every sealed reply names its request, so a swapped body does not pass the SDK. The SDK runs
-//   over an on-path party (its `fetch`) that does what the security review did.
+//   every sealed reply names its request, and a KV miss carries the node's proof — so neither a
+//   swapped body nor a forged 404 passes the SDK. The SDK runs over an on-path party (its `fetch`)
+//   that does what the security review did.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KmsResponseVerificationError } from "../../../client/errors.js";
 import { NovaKmsClient } from "../../../client/nova-kms-client.js";
 import type { FetchLike } from "../../../client/signed-request.js";
 import { undiciFetch } from "../../../client/undici-fetch.js";
+import { verifyAppNotFound } from "../../../enclave/crypto/pop.js";
 import { appRequest, type AppResponse, type NodeTarget } from "../../support/app-request.js";
 import { KmsHarness, isServing, waitFor, type TestApp } from "../../support/kms-harness.js";
 
@@ -127,6 +129,20 @@ describe("every answer names its request", () => {
     }
   });
 
+  it("answers a KV miss with the plaintext 404 every client reads, signed over the request and the key", async () => {
+    for (const [operation, res] of [
+      ["kv.get", await send("GET", `/kms/data/${encodeURIComponent("no such/key")}`)],
+      ["kv.delete", await send("DELETE", "/kms/data", { key: "no such/key" })],
+    ] as const) {
+      expect(res.status).toBe(404);
+      expect(res.raw).toEqual({ code: "not_found", message: "Key not found" });
+      const proof = { appSignature: res.sentSignature!, nodeWallet: target.wallet, operation, key: "no such/key" };
+      const notFoundSignature = res.headers.get("x-kms-not-found-signature")!;
+      expect(verifyAppNotFound({ ...proof, notFoundSignature })).toBe(target.wallet);
+      expect(() => verifyAppNotFound({ ...proof, key: "no such", notFoundSignature })).toThrow();
+    }
+  });
+
   it("the SDK refuses two concurrent derives whose bodies were swapped on the way", async () => {
     const kms = sdk(swappingBodiesOf("/kms/derive"));
     const results = await Promise.allSettled([kms.derive({ path: "alice" }), kms.derive({ path: "bob" })]);
@@ -136,5 +152,26 @@ describe("every answer names its request", () => {
       expect(reason).toBeInstanceOf(KmsResponseVerificationError);
       expect(reason.message).toMatch(/sealed reply answers another request/);
     }
+  });
+
+  it("the SDK reports a forged unsigned 404 as unverified, never as absent", async () => {
+    const honest = sdk(undiciFetch);
+    await honest.kv.put("present", "value");
+    const forging: FetchLike = async (url, init) => {
+      if (!new URL(url).pathname.startsWith("/kms/data")) return undiciFetch(url, init);
+      return new Response(JSON.stringify({ code: "not_found", message: "Key not found" }), { status: 404 });
+    };
+    for (const call of [() => sdk(forging).kv.get("present"), () => sdk(forging).kv.delete("present")]) {
+      const err = await call().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(KmsResponseVerificationError);
+      expect((err as Error).message).toMatch(/without a valid x-kms-not-found-signature/);
+    }
+    // The node's genuine 404 for a path rewritten on the way proves only that the other key is absent.
+    const rewriting: FetchLike = (url, init) => undiciFetch(url.replace("/kms/data/present", "/kms/data/gone"), init);
+    await expect(sdk(rewriting).kv.get("present")).rejects.toBeInstanceOf(KmsResponseVerificationError);
+    // The node's own 404s are proven.
+    expect(await honest.kv.get("gone")).toBeUndefined();
+    expect(await honest.kv.delete("gone")).toBe(false);
+    expect(Buffer.from((await honest.kv.get("present"))!.value).toString()).toBe("value");
   });
 });

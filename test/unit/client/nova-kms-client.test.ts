@@ -1,5 +1,6 @@
 // The SDK against real HTTP nodes that speak the protocol (fake-node.ts): request construction,
-// the response checks (signature, envelope sender, request echo), error typing and failover.
+// the response checks (signature, envelope sender, request echo, proven 404), error typing and
+// failover.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
@@ -240,6 +241,24 @@ describe("response verification", () => {
     await expect(kms.kv.put("mine", "v")).rejects.toThrow(/field key is not what the request asked/);
     nodeA.misbehave.payload = { app_id: 42, key: "other", deleted: true };
     await expect(kms.kv.delete("mine")).rejects.toThrow(/field key is not what the request asked/);
+  });
+
+  it("takes a KV 404 as absent only with the node's proof over this request and this key", async () => {
+    const kms = client();
+    expect(await kms.kv.get("absent")).toBeUndefined();
+    nodeA.misbehave.unsignedNotFound = true;
+    for (const call of [() => kms.kv.get("absent"), () => kms.kv.delete("absent")]) {
+      const err = await call().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(KmsResponseVerificationError);
+      expect((err as Error).message).toMatch(/404 .* without a valid x-kms-not-found-signature/);
+    }
+    // A proof for another key: the 404 of a path rewritten on the way.
+    nodeA.misbehave = { notFoundKey: "elsewhere" };
+    await expect(kms.kv.get("absent")).rejects.toBeInstanceOf(KmsResponseVerificationError);
+    nodeA.misbehave = {};
+    expect(await kms.kv.delete("absent")).toBe(false);
+    // Verification failures are not retried away on another node.
+    expect(nodeB.hits.kms).toBe(0);
   });
 
   it("seals requests to the on-chain teePubkey: a node that does not hold that key cannot read them", async () => {

@@ -78,12 +78,16 @@ function startRecipient(channel: ChannelVariant, misbehave: Misbehaviour) {
     }
     return c.json(envelope);
   });
+  /** The PoP signature of every call sent. */
+  const sent: string[] = [];
   const send: SendRequest = async (wire) => {
+    const signature = wire.headers?.[channel.popHeaders.signature];
+    if (signature) sent.push(signature);
     const init = { method: wire.method, headers: wire.headers ?? {}, body: wire.body ?? null };
     const res = await app.request(wire.path, init);
     return { status: res.status, header: (name) => res.headers.get(name) ?? undefined, text: await res.text() };
   };
-  return { send, seen };
+  return { send, seen, sent };
 }
 
 function options(channel: ChannelVariant, send: SendRequest, label?: EnvelopeLabel): SignedCallOptions {
@@ -170,6 +174,8 @@ describe.each([APP_CHANNEL, PEER_CHANNEL])("signedCall ($kind variant)", (channe
     const err = await call(post).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChannelStatusError);
     expect(err).toMatchObject({ step: "call", status: 503 });
+    // The call's PoP signature rides along, for callers that check a signed error (a proven 404).
+    expect((err as ChannelStatusError).requestSignature).toBe(recipientSide.sent.at(-1));
     expect((err as ChannelStatusError).text).toContain("told_to_fail");
     misbehave.nonceBody = { nonce: "a:b" };
     expect((await rejection(call(post))).reason).toBe("bad_nonce");
