@@ -35,6 +35,14 @@ export class KmsRequestError extends KmsClientError {
   }
 }
 
+/**
+ * A 404 the node proved (`x-kms-not-found-signature` over our request and the key): the key is
+ * absent on that node. A 404 without that proof is a KmsResponseVerificationError, never this.
+ */
+export class KmsNotFoundError extends KmsRequestError {
+  override name = "KmsNotFoundError";
+}
+
 /** The node could not be reached, or did not answer within the timeout. */
 export class KmsTransportError extends KmsClientError {
   override name = "KmsTransportError";
@@ -50,8 +58,10 @@ export class KmsTransportError extends KmsClientError {
 }
 
 /**
- * A 2xx response that does not prove it came from the node registered on chain: missing or wrong
- * response signature, envelope from another key, undecryptable or malformed payload.
+ * A response that does not prove it came from the node registered on chain in answer to this
+ * request: missing or wrong response signature, envelope from another key, undecryptable or
+ * malformed payload, a payload that answers another request, a 404 for a KV key without the node's
+ * proof, or a body longer than the client reads.
  */
 export class KmsResponseVerificationError extends KmsClientError {
   override name = "KmsResponseVerificationError";

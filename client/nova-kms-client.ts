@@ -2,14 +2,18 @@
 // sealed exchange per call (signed-request.ts), failover to another node when a node cannot answer,
 // and typed results. A node that refuses (4xx) is believed at once — asking another node the same
 // question would only hide the refusal; a response that fails verification is never retried away.
+// Each body names its operation (`op`), so a node refuses it on any other route; each reply must
+// echo what was asked (responses.ts), and a KV miss counts only when the node proves it.
 import { bytesToBase64, utf8 } from "../enclave/crypto/bytes.js";
 import { DEFAULT_ENVELOPE_LABEL, type EnvelopeLabel } from "../enclave/crypto/envelope.js";
+import { DEFAULT_DERIVE_LENGTH } from "../enclave/crypto/kdf.js";
+import { OPERATIONS } from "../enclave/protocol/operations.js";
 import { nodeStatusSchema, type NodeStatus } from "../enclave/protocol/views.js";
 import { NodeDiscovery, nodeBaseUrl, type KmsNodeInfo, type KmsRegistryView } from "./discovery.js";
 import {
   isRetryable,
   KmsClientError,
-  KmsRequestError,
+  KmsNotFoundError,
   KmsResponseVerificationError,
   type FailedAttempt,
 } from "./errors.js";
@@ -26,7 +30,14 @@ import {
   type KvPutResult,
   type SignedCertificate,
 } from "./responses.js";
-import { publicGet, signedRequest, type AppTee, type FetchLike, type SignedRequest } from "./signed-request.js";
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  publicGet,
+  signedRequest,
+  type AppTee,
+  type FetchLike,
+  type SignedRequest,
+} from "./signed-request.js";
 import { undiciFetch } from "./undici-fetch.js";
 
 export interface NovaKmsClientOptions {
@@ -57,7 +68,16 @@ export interface NovaKmsClientOptions {
    * enclave the runtime decides (it seals under its own label); set it to match the runtime.
    */
   label?: EnvelopeLabel;
+  /**
+   * Bytes read of any answer at most (default 4 MiB: a node's largest, a 1 MiB KV value, is ≈ 2.8
+   * MB on the wire); a longer one is cut off and fails with KmsResponseVerificationError.
+   */
+  maxResponseBytes?: number;
+  /** The same bound for `kv.list`, whose answer grows with the app's key count (default 64 MiB). */
+  maxListResponseBytes?: number;
 }
+
+export const DEFAULT_MAX_LIST_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export interface DeriveRequest {
   path: string;
@@ -72,10 +92,10 @@ export interface SignCertRequest {
 }
 
 export interface KvApi {
-  /** The value, or undefined when the key is absent, expired or deleted. */
+  /** The value, or undefined when the node proves the key absent, expired or deleted. */
   get(key: string): Promise<KvEntry | undefined>;
   put(key: string, value: Uint8Array | string, options?: { ttlMs?: number }): Promise<KvPutResult>;
-  /** True when a value was deleted, false when there was none. */
+  /** True when a value was deleted, false when the node proves there was none. */
   delete(key: string): Promise<boolean>;
   list(): Promise<string[]>;
 }
@@ -89,6 +109,8 @@ export class NovaKmsClient {
   private readonly fetchFn: FetchLike;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
+  private readonly maxResponseBytes: number;
+  private readonly maxListResponseBytes: number;
   private readonly cooldownMs: number;
   private readonly startOffset: number;
   /** Nodes that failed recently, tried last until the time stored here (ms). */
@@ -99,6 +121,11 @@ export class NovaKmsClient {
     this.timeoutMs = positive(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, "timeoutMs");
     this.maxAttempts = positive(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, "maxAttempts");
     if (!Number.isInteger(this.maxAttempts)) throw new KmsClientError("maxAttempts must be an integer");
+    this.maxResponseBytes = positive(options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, "maxResponseBytes");
+    this.maxListResponseBytes = positive(
+      options.maxListResponseBytes ?? DEFAULT_MAX_LIST_RESPONSE_BYTES,
+      "maxListResponseBytes",
+    );
     this.cooldownMs = options.discoveryTtlMs ?? 10_000;
     this.fetchFn = options.fetch ?? undiciFetch;
     this.discovery = new NodeDiscovery({
@@ -112,19 +139,24 @@ export class NovaKmsClient {
       get: (key) => this.kvGet(key),
       put: (key, value, opts) => this.kvPut(key, value, opts),
       delete: (key) => this.kvDelete(key),
-      list: async () => kvKeys(await this.call({ method: "GET", path: "/kms/data" }, (p) => p)),
+      list: () => this.call({ method: "GET", path: "/kms/data" }, kvKeys, this.maxListResponseBytes),
     };
   }
 
   /** An app key from `/kms/derive`: the same path and context always give the same key. */
   async derive(request: DeriveRequest): Promise<DeriveResult> {
-    const body = { path: request.path, context: request.context, length: request.length };
-    return this.call({ method: "POST", path: "/kms/derive", body }, deriveResult);
+    const body = { op: OPERATIONS.derive, path: request.path, context: request.context, length: request.length };
+    const asked = { path: request.path, length: request.length ?? DEFAULT_DERIVE_LENGTH };
+    return this.call({ method: "POST", path: "/kms/derive", body }, (payload) => deriveResult(payload, asked));
   }
 
   /** A leaf certificate for the CSR from the cluster CA (subject bound to this app by the node). */
   async signCert(request: SignCertRequest): Promise<SignedCertificate> {
-    const body = { csr: bytesToBase64(utf8(request.csrPem)), validity_days: request.validityDays };
+    const body = {
+      op: OPERATIONS.signCert,
+      csr: bytesToBase64(utf8(request.csrPem)),
+      validity_days: request.validityDays,
+    };
     return this.call({ method: "POST", path: "/kms/sign_cert", body }, signedCertificate);
   }
 
@@ -177,31 +209,39 @@ export class NovaKmsClient {
   }
 
   private async kvGet(key: string): Promise<KvEntry | undefined> {
+    const lookup = { operation: OPERATIONS.kvGet, key };
     try {
-      return await this.call({ method: "GET", path: `/kms/data/${encodeURIComponent(key)}` }, kvEntry);
+      const path = `/kms/data/${encodeURIComponent(key)}`;
+      return await this.call({ method: "GET", path, lookup }, (payload) => kvEntry(payload, key));
     } catch (e) {
-      if (e instanceof KmsRequestError && e.status === 404) return undefined;
+      if (e instanceof KmsNotFoundError) return undefined;
       throw e;
     }
   }
 
   private async kvPut(key: string, value: Uint8Array | string, opts: { ttlMs?: number } = {}): Promise<KvPutResult> {
     const bytes = typeof value === "string" ? utf8(value) : value;
-    const body = { key, value: bytesToBase64(bytes), ttl_ms: opts.ttlMs };
-    return this.call({ method: "PUT", path: "/kms/data", body }, kvPutResult);
+    const body = { op: OPERATIONS.kvPut, key, value: bytesToBase64(bytes), ttl_ms: opts.ttlMs };
+    return this.call({ method: "PUT", path: "/kms/data", body }, (payload) => kvPutResult(payload, key));
   }
 
   private async kvDelete(key: string): Promise<boolean> {
+    const request = { method: "DELETE", path: "/kms/data", body: { op: OPERATIONS.kvDelete, key } } as const;
+    const lookup = { operation: OPERATIONS.kvDelete, key };
     try {
-      return await this.call({ method: "DELETE", path: "/kms/data", body: { key } }, kvDeleted);
+      return await this.call({ ...request, lookup }, (payload) => kvDeleted(payload, key));
     } catch (e) {
-      if (e instanceof KmsRequestError && e.status === 404) return false;
+      if (e instanceof KmsNotFoundError) return false;
       throw e;
     }
   }
 
   /** One signed call with failover; `decode` turns the inner JSON into the typed result. */
-  private async call<T>(request: SignedRequest, decode: (payload: unknown) => T): Promise<T> {
+  private async call<T>(
+    request: SignedRequest,
+    decode: (payload: unknown) => T,
+    maxResponseBytes = this.maxResponseBytes,
+  ): Promise<T> {
     const appWallet = await this.wallet();
     return this.withFailover(async (node) => {
       const payload = await signedRequest(
@@ -212,6 +252,7 @@ export class NovaKmsClient {
           node,
           timeoutMs: this.timeoutMs,
           label: this.options.label ?? DEFAULT_ENVELOPE_LABEL,
+          maxResponseBytes,
         },
         request,
       );

@@ -1,6 +1,8 @@
 // Turns the decrypted inner JSON of each route (PROTOCOL.md §9) into the SDK's typed results.
-// The payload already passed the signature and envelope checks, so a shape problem here means a
-// node speaking another protocol version: reported as ResponseShapeError, with the field named.
+// The payload already passed the signature, envelope and request-echo checks, so a shape problem
+// here means a node speaking another protocol version: reported as ResponseShapeError, with the
+// field named. Where a reply repeats what the request asked (derive: path and length; KV: the key),
+// it must repeat it exactly — a second guard, beside the echo, against an answer to another request.
 import { base64ToBytes } from "../enclave/crypto/bytes.js";
 
 export class ResponseShapeError extends Error {
@@ -79,17 +81,24 @@ function pem(o: Record<string, unknown>, field: string): string {
   }
 }
 
-export function deriveResult(payload: unknown): DeriveResult {
-  const o = object(payload);
-  const key = b64(o, "key");
-  const length = int(o, "length");
-  if (key.length !== length) throw new ResponseShapeError(`key is ${key.length} bytes, length says ${length}`);
-  return { appId: appId(o), path: str(o, "path"), key, length };
+/** A field that repeats the request must equal what was asked (values stay out of the message). */
+function asked<T>(field: string, got: T, want: T): T {
+  if (got !== want) throw new ResponseShapeError(`field ${field} is not what the request asked for`);
+  return got;
 }
 
-export function kvEntry(payload: unknown): KvEntry {
+/** The derive reply to a request for `request.path` of `request.length` bytes (the node's default applied). */
+export function deriveResult(payload: unknown, request: { path: string; length: number }): DeriveResult {
   const o = object(payload);
-  return { key: str(o, "key"), value: b64(o, "value"), updatedAtMs: int(o, "updated_at_ms") };
+  const key = b64(o, "key");
+  const length = asked("length", int(o, "length"), request.length);
+  if (key.length !== length) throw new ResponseShapeError(`key is ${key.length} bytes, length says ${length}`);
+  return { appId: appId(o), path: asked("path", str(o, "path"), request.path), key, length };
+}
+
+export function kvEntry(payload: unknown, key: string): KvEntry {
+  const o = object(payload);
+  return { key: asked("key", str(o, "key"), key), value: b64(o, "value"), updatedAtMs: int(o, "updated_at_ms") };
 }
 
 function strings(o: Record<string, unknown>, field: string): string[] {
@@ -99,15 +108,16 @@ function strings(o: Record<string, unknown>, field: string): string[] {
   return v as string[];
 }
 
-export function kvPutResult(payload: unknown): KvPutResult {
+export function kvPutResult(payload: unknown, key: string): KvPutResult {
   const o = object(payload);
   // The node sends `evicted` only when LRU eviction made room (README "API").
   const evicted = o.evicted === undefined ? [] : strings(o, "evicted");
-  return { key: str(o, "key"), updatedAtMs: int(o, "updated_at_ms"), evicted };
+  return { key: asked("key", str(o, "key"), key), updatedAtMs: int(o, "updated_at_ms"), evicted };
 }
 
-export function kvDeleted(payload: unknown): boolean {
+export function kvDeleted(payload: unknown, key: string): boolean {
   const o = object(payload);
+  asked("key", str(o, "key"), key);
   if (o.deleted !== true) throw new ResponseShapeError("field deleted is not true");
   return true;
 }

@@ -30,7 +30,7 @@ import { ServingKeys } from "./serving-keys.js";
 import { ServingState } from "./serving-state.js";
 import { ServerChannel } from "./http/server-channel.js";
 import type { KvStoreApi } from "./store/api.js";
-import { OdynTee } from "./tee/odyn.js";
+import { OdynTee, odynResponseLimit } from "./tee/odyn.js";
 import { SimulatedTee } from "./tee/simulated.js";
 import type { Tee } from "./tee/tee.js";
 
@@ -95,7 +95,13 @@ export class KmsNode {
       policy,
       log,
     });
-    this.peerClient = new PeerClient({ tee, ownWallet: wallet, timeoutMs: config.PEER_TIMEOUT_MS, policy });
+    this.peerClient = new PeerClient({
+      tee,
+      ownWallet: wallet,
+      timeoutMs: config.PEER_TIMEOUT_MS,
+      policy,
+      maxResponseBytes: config.SYNC_MAX_BODY_BYTES,
+    });
     this.state = new ServingState({
       makeKeys: (secret) => new ServingKeys(secret, this.certificatePolicy),
       openStore: (keys) => this.openStore(keys),
@@ -179,7 +185,11 @@ export class KmsNode {
     const tee =
       options.tee ??
       (config.IN_ENCLAVE
-        ? new OdynTee({ url: config.ODYN_URL })
+        ? new OdynTee({
+            url: config.ODYN_URL,
+            // Decrypt answers carry the plaintext of the largest body the node accepts.
+            maxResponseBytes: odynResponseLimit(Math.max(config.SYNC_MAX_BODY_BYTES, config.MAX_KV_BODY_BYTES)),
+          })
         : new SimulatedTee(config.SIM_NODE_SEED ? { seed: config.SIM_NODE_SEED } : {}));
     const wallet = (await tee.address()).toLowerCase();
     const teePublicKey = await tee.encryptionPublicKey();

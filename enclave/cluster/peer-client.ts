@@ -3,10 +3,12 @@
 // recipient's ON-CHAIN key, and on the way back the responder's signature over our PoP signature
 // and an envelope from its on-chain key. This file adds what is the peer's own: the HMAC of the
 // exact body under the cluster sync key, an undici Agent whose DNS lookup applies the peer URL
-// policy, per-request timeouts, and PeerCallError. Nothing from an unverified response is used.
+// policy, per-request timeouts, a byte bound on every answer (a registered peer is still not
+// trusted with our memory), and PeerCallError. Nothing from an unverified response is used.
 import { Agent, request } from "undici";
 import { bytesToHex, utf8 } from "../crypto/bytes.js";
 import { hmacSha256 } from "../crypto/hmac.js";
+import { readBoundedText, ResponseTooLargeError } from "../protocol/bounded-body.js";
 import { PEER_CHANNEL } from "../protocol/channel.js";
 import {
   ChannelReplyError,
@@ -41,7 +43,15 @@ export interface PeerClientOptions {
   policy: PeerUrlPolicy;
   /** Open connections kept per peer. */
   connections?: number;
+  /**
+   * Bytes read of any answer (the nonce's, the /sync reply's) at most: the node's SYNC_MAX_BODY_BYTES,
+   * the bound its peers' requests live under, since replies are batched by the same sizes.
+   */
+  maxResponseBytes?: number;
 }
+
+/** SYNC_MAX_BODY_BYTES's default (enclave/config.ts), for clients built without a config. */
+export const DEFAULT_PEER_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 /** A /sync message as the caller writes it: its `type` and fields (`sender_wallet` is added by the client). */
 export type OutgoingSyncMessage<T extends SyncMessageType> = { type: T } & Record<string, unknown>;
@@ -53,8 +63,10 @@ export interface PeerCallOptions {
 
 export class PeerClient {
   private readonly agent: Agent;
+  private readonly maxResponseBytes: number;
 
   constructor(private readonly options: PeerClientOptions) {
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_PEER_RESPONSE_BYTES;
     this.agent = new Agent({
       connections: options.connections ?? 8,
       keepAliveTimeout: 30_000,
@@ -119,6 +131,7 @@ export class PeerClient {
     headers?: Record<string, string>,
     body?: string,
   ) {
+    let status: number | undefined;
     try {
       const res = await request(`${peer.url}${path}`, {
         method,
@@ -127,9 +140,18 @@ export class PeerClient {
         dispatcher: this.agent,
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
-      return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+      status = res.statusCode;
+      const length = recordHeader(res.headers, "content-length");
+      return { status, headers: res.headers, text: await readBoundedText(res.body, this.maxResponseBytes, length) };
     } catch (e) {
       if (e instanceof PeerCallError) throw e;
+      if (e instanceof ResponseTooLargeError) {
+        throw new PeerCallError(
+          peer.wallet,
+          status,
+          `${method} ${path}: peer answer exceeds ${e.limit} bytes; not read`,
+        );
+      }
       const code = (e as { code?: unknown }).code;
       throw new PeerCallError(
         peer.wallet,

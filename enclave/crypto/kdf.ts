@@ -5,6 +5,8 @@
 import { createHmac } from "node:crypto";
 
 export const MAX_DERIVE_LENGTH = 1024;
+/** Key length of a /kms/derive request that names none (PROTOCOL.md §9). */
+export const DEFAULT_DERIVE_LENGTH = 32;
 const INTERNAL_SALT = "nova-kms:internal:v1";
 
 const HASH_BYTES = 32;

@@ -1,4 +1,5 @@
-// The four signed strings of the proof-of-possession protocol (PROTOCOL.md §3) and their checks.
+// The signed strings of the proof-of-possession protocol (PROTOCOL.md §3) and their checks: the four
+// of the protocol, and the node's proof that a key is absent (README "API": proven 404).
 // Wallets inside signed strings are always canonical lower case, whatever case the caller passed,
 // because the two sides must build byte-identical strings. The signature inside a response string
 // is kept exactly as received (prefix and case included): that is what the peer signed over.
@@ -47,6 +48,16 @@ export function appResponseMessage(appSignature: string, nodeWallet: string): st
 /** `NovaKMS:Response:<x-kms-signature as received>:<responder_wallet>` — node → node response. */
 export function peerResponseMessage(kmsSignature: string, responderWallet: string): string {
   return `NovaKMS:Response:${field("kms signature", kmsSignature)}:${canonicalWallet(responderWallet)}`;
+}
+
+/**
+ * `NovaKMS:NotFound:<x-app-signature as received>:<node_wallet>:<operation>:<key>` — the node's
+ * statement that, answering that request, it found no value under `key`. The key goes last and
+ * verbatim: every field before it is ':'-free, so no two (operation, key) pairs give the same string.
+ */
+export function appNotFoundMessage(appSignature: string, nodeWallet: string, operation: string, key: string): string {
+  const head = `NovaKMS:NotFound:${field("app signature", appSignature)}:${canonicalWallet(nodeWallet)}`;
+  return `${head}:${field("operation", operation)}:${key}`;
 }
 
 const DECIMAL_RE = /^[0-9]{1,15}$/;
@@ -109,5 +120,20 @@ export function verifyPeerResponse(args: {
     message: peerResponseMessage(args.kmsSignature, args.responderWallet),
     signature: args.responseSignature,
     claimedWallet: args.responderWallet,
+  });
+}
+
+/** Checks a node's not-found signature over `appNotFoundMessage(...)`; returns the signer or throws PopError. */
+export function verifyAppNotFound(args: {
+  appSignature: string;
+  nodeWallet: string;
+  operation: string;
+  key: string;
+  notFoundSignature: string;
+}): string {
+  return verifyPop({
+    message: appNotFoundMessage(args.appSignature, args.nodeWallet, args.operation, args.key),
+    signature: args.notFoundSignature,
+    claimedWallet: args.nodeWallet,
   });
 }

@@ -3,15 +3,20 @@
 //   open   the exact body text must be an envelope from the caller's registered teePubkey: plaintext
 //          JSON → 400 "Request must be E2E encrypted", another sender key → 403, a body that does
 //          not decrypt or is not JSON → 400; an enclave-runtime failure passes through (503).
-//   reply  the payload, as canonical JSON, sealed to the caller's registered key under the label its
-//          request used, with `NovaKMS:Response:<caller's PoP signature>:<our wallet>` signed into
-//          the response header of that channel (protocol/channel.ts: apps x-kms-response-signature,
-//          peers x-kms-peer-signature).
+//   reply  the payload plus the caller's PoP signature as `request_signature` (what binds this body
+//          to its request, protocol/reply-binding.ts), as canonical JSON, sealed to the caller's
+//          registered key under the label its request used, with `NovaKMS:Response:<caller's PoP
+//          signature>:<our wallet>` signed into the response header of that channel
+//          (protocol/channel.ts: apps x-kms-response-signature, peers x-kms-peer-signature).
+//   miss   the signature that proves a KV miss (a 404 the caller can tell from a forged one).
 import type { Context } from "hono";
 import { bytesToHex } from "../crypto/bytes.js";
 import { EnvelopeFormatError, parseEnvelope, type EnvelopeLabel } from "../crypto/envelope.js";
+import { appNotFoundMessage } from "../crypto/pop.js";
 import { KmsError, badRequest, forbidden } from "../errors.js";
 import type { ChannelVariant } from "../protocol/channel.js";
+import type { LookupOperation } from "../protocol/operations.js";
+import { bindToRequest } from "../protocol/reply-binding.js";
 import { sealJson, TeeUnavailableError, type Tee } from "../tee/tee.js";
 
 export const NOT_ENCRYPTED = "Request must be E2E encrypted";
@@ -68,19 +73,29 @@ export class ServerChannel {
     }
   }
 
-  /** Seals `payload` to `to` and signs the response over its PoP signature, as `channel` names it. */
+  /**
+   * Seals `payload`, bound to the request by its PoP signature, to `to` and signs the response over
+   * that signature, as `channel` names it. Without a PoP (the dev shortcut) there is nothing to bind.
+   */
   async reply(
     c: Context,
     to: ReplyTo,
-    payload: unknown,
+    payload: Record<string, unknown>,
     channel: Pick<ChannelVariant, "responseSignatureHeader" | "responseMessage">,
     status: 200 | 201 = 200,
   ): Promise<Response> {
-    const envelope = await sealJson(this.tee, to.publicKey, payload, to.label);
-    if (to.popSignature !== undefined) {
-      const message = channel.responseMessage(to.popSignature, this.ownWallet);
+    const { popSignature } = to;
+    const sealed = popSignature === undefined ? payload : bindToRequest(payload, popSignature);
+    const envelope = await sealJson(this.tee, to.publicKey, sealed, to.label);
+    if (popSignature !== undefined) {
+      const message = channel.responseMessage(popSignature, this.ownWallet);
       c.header(channel.responseSignatureHeader, await this.tee.signMessage(message));
     }
     return c.json(envelope, status);
+  }
+
+  /** Our signature over `NovaKMS:NotFound:…`: that, answering the request signed `popSignature`, `key` was absent. */
+  signNotFound(popSignature: string, operation: LookupOperation, key: string): Promise<string> {
+    return this.tee.signMessage(appNotFoundMessage(popSignature, this.ownWallet, operation, key));
   }
 }

@@ -34,6 +34,13 @@ export interface ChannelVariant {
   responseMessage(requestSignature: string, responderWallet: string): string;
   /** Checks that response signature against the recipient's wallet; returns the signer or throws PopError. */
   verifyResponse(requestSignature: string, recipientWallet: string, responseSignature: string): string;
+  /**
+   * Whether a 2xx reply must echo our request signature in its sealed JSON (reply-binding.ts).
+   * "required" for apps: every node that serves our SDK echoes it. "when_present" for peers: a node
+   * from before the echo answers without it, and a rolling upgrade must still reach it (a restarted
+   * node fetches the master secret from such a peer); an echo that is present must still match.
+   */
+  requestEcho: "required" | "when_present";
   /** What the recipient is called in error messages. */
   recipientName: "node" | "peer";
 }
@@ -56,6 +63,7 @@ export const APP_CHANNEL: ChannelVariant = {
   responseMessage: appResponseMessage,
   verifyResponse: (appSignature, nodeWallet, responseSignature) =>
     verifyAppResponse({ appSignature, nodeWallet, responseSignature }),
+  requestEcho: "required",
   recipientName: "node",
 };
 
@@ -68,6 +76,7 @@ export const PEER_CHANNEL: ChannelVariant = {
   responseMessage: peerResponseMessage,
   verifyResponse: (kmsSignature, responderWallet, responseSignature) =>
     verifyPeerResponse({ kmsSignature, responderWallet, responseSignature }),
+  requestEcho: "when_present",
   recipientName: "peer",
 };
 

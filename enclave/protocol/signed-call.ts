@@ -3,9 +3,11 @@
 //   GET /nonce → sign the variant's request string over (nonce, recipient wallet, now) → seal the
 //   body to the recipient's on-chain teePubkey → send → require the response signature, made over
 //   our request signature, to recover to the recipient's on-chain wallet → require the reply envelope
-//   to come from the recipient's on-chain teePubkey → decrypt (under the request's label) → parse.
+//   to come from the recipient's on-chain teePubkey → decrypt (under the request's label) → parse →
+//   require the sealed JSON to echo our request signature (protocol/reply-binding.ts).
 // The two reply checks are what stop a stranger at the recipient's URL (or on the path) from
 // answering in its name; both compare against the chain, never against anything the recipient says.
+// The echo stops the recipient's genuine answer to another of our requests from passing for this one.
 // Transport stays with the caller: it passes a `send` function (the SDK's injectable fetch, the peer
 // client's guarded undici Agent, the bench's Pool) with its own timeouts and transport errors, and
 // maps ChannelStatusError / ChannelReplyError to its own error types.
@@ -13,6 +15,7 @@ import { bytesToHex, compareBytes } from "../crypto/bytes.js";
 import { parseEnvelope, type EnvelopeLabel, type ParsedEnvelope } from "../crypto/envelope.js";
 import type { ChannelVariant } from "./channel.js";
 import { sealJson, type EnclaveIdentity } from "./identity.js";
+import { REQUEST_SIGNATURE_FIELD, takeRequestEcho } from "./reply-binding.js";
 
 export type CallMethod = "GET" | "POST" | "PUT" | "DELETE";
 
@@ -70,17 +73,29 @@ export interface CallRequest {
   body?: unknown;
 }
 
-/** A non-2xx answer, to the nonce request or to the call; error bodies are plaintext `{code, message}`. */
+/**
+ * A non-2xx answer, to the nonce request or to the call. Error bodies are plaintext `{code, message}`
+ * and unsigned, so nothing in one is proven; a caller that can check a signed error (a proven 404,
+ * protocol/reply-binding.ts) reads it from `header`, over `requestSignature`.
+ */
 export class ChannelStatusError extends Error {
   override name = "ChannelStatusError";
+  readonly status: number;
+  readonly text: string;
+  /** A response header by lower-case name. */
+  readonly header: WireReply["header"];
 
   constructor(
     readonly step: "nonce" | "call",
-    readonly status: number,
-    readonly text: string,
+    reply: WireReply,
     request: WireRequest,
+    /** The PoP signature the call carried (undefined for the nonce request). */
+    readonly requestSignature?: string,
   ) {
-    super(`${request.method} ${request.path}: ${status} ${text.slice(0, 200)}`);
+    super(`${request.method} ${request.path}: ${reply.status} ${reply.text.slice(0, 200)}`);
+    this.status = reply.status;
+    this.text = reply.text;
+    this.header = reply.header;
   }
 }
 
@@ -93,7 +108,8 @@ export type ReplyRejection =
   | "wrong_sender"
   | "wrong_label"
   | "undecryptable"
-  | "not_json";
+  | "not_json"
+  | "unbound";
 
 /** A 2xx answer that does not prove it came from the recipient, or cannot be read. */
 export class ChannelReplyError extends Error {
@@ -139,7 +155,7 @@ export async function signedCall(options: SignedCallOptions, request: CallReques
   }
 
   const reply = await options.send(wire);
-  if (!isSuccess(reply.status)) throw new ChannelStatusError("call", reply.status, reply.text, wire);
+  if (!isSuccess(reply.status)) throw new ChannelStatusError("call", reply, wire, signature);
   // A GET carried no envelope, so the recipient chose the reply's label; only a body's label binds it.
   const boundLabel = wire.body === undefined ? undefined : options.label;
   return openReply(options, signature, boundLabel, reply);
@@ -149,7 +165,7 @@ export async function signedCall(options: SignedCallOptions, request: CallReques
 async function fetchNonce(send: SendRequest, path: string): Promise<string> {
   const request: WireRequest = { method: "GET", path };
   const reply = await send(request);
-  if (!isSuccess(reply.status)) throw new ChannelStatusError("nonce", reply.status, reply.text, request);
+  if (!isSuccess(reply.status)) throw new ChannelStatusError("nonce", reply, request);
   let nonce: unknown;
   try {
     nonce = (JSON.parse(reply.text) as { nonce?: unknown }).nonce;
@@ -201,11 +217,18 @@ async function openReply(
   if (label !== undefined && opened.label !== undefined && opened.label !== label) {
     throw rejected("wrong_label", status, `reply sealed under ${opened.label}, request under ${label}`);
   }
+  let payload: unknown;
   try {
-    return JSON.parse(strictUtf8.decode(opened.plaintext));
+    payload = JSON.parse(strictUtf8.decode(opened.plaintext));
   } catch (e) {
     throw rejected("not_json", status, "decrypted payload is not JSON", e);
   }
+  const echo = takeRequestEcho(payload, requestSignature);
+  if (echo === "other_request" || (echo === "absent" && channel.requestEcho === "required")) {
+    const what = echo === "absent" ? "does not name the request it answers" : "answers another request";
+    throw rejected("unbound", status, `sealed reply ${what} (${REQUEST_SIGNATURE_FIELD})`);
+  }
+  return payload;
 }
 
 function rejected(reason: ReplyRejection, status: number, message: string, cause?: unknown): ChannelReplyError {

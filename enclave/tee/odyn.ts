@@ -27,8 +27,10 @@
 // briefly overloaded); 4xx never (the same request will fail the same way); a timeout is not
 // retried either, because a hung Odyn rarely recovers within a caller's patience and retrying would
 // multiply the wait. Errors carry the endpoint and status only — never a request or response body,
-// which may hold plaintext or echo it back.
+// which may hold plaintext or echo it back. Answers are read up to a byte bound (odynResponseLimit)
+// and cut off beyond it, so a runtime that misbehaves cannot make the node buffer without end.
 import { Pool } from "undici";
+import { readBoundedText, ResponseTooLargeError } from "../protocol/bounded-body.js";
 import pRetry from "p-retry";
 import { z } from "zod";
 import { recoverTransactionAddress, type Hex, type TransactionSerializable } from "viem";
@@ -52,7 +54,25 @@ export const DEFAULT_ODYN_URL = "http://127.0.0.1:18000";
 const ODYN_RANDOM_CHUNK = 32;
 const RANDOM_FETCH_CONCURRENCY = 8;
 
-export type OdynFailure = "http" | "timeout" | "network" | "bad_response";
+export type OdynFailure = "http" | "timeout" | "network" | "bad_response" | "too_large";
+
+/** Room for an answer's JSON around its one large field (keys, quotes, a PEM, a wallet). */
+const ODYN_RESPONSE_OVERHEAD_BYTES = 64 * 1024;
+
+/**
+ * The byte bound on Odyn's answers for a node whose largest request body (envelope JSON, hex) is
+ * `largestRequestBodyBytes`. The two large answers: decrypt returns the plaintext of such a body —
+ * at most half its hex, and at most twice that once escaped into a JSON string (a quote or a backslash becomes
+ * two characters; JSON plaintexts hold no raw control characters) — so no more than the body itself;
+ * encrypt returns the hex of one of our replies, which peers and the SDK read only up to that same
+ * size (a KV value's reply ≈ 2.8 MB, a sync page up to SYNC_MAX_BODY_BYTES).
+ */
+export function odynResponseLimit(largestRequestBodyBytes: number): number {
+  return largestRequestBodyBytes + ODYN_RESPONSE_OVERHEAD_BYTES;
+}
+
+/** odynResponseLimit for the node's default body limits (SYNC_MAX_BODY_BYTES, 8 MiB, is the larger). */
+export const DEFAULT_ODYN_RESPONSE_BYTES = odynResponseLimit(8 * 1024 * 1024);
 
 /** A call to Odyn failed. Safe to log and to show: endpoint, status and kind only. */
 export class OdynError extends TeeUnavailableError {
@@ -87,6 +107,8 @@ export interface OdynTeeOptions {
   maxRetryDelayMs?: number;
   /** Keep-alive connections to Odyn. */
   connections?: number;
+  /** Bytes read of any answer at most (default DEFAULT_ODYN_RESPONSE_BYTES); longer is an OdynError "too_large". */
+  maxResponseBytes?: number;
 }
 
 const hexString = z.string().regex(/^(0x)?([0-9a-fA-F]{2})*$/, "hex");
@@ -112,6 +134,7 @@ export class OdynTee implements Tee {
   private readonly retries: number;
   private readonly minRetryDelayMs: number;
   private readonly maxRetryDelayMs: number;
+  private readonly maxResponseBytes: number;
   // Identity never changes while the enclave runs: fetch once, share the in-flight promise, and
   // forget it on failure so a later call can try again.
   private addressPromise: Promise<string> | undefined;
@@ -125,6 +148,11 @@ export class OdynTee implements Tee {
     this.retries = positiveInteger("retries", options.retries ?? 3, 0);
     this.minRetryDelayMs = positiveInteger("minRetryDelayMs", options.minRetryDelayMs ?? 50, 0);
     this.maxRetryDelayMs = positiveInteger("maxRetryDelayMs", options.maxRetryDelayMs ?? 1_000, this.minRetryDelayMs);
+    this.maxResponseBytes = positiveInteger(
+      "maxResponseBytes",
+      options.maxResponseBytes ?? DEFAULT_ODYN_RESPONSE_BYTES,
+      1,
+    );
     this.pool = new Pool(url.origin, {
       connections: positiveInteger("connections", options.connections ?? 8, 1),
       keepAliveTimeout: 30_000,
@@ -264,6 +292,10 @@ export class OdynTee implements Tee {
       if (err instanceof OdynError && err.failure === "http" && err.status !== undefined && err.status < 500) {
         throw new EnvelopeDecryptError("envelope does not decrypt (refused by Odyn)", { cause: err });
       }
+      // Past the bound the plaintext cannot be JSON of a body we accept (odynResponseLimit): the sender's fault.
+      if (err instanceof OdynError && err.failure === "too_large") {
+        throw new EnvelopeDecryptError("envelope plaintext is larger than any request body allows", { cause: err });
+      }
       throw err;
     }
   }
@@ -331,8 +363,11 @@ export class OdynTee implements Tee {
           signal: controller.signal,
         });
         status = res.statusCode;
-        text = await res.body.text();
+        const length = res.headers["content-length"];
+        text = await readBoundedText(res.body, this.maxResponseBytes, typeof length === "string" ? length : undefined);
       } catch (cause) {
+        if (cause instanceof ResponseTooLargeError)
+          throw new OdynError(endpoint, "too_large", undefined, `answer exceeds ${cause.limit} bytes`, { cause });
         if (timedOut)
           throw new OdynError(endpoint, "timeout", undefined, `no answer within ${this.timeoutMs} ms`, { cause });
         throw new OdynError(endpoint, "network", undefined, (cause as { code?: string }).code, { cause });

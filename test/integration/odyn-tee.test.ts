@@ -1,10 +1,14 @@
 // OdynTee over real HTTP against our Odyn simulator: same answers as SimulatedTee with the same
-// seed, and the failure policy (retry network errors and 5xx, never 4xx, time out, typed errors).
+// seed, and the failure policy (retry network errors and 5xx, never 4xx, time out, typed errors);
+// answers are read up to a bound sized for the largest body the node accepts, and no further.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTransaction, recoverTransactionAddress, type Hex } from "viem";
 import { privateKeyToAccount, generatePrivateKey } from "viem/accounts";
 import { startOdynSimulator, type OdynSimulator } from "../../scripts/odyn-simulator.js";
-import { OdynError, OdynTee } from "../../enclave/tee/odyn.js";
+import { OdynError, OdynTee, odynResponseLimit } from "../../enclave/tee/odyn.js";
+import { loadConfig } from "../../enclave/config.js";
+import { canonicalJson } from "../../enclave/crypto/canonical-json.js";
+import { peakRssGrowth, startFloodServer } from "../support/flood-server.js";
 import { SimulatedTee } from "../../enclave/tee/simulated.js";
 import { encryptionPublicKeySpki, TeeInputError } from "../../enclave/tee/tee.js";
 import { EnvelopeDecryptError, EnvelopeFormatError, parseEnvelope } from "../../enclave/crypto/envelope.js";
@@ -324,4 +328,58 @@ describe("OdynTee checks what Odyn answers", () => {
     );
     await expect(c.encryptTo(await peer.encryptionPublicKey(), utf8("x"))).rejects.toThrow(/another key/);
   });
+});
+
+describe("OdynTee reads answers up to a bound", () => {
+  const MiB = 1024 * 1024;
+  // The node's body limits as they default (enclave/config.ts), and the Odyn bound node.ts derives from them.
+  const defaults = loadConfig({
+    SIMULATION_MODE: "true",
+    CHAIN_RPC_URL: "http://127.0.0.1:1",
+    NOVA_APP_REGISTRY_ADDRESS: `0x${"11".repeat(20)}`,
+    KMS_REGISTRY_ADDRESS: `0x${"22".repeat(20)}`,
+    KMS_APP_ID: "1",
+  });
+
+  /** An envelope to the enclave of `inner`, checked to fit in a KV request body. */
+  async function kvBodyEnvelope(inner: unknown) {
+    const envelope = await peer.encryptTo(await local.encryptionPublicKey(), utf8(canonicalJson(inner)));
+    expect(JSON.stringify(envelope).length).toBeLessThanOrEqual(defaults.MAX_KV_BODY_BYTES);
+    return parseEnvelope(envelope);
+  }
+
+  it("opens the largest KV write and a worst-case-escaped body of that size under the bound", async () => {
+    // Only the KV body limit: an app's largest decrypt answer must fit even when sync bodies are small.
+    const c = client({ retries: 0, maxResponseBytes: odynResponseLimit(defaults.MAX_KV_BODY_BYTES) });
+    const value = Buffer.alloc(MiB, 7).toString("base64");
+    const put = await kvBodyEnvelope({ op: "kv.put", key: "k".repeat(512), value, ttl_ms: 0 });
+    expect(JSON.parse(text(await c.decryptFrom(put))).value).toBe(value);
+    // Every character a quote: the runtime's JSON string of the plaintext doubles it.
+    const quotes = await kvBodyEnvelope({ key: '"'.repeat(Math.floor(defaults.MAX_KV_BODY_BYTES / 4) - 256) });
+    expect(JSON.parse(text(await c.decryptFrom(quotes))).key).toMatch(/^"+$/);
+  });
+
+  it.each([
+    ["a body that never ends", {}],
+    ["a declared 256 MiB body", { totalBytes: 256 * MiB, declareLength: true }],
+  ])(
+    "cuts off %s: too_large, not retried, memory flat; a decrypt answer so large is the sender's fault",
+    async (_n, flood) => {
+      const server = await startFloodServer(flood);
+      const c = new OdynTee({ url: server.url, retries: 3, minRetryDelayMs: 1, maxResponseBytes: MiB });
+      extra.push(c);
+      try {
+        const { outcome, growthBytes } = await peakRssGrowth(() => c.address());
+        expect(outcome).toBeInstanceOf(OdynError);
+        expect(outcome).toMatchObject({ failure: "too_large", endpoint: "/v1/eth/address", retryable: false });
+        expect((outcome as Error).message).toBe(`Odyn /v1/eth/address failed: too_large (answer exceeds ${MiB} bytes)`);
+        expect(growthBytes).toBeLessThan(64 * MiB);
+        expect(server.bytesSent()).toBeLessThan(64 * MiB);
+        const envelope = parseEnvelope(await peer.encryptTo(await local.encryptionPublicKey(), utf8("{}")));
+        await expect(c.decryptFrom(envelope)).rejects.toBeInstanceOf(EnvelopeDecryptError);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 });

@@ -1,21 +1,26 @@
 // POST /kms/sign_cert (PROTOCOL.md §9): a leaf certificate from the cluster CA for the caller's
 // app. Subject and SANs are bound to the registry's app id by the CA's policy, never the CSR.
+// The body schema is strict (an unknown field is a 400): a body fits this route only.
 import { Hono } from "hono";
 import { z } from "zod";
 import { base64ToBytes } from "../../crypto/bytes.js";
 import { CertificatePolicyError } from "../../crypto/ca.js";
 import { badRequest } from "../../errors.js";
+import { OPERATIONS } from "../../protocol/operations.js";
 import { replyToApp } from "../app-reply.js";
 import type { KmsEnv } from "../context.js";
 import { parseBody } from "../validate.js";
 
-const signCertRequest = z.object({
-  csr: z
-    .string()
-    .min(1, "must be base64 of a PEM certificate request")
-    .max(32 * 1024),
-  validity_days: z.number().int().optional(),
-});
+const signCertRequest = z
+  .object({
+    csr: z
+      .string()
+      .min(1, "must be base64 of a PEM certificate request")
+      .max(32 * 1024),
+    validity_days: z.number().int().optional(),
+    op: z.literal(OPERATIONS.signCert).optional(),
+  })
+  .strict();
 
 const toBase64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 

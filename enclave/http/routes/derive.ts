@@ -1,9 +1,11 @@
 // POST /kms/derive (PROTOCOL.md §8, §9): a key for the caller's own app, derived from the
-// master secret. The app id comes from the registry, never from the request.
+// master secret. The app id comes from the registry, never from the request. The body schema is
+// strict (an unknown field is a 400), so a sealed body meant for another route is refused here.
 import { Hono } from "hono";
 import { z } from "zod";
 import { bytesToBase64 } from "../../crypto/bytes.js";
-import { MAX_DERIVE_LENGTH } from "../../crypto/kdf.js";
+import { DEFAULT_DERIVE_LENGTH, MAX_DERIVE_LENGTH } from "../../crypto/kdf.js";
+import { OPERATIONS } from "../../protocol/operations.js";
 import { replyToApp } from "../app-reply.js";
 import type { KmsEnv } from "../context.js";
 import { appIdJson, parseBody } from "../validate.js";
@@ -20,11 +22,16 @@ const deriveLength = z
   ])
   .pipe(z.number().int("must be an integer").min(1).max(MAX_DERIVE_LENGTH));
 
-const deriveRequest = z.object({
-  path: z.string().min(1, "must be a non-empty string").max(1024),
-  context: z.string().max(4096).optional(),
-  length: deriveLength.default(32),
-});
+// Exactly what clients send: the runtime `{path, context, length}`, the reference demo `{path}` or
+// `{path, length, context?}`, our SDK the same plus `op`.
+const deriveRequest = z
+  .object({
+    path: z.string().min(1, "must be a non-empty string").max(1024),
+    context: z.string().max(4096).optional(),
+    length: deriveLength.default(DEFAULT_DERIVE_LENGTH),
+    op: z.literal(OPERATIONS.derive).optional(),
+  })
+  .strict();
 
 export function deriveRoutes() {
   return new Hono<KmsEnv>().post("/derive", async (c) => {

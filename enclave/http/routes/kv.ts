@@ -1,23 +1,31 @@
 // The per-app KV store over HTTP (PROTOCOL.md §9). The namespace is always the caller's
-// registered app id; the store encrypts values under that app's data key.
+// registered app id; the store encrypts values under that app's data key. Body schemas are strict
+// (an unknown field is a 400), so a sealed PUT body re-sent as a DELETE is refused, not obeyed; a
+// miss is a 404 the caller can verify (app-reply.ts replyNotFound).
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { base64ToBytes, bytesToBase64 } from "../../crypto/bytes.js";
-import { KmsError, badRequest } from "../../errors.js";
+import { badRequest } from "../../errors.js";
+import { OPERATIONS } from "../../protocol/operations.js";
 import type { KvLocalApi } from "../../store/api.js";
-import { replyToApp } from "../app-reply.js";
+import { replyNotFound, replyToApp } from "../app-reply.js";
 import type { KmsEnv } from "../context.js";
 import type { NodeMetrics } from "../metrics.js";
 import { storeCall } from "../store-errors.js";
 import { appIdJson, formDecodeComponent, parseBody } from "../validate.js";
 
 const keyField = z.string().min(1, "must be a non-empty string");
-const putRequest = z.object({
-  key: keyField,
-  value: z.string(),
-  ttl_ms: z.number().int().min(0).optional(),
-});
-const deleteRequest = z.object({ key: keyField });
+// Exactly what clients send: the runtime and the reference demo `{key, value, ttl_ms}` and `{key}`,
+// our SDK the same plus `op`.
+const putRequest = z
+  .object({
+    key: keyField,
+    value: z.string(),
+    ttl_ms: z.number().int().min(0).optional(),
+    op: z.literal(OPERATIONS.kvPut).optional(),
+  })
+  .strict();
+const deleteRequest = z.object({ key: keyField, op: z.literal(OPERATIONS.kvDelete).optional() }).strict();
 const KEY_PATH_PREFIX = "/kms/data/";
 
 function decodeValue(value: string): Uint8Array {
@@ -47,7 +55,7 @@ export function kvRoutes({ store, metrics, replicated }: KvRouteDeps) {
     if (!key) throw badRequest("Invalid key: must be a non-empty string");
     const appId = c.get("caller").appId;
     const found = storeCall(() => store().get(appId, key));
-    if (!found) throw new KmsError("not_found", "Key not found");
+    if (!found) return replyNotFound(c, OPERATIONS.kvGet, key);
     return replyToApp(c, {
       app_id: appIdJson(appId),
       key,
@@ -83,7 +91,7 @@ export function kvRoutes({ store, metrics, replicated }: KvRouteDeps) {
       const request = parseBody(deleteRequest, c.get("body"));
       const appId = c.get("caller").appId;
       const { deleted, position } = storeCall(() => store().delete(appId, request.key));
-      if (!deleted) throw new KmsError("not_found", "Key not found");
+      if (!deleted) return replyNotFound(c, OPERATIONS.kvDelete, request.key);
       await replicated(position);
       return replyToApp(c, { app_id: appIdJson(appId), key: request.key, deleted: true });
     });

@@ -42,16 +42,19 @@ describe("KV API", () => {
       key: "config/db",
       value: b64("s3cret"),
       updated_at_ms: put.json.updated_at_ms,
+      request_signature: got.sentSignature,
     });
     const byQuery = await kv(app, "GET", `/kms/data?key=${encodeURIComponent("config/db")}`);
     expect(byQuery.json.value).toBe(b64("s3cret"));
 
     await kv(app, "PUT", "/kms/data", { key: "a", value: b64("1") });
     const list = await kv(app, "GET", "/kms/data");
-    expect(list.json).toEqual({ app_id: Number(app.appId), keys: ["a", "config/db"], count: 2 });
+    const listed = { app_id: Number(app.appId), keys: ["a", "config/db"], count: 2 };
+    expect(list.json).toEqual({ ...listed, request_signature: list.sentSignature });
 
     const del = await kv(app, "DELETE", "/kms/data", { key: "config/db" });
-    expect(del.json).toEqual({ app_id: Number(app.appId), key: "config/db", deleted: true });
+    const deleted = { app_id: Number(app.appId), key: "config/db", deleted: true };
+    expect(del.json).toEqual({ ...deleted, request_signature: del.sentSignature });
     expect((await kv(app, "GET", "/kms/data/config%2Fdb")).status).toBe(404);
     expect((await kv(app, "DELETE", "/kms/data", { key: "config/db" })).status).toBe(404);
   });

@@ -1,7 +1,8 @@
 // A protocol-accurate stand-in for a KMS node, for the SDK's unit tests: real HTTP on a loopback
 // port, the node's real PopVerifier and NonceStore, envelopes opened and sealed by a SimulatedTee,
-// response signatures over the caller's x-app-signature. Knobs make it misbehave in exactly one
-// way at a time (wrong signer, wrong envelope key, error statuses, silence).
+// response signatures over the caller's x-app-signature, the request echo in every sealed reply and
+// signed 404s for KV misses. Knobs make it misbehave in exactly one way at a time (wrong signer,
+// wrong envelope key, no or another echo, unsigned 404s, error statuses, silence).
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono, type Context } from "hono";
 import type { AddressInfo } from "node:net";
@@ -12,9 +13,11 @@ import { base64ToBytes, bytesToBase64, bytesToHex, utf8 } from "../../../enclave
 import { canonicalJson } from "../../../enclave/crypto/canonical-json.js";
 import { parseEnvelope, type EnvelopeLabel } from "../../../enclave/crypto/envelope.js";
 import { deriveAppKey } from "../../../enclave/crypto/kdf.js";
-import { appResponseMessage } from "../../../enclave/crypto/pop.js";
+import { appNotFoundMessage, appResponseMessage } from "../../../enclave/crypto/pop.js";
 import { KmsError } from "../../../enclave/errors.js";
 import { buildStatusView } from "../../../enclave/http/views.js";
+import { OPERATIONS, type LookupOperation } from "../../../enclave/protocol/operations.js";
+import { bindToRequest, NOT_FOUND_SIGNATURE_HEADER } from "../../../enclave/protocol/reply-binding.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
 import type { KmsRegistryView } from "../../../client/discovery.js";
 
@@ -46,7 +49,15 @@ export interface Misbehaviour {
   /** Never answer /kms/* (the client must time out). */
   hang?: boolean;
   /** Seal and sign this payload instead of the route's own (a node speaking another protocol). */
-  payload?: unknown;
+  payload?: Record<string, unknown>;
+  /** Seal replies without the request echo (a node from before it). */
+  omitEcho?: boolean;
+  /** Echo this string instead of the caller's x-app-signature (a reply to another request). */
+  echo?: string;
+  /** Answer KV misses with an unsigned 404 (a forged "absent"). */
+  unsignedNotFound?: boolean;
+  /** Sign KV misses over this key instead of the one asked (a 404 for a rewritten path). */
+  notFoundKey?: string;
   /** Serve this document as /status. */
   status?: unknown;
 }
@@ -176,11 +187,13 @@ export async function startFakeNode(options: {
     await next();
   });
 
-  async function reply(c: Context<Env>, payload: unknown): Promise<Response> {
+  async function reply(c: Context<Env>, payload: Record<string, unknown>): Promise<Response> {
     const m = node.misbehave;
+    const content = m.payload ?? payload;
+    const sealed = m.omitEcho ? content : bindToRequest(content, m.echo ?? c.get("appSignature"));
     const envelope = await (m.sealWith ?? tee).encryptTo(
       c.get("app").tee.identity.teePubkey,
-      utf8(canonicalJson(m.payload ?? payload)),
+      utf8(canonicalJson(sealed)),
       m.replyLabel ?? c.get("label"),
     );
     if (!m.omitSignature) {
@@ -188,6 +201,15 @@ export async function startFakeNode(options: {
       c.header("x-kms-response-signature", await (m.signWith ?? tee).signMessage(message));
     }
     return c.json(envelope);
+  }
+  /** The node's KV miss: plaintext 404, with the not-found proof unless told to forge one. */
+  async function notFound(c: Context<Env>, operation: LookupOperation, key: string): Promise<Response> {
+    const m = node.misbehave;
+    if (!m.unsignedNotFound) {
+      const message = appNotFoundMessage(c.get("appSignature"), wallet, operation, m.notFoundKey ?? key);
+      c.header(NOT_FOUND_SIGNATURE_HEADER, await tee.signMessage(message));
+    }
+    return c.json({ code: "not_found", message: "Key not found" }, 404);
   }
   const appIdOf = (c: Context<Env>) => Number(c.get("app").appId);
   const kvKey = (c: Context<Env>, key: string) => `${c.get("app").appId}/${key}`;
@@ -205,7 +227,7 @@ export async function startFakeNode(options: {
   app.get("/kms/data/:key", (c) => {
     const key = c.req.param("key");
     const entry = kv.get(kvKey(c, key));
-    if (!entry) fail(404, "not_found", "Key not found");
+    if (!entry) return notFound(c, OPERATIONS.kvGet, key);
     return reply(c, { app_id: appIdOf(c), key, value: entry.value, updated_at_ms: entry.updatedAtMs });
   });
   app.put("/kms/data", (c) => {
@@ -217,7 +239,7 @@ export async function startFakeNode(options: {
   });
   app.delete("/kms/data", (c) => {
     const { key } = c.get("body") as { key: string };
-    if (!kv.delete(kvKey(c, key))) fail(404, "not_found", "Key not found");
+    if (!kv.delete(kvKey(c, key))) return notFound(c, OPERATIONS.kvDelete, key);
     return reply(c, { app_id: appIdOf(c), key, deleted: true });
   });
   app.post("/kms/sign_cert", (c) => {

@@ -1,5 +1,6 @@
 // The SDK against real HTTP nodes that speak the protocol (fake-node.ts): request construction,
-// the two response checks, error typing and failover.
+// the response checks (signature, envelope sender, request echo, proven 404), error typing and
+// failover.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
@@ -9,6 +10,7 @@ import { CAPSULE_LABEL, ENCLAVER_LABEL } from "../../../enclave/crypto/envelope.
 import { deriveAppKey } from "../../../enclave/crypto/kdf.js";
 import { appAuthMessage, verifyPop } from "../../../enclave/crypto/pop.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
+import { peakRssGrowth, startFloodServer } from "../../support/flood-server.js";
 import {
   FAKE_CA_PEM,
   FAKE_KMS_REGISTRY,
@@ -77,7 +79,7 @@ describe("happy path", () => {
     expect(nodeA.hits).toEqual({ nonce: 1, kms: 1 });
     expect(nodeB.hits.kms).toBe(0);
     const seen = nodeA.seen[0]!;
-    expect(seen.body).toEqual({ context: "session-a", length: 16, path: "wallet/root" });
+    expect(seen.body).toEqual({ op: "derive", context: "session-a", length: 16, path: "wallet/root" });
     expect(seen.headers["x-app-wallet"]).toBe(appTee.identity.wallet);
     // The signed string names the node's on-chain wallet in lower case and the ts sent.
     const message = appAuthMessage(seen.headers["x-app-nonce"]!, nodeA.wallet, seen.headers["x-app-timestamp"]!);
@@ -87,7 +89,7 @@ describe("happy path", () => {
 
   it("omits optional derive fields", async () => {
     const result = await client().derive({ path: "p" });
-    expect(nodeA.seen[0]!.body).toEqual({ path: "p" });
+    expect(nodeA.seen[0]!.body).toEqual({ op: "derive", path: "p" });
     expect(result.key.length).toBe(32);
   });
 
@@ -96,7 +98,8 @@ describe("happy path", () => {
     const key = "dir/with space?&";
     const put = await kms.kv.put(key, "hello", { ttlMs: 60_000 });
     expect(put.key).toBe(key);
-    expect(nodeA.seen.at(-1)!.body).toEqual({ key, value: Buffer.from("hello").toString("base64"), ttl_ms: 60_000 });
+    const value = Buffer.from("hello").toString("base64");
+    expect(nodeA.seen.at(-1)!.body).toEqual({ op: "kv.put", key, value, ttl_ms: 60_000 });
     await kms.kv.put("bin", Uint8Array.of(0, 255, 1));
 
     expect((await kms.kv.list()).sort()).toEqual(["bin", key]);
@@ -107,6 +110,7 @@ describe("happy path", () => {
     expect(Buffer.from((await kms.kv.get("bin"))!.value)).toEqual(Buffer.from([0, 255, 1]));
 
     expect(await kms.kv.delete(key)).toBe(true);
+    expect(nodeA.seen.at(-1)!.body).toEqual({ op: "kv.delete", key });
     expect(await kms.kv.delete(key)).toBe(false);
     expect(await kms.kv.get(key)).toBeUndefined();
     // A 404 is an answer, not a node failure: the other node is never asked.
@@ -133,7 +137,8 @@ describe("happy path", () => {
     const kms = client();
     const csrPem = "-----BEGIN CERTIFICATE REQUEST-----\nabc\n-----END CERTIFICATE REQUEST-----\n";
     const cert = await kms.signCert({ csrPem, validityDays: 30 });
-    expect(nodeA.seen.at(-1)!.body).toEqual({ csr: Buffer.from(csrPem).toString("base64"), validity_days: 30 });
+    const csr = Buffer.from(csrPem).toString("base64");
+    expect(nodeA.seen.at(-1)!.body).toEqual({ op: "sign_cert", csr, validity_days: 30 });
     expect(cert.certificatePem).toContain("-----BEGIN CERTIFICATE-----");
     expect(cert.caCertificatePem).toBe(FAKE_CA_PEM);
     expect(await kms.ca()).toBe(FAKE_CA_PEM);
@@ -209,6 +214,51 @@ describe("response verification", () => {
     await expect(client().derive({ path: "p" })).rejects.toThrow(KmsResponseVerificationError);
     nodeA.misbehave.payload = { app_id: 42, keys: [1], count: 1 };
     await expect(client().kv.list()).rejects.toThrow(/field keys is not a list of strings/);
+  });
+
+  it("rejects a sealed reply that does not echo this request's signature (another request's answer)", async () => {
+    nodeA.misbehave.echo = `0x${"22".repeat(65)}`;
+    const err = await client()
+      .derive({ path: "p" })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KmsResponseVerificationError);
+    expect((err as Error).message).toMatch(/sealed reply answers another request \(request_signature\)/);
+    nodeA.misbehave = { omitEcho: true };
+    await expect(client().kv.list()).rejects.toThrow(/does not name the request it answers/);
+    expect(nodeB.hits.kms).toBe(0);
+  });
+
+  it("rejects a reply whose echoed path, length or key differs from what was asked", async () => {
+    const kms = client();
+    await kms.kv.put("mine", "v");
+    nodeA.misbehave.payload = { app_id: 42, path: "other", key: "AAAA", length: 3 };
+    await expect(kms.derive({ path: "p", length: 3 })).rejects.toThrow(/field path is not what the request asked/);
+    nodeA.misbehave.payload = { app_id: 42, path: "p", key: "AAAA", length: 3 };
+    await expect(kms.derive({ path: "p" })).rejects.toThrow(/field length is not what the request asked/);
+    nodeA.misbehave.payload = { app_id: 42, key: "other", value: "", updated_at_ms: 1 };
+    await expect(kms.kv.get("mine")).rejects.toThrow(/field key is not what the request asked/);
+    nodeA.misbehave.payload = { app_id: 42, key: "other", updated_at_ms: 1 };
+    await expect(kms.kv.put("mine", "v")).rejects.toThrow(/field key is not what the request asked/);
+    nodeA.misbehave.payload = { app_id: 42, key: "other", deleted: true };
+    await expect(kms.kv.delete("mine")).rejects.toThrow(/field key is not what the request asked/);
+  });
+
+  it("takes a KV 404 as absent only with the node's proof over this request and this key", async () => {
+    const kms = client();
+    expect(await kms.kv.get("absent")).toBeUndefined();
+    nodeA.misbehave.unsignedNotFound = true;
+    for (const call of [() => kms.kv.get("absent"), () => kms.kv.delete("absent")]) {
+      const err = await call().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(KmsResponseVerificationError);
+      expect((err as Error).message).toMatch(/404 .* without a valid x-kms-not-found-signature/);
+    }
+    // A proof for another key: the 404 of a path rewritten on the way.
+    nodeA.misbehave = { notFoundKey: "elsewhere" };
+    await expect(kms.kv.get("absent")).rejects.toBeInstanceOf(KmsResponseVerificationError);
+    nodeA.misbehave = {};
+    expect(await kms.kv.delete("absent")).toBe(false);
+    // Verification failures are not retried away on another node.
+    expect(nodeB.hits.kms).toBe(0);
   });
 
   it("seals requests to the on-chain teePubkey: a node that does not hold that key cannot read them", async () => {
@@ -323,5 +373,38 @@ describe("errors and failover", () => {
     await kms.kv.list();
     expect(nodeA.hits.kms).toBe(aHits);
     expect(nodeB.hits.kms).toBe(2);
+  });
+});
+
+describe("answers past the byte bound", () => {
+  const MiB = 1024 * 1024;
+
+  it.each([
+    ["a body that never ends", {}],
+    ["a 256 MiB body", { totalBytes: 256 * MiB }],
+    ["a declared 256 MiB body", { totalBytes: 256 * MiB, declareLength: true }],
+  ])("stops reading %s at 4 MiB, with a clear error and flat memory", async (_name, flood) => {
+    const server = await startFloodServer(flood);
+    registry.instances.unshift(instanceOf(new SimulatedTee({ seed: "flooding-node" }), KMS_APP_ID, server.url));
+    try {
+      const { outcome, growthBytes } = await peakRssGrowth(() => client({ timeoutMs: 20_000 }).derive({ path: "p" }));
+      expect(outcome).toBeInstanceOf(KmsResponseVerificationError);
+      expect((outcome as Error).message).toBe(
+        `GET /nonce: answer from ${server.url} exceeds ${4 * MiB} bytes; not read`,
+      );
+      expect(growthBytes).toBeLessThan(64 * MiB);
+      expect(server.bytesSent()).toBeLessThan(64 * MiB);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("bounds kv.list by its own option, every other call by maxResponseBytes", async () => {
+    for (let i = 0; i < 200; i++) nodeA.kv.set(`${APP_ID}/key-${i}`, { value: "", updatedAtMs: 1 });
+    const small = client({ maxResponseBytes: 2048, maxListResponseBytes: 2048 });
+    expect((await small.derive({ path: "p" })).length).toBe(32);
+    await expect(small.kv.list()).rejects.toThrow(/GET \/kms\/data: answer from .* exceeds 2048 bytes; not read/);
+    expect(await client({ maxResponseBytes: 2048 }).kv.list()).toHaveLength(200);
+    expect(() => client({ maxResponseBytes: 0 })).toThrow(/maxResponseBytes/);
   });
 });

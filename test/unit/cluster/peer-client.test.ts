@@ -1,6 +1,7 @@
 // PeerClient against a loopback /sync responder that holds the peer's registered identity but
 // misbehaves in one way at a time: a reply signed by another wallet, or sealed by another key, must
-// be refused even though everything else about it is right (an impostor at the peer's URL).
+// be refused even though everything else about it is right (an impostor at the peer's URL), as must
+// a reply that names another request; and a peer answering without end is cut off at the bound.
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
 import type { AddressInfo } from "node:net";
@@ -15,6 +16,7 @@ import { hmacSha256 } from "../../../enclave/crypto/hmac.js";
 import { peerResponseMessage } from "../../../enclave/crypto/pop.js";
 import { sealJson } from "../../../enclave/protocol/identity.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
+import { peakRssGrowth, startFloodServer } from "../../support/flood-server.js";
 
 const us = new SimulatedTee({ seed: "peer-client-us" });
 const peerTee = new SimulatedTee({ seed: "peer-client-peer" });
@@ -107,5 +109,47 @@ describe("PeerClient", () => {
     const err = await refusal();
     expect(err.status).toBe(200);
     expect(err.message).toMatch(/^malformed reply to roots: differing: /);
+  });
+
+  it("refuses a reply that echoes another request's signature; one without an echo is a peer from before it", async () => {
+    misbehave.reply = { type: "roots_reply", differing: ["7"], request_signature: `0x${"44".repeat(65)}` };
+    expect((await refusal()).message).toMatch(/sealed reply answers another request/);
+  });
+});
+
+describe("PeerClient against a peer that answers without end", () => {
+  const MiB = 1024 * 1024;
+
+  it.each([
+    ["a body that never ends", {}],
+    ["a 256 MiB body", { totalBytes: 256 * MiB }],
+    ["a declared 256 MiB body", { totalBytes: 256 * MiB, declareLength: true }],
+  ])("stops reading %s at maxResponseBytes, with a clear error and flat memory", async (_name, flood) => {
+    const server = await startFloodServer(flood);
+    const bounded = new PeerClient({
+      tee: us,
+      ownWallet: us.identity.wallet,
+      timeoutMs: 20_000,
+      policy: { enclaveMode: false },
+      maxResponseBytes: MiB,
+    });
+    try {
+      const started = Date.now();
+      const { outcome, growthBytes } = await peakRssGrowth(() =>
+        bounded.call({ ...peer, url: server.url }, { type: "roots", roots: {} }, { syncKey }),
+      );
+      expect(outcome).toBeInstanceOf(PeerCallError);
+      expect((outcome as PeerCallError).message).toBe(
+        `GET /nonce?for=peer: peer answer exceeds ${MiB} bytes; not read`,
+      );
+      expect((outcome as PeerCallError).status).toBe(200);
+      // Cut off at the bound, not at the timeout; the socket is dropped, so the peer stops too.
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(growthBytes).toBeLessThan(64 * MiB);
+      expect(server.bytesSent()).toBeLessThan(64 * MiB);
+    } finally {
+      await bounded.close();
+      await server.close();
+    }
   });
 });

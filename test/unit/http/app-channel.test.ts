@@ -111,7 +111,12 @@ describe("app channel (in process)", () => {
       );
       const opened = await app.decryptFrom(parseEnvelope(JSON.parse(text)));
       expect(opened.label).toBe(label);
-      expect(JSON.parse(new TextDecoder().decode(opened.plaintext))).toEqual({ got: { hello: "world" }, app_id: "42" });
+      // The sealed JSON names the request it answers: the PoP signature, exactly as sent.
+      expect(JSON.parse(new TextDecoder().decode(opened.plaintext))).toEqual({
+        got: { hello: "world" },
+        app_id: "42",
+        request_signature: signature,
+      });
       // A GET carries no body: it is answered under the label this caller used last.
       const get = await call(s, { method: "GET" });
       expect((await app.decryptFrom(parseEnvelope(JSON.parse(get.text)))).label).toBe(label);
@@ -152,8 +157,12 @@ describe("app channel (in process)", () => {
         headers: { "x-tee-wallet": app.identity.wallet },
       });
       expect(res.status).toBe(inEnclave ? 403 : 200);
-      // No PoP, nothing to sign over: the reply carries no response signature.
-      if (!inEnclave) expect(res.headers.get("x-kms-response-signature")).toBeNull();
+      // No PoP, nothing to sign over or echo: the reply carries no response signature, no echo.
+      if (!inEnclave) {
+        expect(res.headers.get("x-kms-response-signature")).toBeNull();
+        const opened = await app.decryptFrom(parseEnvelope(await res.json()));
+        expect(JSON.parse(new TextDecoder().decode(opened.plaintext))).toEqual({ got: null });
+      }
     }
   });
 });

@@ -96,7 +96,8 @@ describe("/sync transport checks (in process)", () => {
       verifyPeerResponse({ kmsSignature: signature, responderWallet: node.identity.wallet, responseSignature }),
     ).toBe(node.identity.wallet);
     const opened = await peer.decryptFrom(parseEnvelope(JSON.parse(text)));
-    expect(JSON.parse(new TextDecoder().decode(opened.plaintext))).toEqual({ type: "roots", roots: {} });
+    const reply = { type: "roots", roots: {}, request_signature: signature };
+    expect(JSON.parse(new TextDecoder().decode(opened.plaintext))).toEqual(reply);
   });
 
   it.each([

@@ -9,6 +9,7 @@ import { CAPSULE_LABEL, ENCLAVER_LABEL, parseEnvelope, type EnvelopeLabel } from
 import { appResponseMessage, peerResponseMessage } from "../../../enclave/crypto/pop.js";
 import { APP_CHANNEL, PEER_CHANNEL, type ChannelVariant } from "../../../enclave/protocol/channel.js";
 import { sealJson } from "../../../enclave/protocol/identity.js";
+import { bindToRequest } from "../../../enclave/protocol/reply-binding.js";
 import {
   ChannelReplyError,
   ChannelStatusError,
@@ -25,6 +26,10 @@ const impostor = new SimulatedTee({ seed: "signed-call-impostor" });
 const recipient = { wallet: recipientTee.identity.wallet, teePubkey: recipientTee.identity.teePubkey };
 
 interface Misbehaviour {
+  /** Seal without the request echo (a recipient from before it). */
+  omitEcho?: boolean;
+  /** Echo this instead of our request signature (the answer to another request). */
+  echo?: string;
   signWith?: SimulatedTee;
   sealWith?: SimulatedTee;
   omitSignature?: boolean;
@@ -39,7 +44,7 @@ interface Seen {
   label: EnvelopeLabel | undefined;
 }
 
-/** A recipient of `channel` that echoes the request's inner JSON back, sealed and signed. */
+/** A recipient of `channel` that echoes the request's inner JSON back, bound to the request, sealed and signed. */
 function startRecipient(channel: ChannelVariant, misbehave: Misbehaviour) {
   const nonces = new NonceStore({ ttlMs: 60_000, maxEntries: 100 });
   const pop = new PopVerifier({ nonces, ownWallet: recipient.wallet, windowSeconds: 120 });
@@ -63,7 +68,8 @@ function startRecipient(channel: ChannelVariant, misbehave: Misbehaviour) {
     seen.push({ headers: Object.fromEntries(c.req.raw.headers), body, label });
     const sealer = misbehave.sealWith ?? recipientTee;
     const replyLabel = misbehave.replyLabel ?? label;
-    const payload = { echo: body ?? null, method: c.req.method };
+    const content = { echo: body ?? null, method: c.req.method };
+    const payload = misbehave.omitEcho ? content : bindToRequest(content, misbehave.echo ?? verified.signature);
     const envelope = await sealJson(sealer, caller.identity.teePubkey, payload, replyLabel);
     if (!misbehave.omitSignature) {
       const signer = misbehave.signWith ?? recipientTee;
@@ -72,12 +78,16 @@ function startRecipient(channel: ChannelVariant, misbehave: Misbehaviour) {
     }
     return c.json(envelope);
   });
+  /** The PoP signature of every call sent. */
+  const sent: string[] = [];
   const send: SendRequest = async (wire) => {
+    const signature = wire.headers?.[channel.popHeaders.signature];
+    if (signature) sent.push(signature);
     const init = { method: wire.method, headers: wire.headers ?? {}, body: wire.body ?? null };
     const res = await app.request(wire.path, init);
     return { status: res.status, header: (name) => res.headers.get(name) ?? undefined, text: await res.text() };
   };
-  return { send, seen };
+  return { send, seen, sent };
 }
 
 function options(channel: ChannelVariant, send: SendRequest, label?: EnvelopeLabel): SignedCallOptions {
@@ -140,11 +150,32 @@ describe.each([APP_CHANNEL, PEER_CHANNEL])("signedCall ($kind variant)", (channe
     expect(await call({ method: "GET", path: "/call" }, CAPSULE_LABEL)).toEqual({ echo: null, method: "GET" });
   });
 
+  it("rejects a reply that echoes another request's signature (a swapped body)", async () => {
+    misbehave.echo = `0x${"33".repeat(65)}`;
+    const err = await rejection(call(post));
+    expect(err.reason).toBe("unbound");
+    expect(err.message).toBe("sealed reply answers another request (request_signature)");
+  });
+
+  it(`${channel.kind === "app" ? "rejects" : "accepts"} a reply without the echo`, async () => {
+    misbehave.omitEcho = true;
+    if (channel.requestEcho === "required") {
+      const err = await rejection(call(post));
+      expect(err.reason).toBe("unbound");
+      expect(err.message).toBe("sealed reply does not name the request it answers (request_signature)");
+    } else {
+      // A peer from before the echo still answers a rolling upgrade.
+      expect(await call(post)).toEqual({ echo: { a: [1], b: 2 }, method: "POST" });
+    }
+  });
+
   it("reports non-2xx answers and unusable nonces", async () => {
     misbehave.callStatus = 503;
     const err = await call(post).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChannelStatusError);
     expect(err).toMatchObject({ step: "call", status: 503 });
+    // The call's PoP signature rides along, for callers that check a signed error (a proven 404).
+    expect((err as ChannelStatusError).requestSignature).toBe(recipientSide.sent.at(-1));
     expect((err as ChannelStatusError).text).toContain("told_to_fail");
     misbehave.nonceBody = { nonce: "a:b" };
     expect((await rejection(call(post))).reason).toBe("bad_nonce");

@@ -1,0 +1,17 @@
+// The operation an app's request asks for, named once for both ends (README "API"). Our SDK sends
+// it as `op` in each sealed body, and a node refuses a body whose `op` names another route: the
+// PoP signature does not cover method or path, so without it a sealed body could be re-sent to
+// another route. Existing clients send no `op`; for them the route's strict schema does that job.
+// `kv.get` and `kv.delete` also name the question a signed 404 answers (reply-binding.ts).
+export const OPERATIONS = {
+  derive: "derive",
+  signCert: "sign_cert",
+  kvGet: "kv.get",
+  kvPut: "kv.put",
+  kvDelete: "kv.delete",
+} as const;
+
+export type Operation = (typeof OPERATIONS)[keyof typeof OPERATIONS];
+
+/** The operations whose miss a node answers with a proven 404. */
+export type LookupOperation = typeof OPERATIONS.kvGet | typeof OPERATIONS.kvDelete;

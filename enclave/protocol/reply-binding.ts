@@ -1,0 +1,63 @@
+// What ties an answer to the one request it answers (README "API": reply binding). The response
+// signature covers the request's PoP signature but not the body, and every body a node seals to an
+// app opens with the same key pair — so without this an on-path party could hand one request the
+// sealed body of another (two concurrent derives, swapped). Two bindings, one per kind of answer:
+//   2xx  the node adds the request's PoP signature, exactly as received, to the sealed JSON under
+//        `request_signature`; the caller compares it with the signature it sent. Nothing to compute:
+//        the string is already at hand on both ends. Other clients ignore the extra field.
+//   404  (KV miss) the body stays the protocol's plaintext `{code, message}` — existing clients read
+//        it so, and treat any 404 as "absent" — and the node adds `x-kms-not-found-signature`:
+//        its wallet's signature over `NovaKMS:NotFound:<request signature>:<wallet>:<op>:<key>`
+//        (crypto/pop.ts). A 404 without a valid one proves nothing (our SDK: never "absent").
+import { PopError, verifyAppNotFound } from "../crypto/pop.js";
+import type { LookupOperation } from "./operations.js";
+
+export const REQUEST_SIGNATURE_FIELD = "request_signature";
+export const NOT_FOUND_SIGNATURE_HEADER = "x-kms-not-found-signature";
+
+/** A reply payload with the request's PoP signature added, as the node seals it. */
+export function bindToRequest(payload: Record<string, unknown>, requestSignature: string): Record<string, unknown> {
+  return { ...payload, [REQUEST_SIGNATURE_FIELD]: requestSignature };
+}
+
+/** How an opened reply's echo compares with the request we sent. */
+export type EchoVerdict = "bound" | "absent" | "other_request";
+
+/**
+ * Compares the echo in an opened reply with `requestSignature` and removes it, so callers see the
+ * route's payload only. A reply that is not a JSON object has no echo ("absent").
+ */
+export function takeRequestEcho(reply: unknown, requestSignature: string): EchoVerdict {
+  if (reply === null || typeof reply !== "object" || Array.isArray(reply)) return "absent";
+  const fields = reply as Record<string, unknown>;
+  if (!Object.hasOwn(fields, REQUEST_SIGNATURE_FIELD)) return "absent";
+  const echoed = fields[REQUEST_SIGNATURE_FIELD];
+  delete fields[REQUEST_SIGNATURE_FIELD];
+  return echoed === requestSignature ? "bound" : "other_request";
+}
+
+/** What a proven 404 must answer: our request (its PoP signature), asked of which node, about which key. */
+export interface NotFoundQuestion {
+  requestSignature: string;
+  nodeWallet: string;
+  operation: LookupOperation;
+  key: string;
+}
+
+/** Whether `notFoundSignature` (the header's value) is the node's proof that `question.key` is absent. */
+export function provesNotFound(question: NotFoundQuestion, notFoundSignature: string | undefined): boolean {
+  if (!notFoundSignature) return false;
+  try {
+    verifyAppNotFound({
+      appSignature: question.requestSignature,
+      nodeWallet: question.nodeWallet,
+      operation: question.operation,
+      key: question.key,
+      notFoundSignature,
+    });
+    return true;
+  } catch (e) {
+    if (e instanceof PopError) return false;
+    throw e;
+  }
+}
