@@ -13,6 +13,26 @@ import { PopError, verifyAppNotFound } from "../crypto/pop.js";
 import type { LookupOperation } from "./operations.js";
 
 export const REQUEST_SIGNATURE_FIELD = "request_signature";
+/**
+ * The other direction: our SDK puts the request's PoP nonce into each sealed app body under this
+ * field, and the node refuses a body whose nonce is not the request's — the PoP signature does not
+ * cover the body, so otherwise an older sealed body of the same route could ride on a fresh PoP.
+ * Absent for existing clients (then the route's strict schema and the single-use nonce are all).
+ */
+export const REQUEST_NONCE_FIELD = "request_nonce";
+
+/** How a sealed request body's nonce compares with the request's PoP nonce. */
+export type NonceVerdict = "bound" | "absent" | "other_request";
+
+/** Compares and removes the body's `request_nonce`, so routes see their own fields only. */
+export function takeRequestNonce(body: unknown, popNonce: string | undefined): NonceVerdict {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return "absent";
+  const fields = body as Record<string, unknown>;
+  if (!Object.hasOwn(fields, REQUEST_NONCE_FIELD)) return "absent";
+  const carried = fields[REQUEST_NONCE_FIELD];
+  delete fields[REQUEST_NONCE_FIELD];
+  return popNonce !== undefined && carried === popNonce ? "bound" : "other_request";
+}
 export const NOT_FOUND_SIGNATURE_HEADER = "x-kms-not-found-signature";
 
 /** A reply payload with the request's PoP signature added, as the node seals it. */

@@ -13,6 +13,7 @@ import { forbidden } from "../../errors.js";
 import type { ServingKeys } from "../../serving-keys.js";
 import type { KmsEnv } from "../context.js";
 import { LabelMemory } from "../label-memory.js";
+import { takeRequestNonce } from "../../protocol/reply-binding.js";
 import type { ServerChannel } from "../server-channel.js";
 
 export interface AppChannelDeps {
@@ -39,6 +40,9 @@ export function appChannel(deps: AppChannelDeps): MiddlewareHandler<KmsEnv> {
       c.set("label", labels.labelFor(wallet));
     } else {
       const opened = await deps.channel.open(await c.req.text(), caller.teePublicKey);
+      if (takeRequestNonce(opened.body, c.req.header("x-app-nonce")) === "other_request") {
+        throw forbidden("request_nonce is not this request's nonce", "request_nonce_mismatch");
+      }
       labels.remember(wallet, opened.label);
       c.set("body", opened.body);
       c.set("label", opened.label);

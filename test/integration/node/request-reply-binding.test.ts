@@ -81,6 +81,17 @@ describe("a sealed body fits one route only", () => {
     expect(still.json.value).toBe(b64("keep me"));
   });
 
+  it("refuses a body of the same route carrying another request's nonce (a captured DELETE k2 sent as DELETE k1)", async () => {
+    expect((await send("PUT", "/kms/data", { key: "k1", value: b64("keep me") })).status).toBe(200);
+    // The SDK seals `request_nonce` into every body; a body captured from an earlier request carries
+    // that request's nonce, not the fresh PoP's.
+    const captured = { op: "kv.delete", key: "k1", request_nonce: "AAECAwQFBgcICQoLDA0ODw==" };
+    const replayed = await send("DELETE", "/kms/data", captured);
+    expect(replayed.status).toBe(403);
+    expect(message(replayed)).toBe("request_nonce is not this request's nonce");
+    expect((await send("GET", "/kms/data/k1")).json.value).toBe(b64("keep me"));
+  });
+
   it("refuses a body whose op names another route", async () => {
     const wrongOp = await send("DELETE", "/kms/data", { key: "replayed", op: "kv.put" });
     expect(wrongOp.status).toBe(400);

@@ -17,7 +17,12 @@ import { appNotFoundMessage, appResponseMessage } from "../../../enclave/crypto/
 import { KmsError } from "../../../enclave/errors.js";
 import { buildStatusView } from "../../../enclave/http/views.js";
 import { OPERATIONS, type LookupOperation } from "../../../enclave/protocol/operations.js";
-import { bindToRequest, NOT_FOUND_SIGNATURE_HEADER } from "../../../enclave/protocol/reply-binding.js";
+import {
+  bindToRequest,
+  NOT_FOUND_SIGNATURE_HEADER,
+  takeRequestNonce,
+  type NonceVerdict,
+} from "../../../enclave/protocol/reply-binding.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
 import type { KmsRegistryView } from "../../../client/discovery.js";
 
@@ -68,6 +73,8 @@ export interface SeenRequest {
   path: string;
   headers: Record<string, string>;
   body: unknown;
+  /** Whether the sealed body carried this request's nonce (undefined for a GET). */
+  nonceBinding: NonceVerdict | undefined;
 }
 
 export interface FakeNode {
@@ -163,6 +170,7 @@ export async function startFakeNode(options: {
     if (!caller) fail(403, "forbidden", "Instance not found");
     let body: unknown;
     let label: EnvelopeLabel | undefined;
+    let nonceBinding: NonceVerdict | undefined;
     if (c.req.method !== "GET") {
       const envelope = parseEnvelope(JSON.parse(await c.req.text()));
       if (bytesToHex(envelope.senderPublicKey) !== bytesToHex(caller.tee.identity.teePubkey))
@@ -173,12 +181,16 @@ export async function startFakeNode(options: {
         .catch(() => fail(400, "bad_request", "Envelope could not be decrypted"));
       body = JSON.parse(new TextDecoder().decode(opened.plaintext));
       label = opened.label;
+      // Like the real node: the body's request_nonce must be this request's PoP nonce; routes never see it.
+      nonceBinding = takeRequestNonce(body, c.req.header("x-app-nonce"));
+      if (nonceBinding === "other_request") fail(403, "forbidden", "request_nonce is not this request's nonce");
     }
     node.seen.push({
       method: c.req.method,
       path: new URL(c.req.url).pathname,
       headers: Object.fromEntries(c.req.raw.headers),
       body,
+      nonceBinding,
     });
     c.set("app", caller);
     c.set("appSignature", verified.signature);

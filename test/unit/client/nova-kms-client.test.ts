@@ -80,6 +80,8 @@ describe("happy path", () => {
     expect(nodeB.hits.kms).toBe(0);
     const seen = nodeA.seen[0]!;
     expect(seen.body).toEqual({ op: "derive", context: "session-a", length: 16, path: "wallet/root" });
+    // The sealed body carried this request's PoP nonce, so it cannot ride on another request's PoP.
+    expect(seen.nonceBinding).toBe("bound");
     expect(seen.headers["x-app-wallet"]).toBe(appTee.identity.wallet);
     // The signed string names the node's on-chain wallet in lower case and the ts sent.
     const message = appAuthMessage(seen.headers["x-app-nonce"]!, nodeA.wallet, seen.headers["x-app-timestamp"]!);

@@ -9,7 +9,7 @@ import { CAPSULE_LABEL, ENCLAVER_LABEL, parseEnvelope, type EnvelopeLabel } from
 import { appResponseMessage, peerResponseMessage } from "../../../enclave/crypto/pop.js";
 import { APP_CHANNEL, PEER_CHANNEL, type ChannelVariant } from "../../../enclave/protocol/channel.js";
 import { sealJson } from "../../../enclave/protocol/identity.js";
-import { bindToRequest } from "../../../enclave/protocol/reply-binding.js";
+import { bindToRequest, takeRequestNonce, type NonceVerdict } from "../../../enclave/protocol/reply-binding.js";
 import {
   ChannelReplyError,
   ChannelStatusError,
@@ -42,6 +42,7 @@ interface Seen {
   headers: Record<string, string>;
   body: unknown;
   label: EnvelopeLabel | undefined;
+  nonceBinding: NonceVerdict;
 }
 
 /** A recipient of `channel` that echoes the request's inner JSON back, bound to the request, sealed and signed. */
@@ -65,7 +66,9 @@ function startRecipient(channel: ChannelVariant, misbehave: Misbehaviour) {
       body = JSON.parse(new TextDecoder().decode(opened.plaintext));
       label = opened.label;
     }
-    seen.push({ headers: Object.fromEntries(c.req.raw.headers), body, label });
+    // As the node does: the body's request_nonce is checked against the PoP nonce and removed.
+    const nonceBinding = takeRequestNonce(body, c.req.header(channel.popHeaders.nonce));
+    seen.push({ headers: Object.fromEntries(c.req.raw.headers), body, label, nonceBinding });
     const sealer = misbehave.sealWith ?? recipientTee;
     const replyLabel = misbehave.replyLabel ?? label;
     const content = { echo: body ?? null, method: c.req.method };
@@ -116,6 +119,8 @@ describe.each([APP_CHANNEL, PEER_CHANNEL])("signedCall ($kind variant)", (channe
     expect(await call(post, ENCLAVER_LABEL)).toEqual({ echo: { a: [1], b: 2 }, method: "POST" });
     const seen = recipientSide.seen[0]!;
     expect(seen.label).toBe(ENCLAVER_LABEL);
+    // Only app bodies carry the nonce (a peer's PoP and body go to /sync, which binds with the HMAC).
+    expect(seen.nonceBinding).toBe(channel.kind === "app" ? "bound" : "absent");
     expect(seen.headers[channel.popHeaders.wallet]).toBe(caller.identity.wallet);
     expect(seen.headers["content-type"]).toBe("application/json");
     // A GET carries no body; a body-less POST carries `{}`.
