@@ -8,7 +8,9 @@ import { PopVerifier } from "./auth/pop-verifier.js";
 import { RegistryAuthorizer } from "./auth/registry-authorizer.js";
 import { submitMasterSecretHash } from "./chain/master-secret-hash-writer.js";
 import { RegistryReader } from "./chain/registry-reader.js";
+import { DepartedStores } from "./cluster/departed-stores.js";
 import { MasterSecretManager } from "./cluster/master-secret.js";
+import { MembershipLapse } from "./cluster/membership-lapse.js";
 import { PeerClient } from "./cluster/peer-client.js";
 import { PeerDirectory } from "./cluster/peer-directory.js";
 import { Replicator } from "./cluster/replicator.js";
@@ -53,6 +55,9 @@ export class KmsNode {
   readonly directory: PeerDirectory;
   readonly peerClient: PeerClient;
   readonly replicator: Replicator;
+  /** Store epochs of members that left (shared by the replicator and the sync handler). */
+  private readonly departed = new DepartedStores();
+  private readonly lapse = new MembershipLapse();
   private server: ServerType | undefined;
   /** Registration, peer list and master secret, every KMS_NODE_TICK_MS. */
   private readonly lifecycle: PeriodicTask;
@@ -103,6 +108,9 @@ export class KmsNode {
       store: () => this.state.servingStore(),
       syncKey: () => this.state.servingKeys()?.syncMacKey,
       peers: () => this.directory.peers(),
+      members: () => this.otherMembers(),
+      departed: this.departed,
+      onStaleStore: () => this.rebuildStore(),
       client: this.peerClient,
       log,
     });
@@ -146,6 +154,23 @@ export class KmsNode {
     const opened = this.state.useSecret(secret);
     if (!opened) return;
     this.replicator.beginRecovery(opened.epoch, this.masterSecret.status().origin !== "generated");
+    void this.syncRound();
+  }
+
+  /** Every registered member but this node, including those it never contacts. */
+  private otherMembers(): string[] {
+    return this.directory
+      .members()
+      .members.filter((m) => !m.self)
+      .map((m) => m.wallet);
+  }
+
+  /** The store missed deletes (membership lapse, or a peer says so): start an empty one and recover it. */
+  private rebuildStore(): void {
+    const opened = this.state.reopenStore();
+    this.log.warn({ reopened: opened !== undefined }, "dropping a store that missed tombstone collections");
+    if (!opened) return;
+    this.replicator.beginRecovery(opened.epoch, true);
     void this.syncRound();
   }
 
@@ -200,6 +225,7 @@ export class KmsNode {
         store: () => this.state.servingStore(),
         masterSecret: () => (this.serving ? this.masterSecret.secret : undefined),
         storeRecovered: () => this.storeRecovered(),
+        departed: this.departed,
         log: this.log,
       }),
       views: { status: () => this.statusView(), nodes: () => this.nodesView() },
@@ -234,13 +260,17 @@ export class KmsNode {
     return this.replication.runNow();
   }
 
-  /** Our own registration, the peer list, then the master secret. */
+  /**
+   * The peer list, our own registration, then the master secret. Membership comes first: a node
+   * back from a lapse drops its stale store before its registration lets it serve again.
+   */
   private async tickOnce(): Promise<void> {
     try {
-      const self = await this.readiness.refresh();
       await this.directory
         .refresh()
         .catch((e: Error) => this.log.warn({ err: e.message.split("\n")[0] }, "peer refresh failed"));
+      if (this.lapse.observe(this.directory.members().members.some((m) => m.self))) this.rebuildStore();
+      const self = await this.readiness.refresh();
       if (self.registered) await this.masterSecret.tick();
     } catch (e) {
       this.log.warn({ err: (e as Error).message.split("\n")[0] }, "tick failed");
