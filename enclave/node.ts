@@ -165,7 +165,22 @@ export class KmsNode {
       .map((m) => m.wallet);
   }
 
-  /** The store missed deletes (membership lapse, or a peer says so): start an empty one and recover it. */
+  /**
+   * Back in the membership after a lapse: peers may have collected deletes meanwhile. Keep the KV API
+   * closed until a peer has answered for the store — it either says the store is stale (then it is
+   * rebuilt) or sends a snapshot. Not a rebuild outright: if every member lapsed together, nobody
+   * collected anything, and rebuilding from each other would lose everything.
+   */
+  private recheckStore(): void {
+    // Whatever this node collected, its own store was out meanwhile: it calls no other store stale.
+    this.departed.clear();
+    const store = this.state.currentStore;
+    if (!store) return;
+    this.log.info("back in the membership: checking the store with a peer before serving it");
+    this.replicator.beginRecovery(store.epoch, true);
+  }
+
+  /** A peer says the store missed a tombstone collection: start an empty one and recover it. */
   private rebuildStore(): void {
     const opened = this.state.reopenStore();
     this.log.warn({ reopened: opened !== undefined }, "dropping a store that missed tombstone collections");
@@ -262,14 +277,15 @@ export class KmsNode {
 
   /**
    * The peer list, our own registration, then the master secret. Membership comes first: a node
-   * back from a lapse drops its stale store before its registration lets it serve again.
+   * back from a lapse closes its KV API for a check (recheckStore) before its registration lets it
+   * serve again.
    */
   private async tickOnce(): Promise<void> {
     try {
       await this.directory
         .refresh()
         .catch((e: Error) => this.log.warn({ err: e.message.split("\n")[0] }, "peer refresh failed"));
-      if (this.lapse.observe(this.directory.members().members.some((m) => m.self))) this.rebuildStore();
+      if (this.lapse.observe(this.directory.members().members.some((m) => m.self))) this.recheckStore();
       const self = await this.readiness.refresh();
       if (self.registered) await this.masterSecret.tick();
     } catch (e) {

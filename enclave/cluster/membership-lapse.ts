@@ -1,8 +1,9 @@
 // Notices when this node's own membership lapses and comes back. While it is out (its instance
 // STOPPED, FAILED or no longer zkVerified, or its version REVOKED), its peers stop waiting for it
 // and may collect tombstones it never received; the store it kept may hold keys deleted meanwhile
-// and can never learn of those deletes. So on its return the node rebuilds that store from a peer
-// snapshot, as after a restart. (Peers also refuse such a store: departed-stores.ts.)
+// and can never learn of those deletes. So on its return the node does not serve that store until a
+// peer has answered for it: a peer that kept collecting says it is stale and the node rebuilds it
+// (departed-stores.ts); otherwise the peer's snapshot is merged in and the node serves as before.
 
 export class MembershipLapse {
   private member = false;

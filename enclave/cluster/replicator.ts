@@ -76,7 +76,9 @@ export class Replicator {
   private readonly state = new Map<string, PeerSyncState>();
   private readonly limit;
   private rounds = 0;
-  private recovery: { epoch: string; done: boolean; deadline: number; openedAt: number } | undefined;
+  private recovery: { epoch: string; done: boolean; deadline: number } | undefined;
+  /** When the current store was opened (its first beginRecovery), for the stale-store age check. */
+  private opened: { epoch: string; at: number } | undefined;
   /** The store epoch a rebuild was last asked for, so one store is rebuilt once. */
   private rebuildAskedFor: string | undefined;
 
@@ -94,14 +96,17 @@ export class Replicator {
    * nothing to recover (nothing anywhere is sealed under it yet); one opened for an adopted or
    * preset secret must first pull a peer's snapshot, so that the node never answers "not found"
    * for a key the cluster holds. Until then `isRecovered` is false and the KV API answers 503.
+   * Called again for the same store (a node back in the membership), it re-checks the store with
+   * a peer before serving it: the peer either says it is stale (see peerSaysStale) or sends a
+   * snapshot that is merged into it.
    */
   beginRecovery(epoch: string, fromPeers: boolean): void {
     const now = Date.now();
+    if (this.opened?.epoch !== epoch) this.opened = { epoch, at: now };
     this.recovery = {
       epoch,
       done: !fromPeers,
       deadline: now + (this.options.recoveryDeadlineMs ?? DEFAULT_RECOVERY_DEADLINE_MS),
-      openedAt: now,
     };
   }
 
@@ -130,7 +135,10 @@ export class Replicator {
     const peers = this.options.peers();
     const members = this.options.members?.() ?? peers.map((p) => p.wallet);
     this.forgetDeparted(members);
-    if (!this.isRecovered(store.epoch)) await this.recover(store, key, peers);
+    if (!this.isRecovered(store.epoch)) {
+      await this.recover(store, key, peers);
+      if (this.options.store() !== store) return; // rebuilt meanwhile; the next round syncs the new one
+    }
     const antiEntropy = this.rounds++ % (this.options.antiEntropyEvery ?? 5) === 0;
     for (const peer of peers) {
       const s = this.stateOf(peer.wallet);
@@ -181,13 +189,15 @@ export class Replicator {
    */
   private peerSaysStale(store: KvReplicaApi, peer: PeerInfo): void {
     if (this.rebuildAskedFor === store.epoch) return;
-    const openedAt = this.recovery?.epoch === store.epoch ? this.recovery.openedAt : 0;
+    const openedAt = this.opened?.epoch === store.epoch ? this.opened.at : 0;
     if (Date.now() - openedAt < (this.options.staleStoreMinAgeMs ?? DEFAULT_STALE_STORE_MIN_AGE_MS)) {
       this.options.log.warn({ peer: peer.wallet }, "a peer calls this young store stale; not rebuilding it");
       return;
     }
     this.rebuildAskedFor = store.epoch;
     this.options.log.warn({ peer: peer.wallet }, "this store missed a tombstone collection; rebuilding it");
+    // What we collected, we collected in the store being dropped: those verdicts are void now.
+    this.options.departed?.clear();
     this.options.onStaleStore?.();
   }
 
@@ -292,6 +302,11 @@ export class Replicator {
     for (const peer of peers) {
       try {
         const pages = await this.pullSnapshot(store, key, peer);
+        if (pages === "stale") {
+          if (this.options.store() !== store) return; // rebuilt: the new store recovers next round
+          unreachable++; // a store too young to rebuild on a peer's word: ask the others
+          continue;
+        }
         this.options.log.info({ peer: peer.wallet, pages }, "recovered the store from a peer snapshot");
         recovery.done = true;
         return;
@@ -317,13 +332,24 @@ export class Replicator {
     }
   }
 
-  /** Pages one peer's whole store into ours; returns the number of pages. */
-  private async pullSnapshot(store: KvReplicaApi, key: Uint8Array, peer: PeerInfo): Promise<number> {
+  /**
+   * Pages one peer's whole store into ours; returns the number of pages, or "stale" when the peer
+   * says our store missed a tombstone collection (then peerSaysStale has decided about a rebuild).
+   */
+  private async pullSnapshot(store: KvReplicaApi, key: Uint8Array, peer: PeerInfo): Promise<number | "stale"> {
     let cursor = 0;
     let pages = 0;
     for (;;) {
-      const page = await this.options.client.call(peer, { type: "snapshot_request", cursor }, { syncKey: key });
+      const page = await this.options.client.call(
+        peer,
+        { type: "snapshot_request", epoch: store.epoch, cursor },
+        { syncKey: key },
+      );
       if (!Array.isArray(page?.records) || typeof page?.next !== "number") throw new Error("malformed snapshot_page");
+      if (page.stale_store) {
+        this.peerSaysStale(store, peer);
+        return "stale";
+      }
       this.checkPeerStore(peer, page.epoch);
       store.merge(page.records);
       pages++;
@@ -344,6 +370,6 @@ export class Replicator {
       if (!s || s.ourEpoch !== store.epoch || s.peerEpoch === undefined) return;
       through = Math.min(through, s.acked);
     }
-    if (through > 0) store.collectTombstones(through);
+    if (through > 0 && store.collectTombstones(through) > 0) this.options.departed?.collected();
   }
 }

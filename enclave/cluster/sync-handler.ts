@@ -37,9 +37,15 @@ export class SyncHandler {
     const store = this.options.store();
     if (!store) throw new KmsError("service_unavailable", "Service not ready");
     const maxBytes = this.options.maxReplyBytes ?? DEFAULT_SYNC_BATCH_BYTES;
-    if (message.type !== "snapshot_request" && message.epoch !== undefined) {
+    if (message.epoch !== undefined) {
       const { departed } = this.options;
-      if (departed?.isDeparted(peer.wallet, message.epoch)) return this.staleStoreReply(message.type, store, peer);
+      if (departed?.isDeparted(peer.wallet, message.epoch)) {
+        // Only a node whose own store is in order may tell a peer to throw its store away: two
+        // members back from lapses must not make each other rebuild and lose everything.
+        if (!this.options.storeRecovered())
+          throw new KmsError("service_unavailable", "Store is recovering; ask another peer");
+        return this.staleStoreReply(message, store, peer);
+      }
       departed?.saw(peer.wallet, message.epoch);
     }
     switch (message.type) {
@@ -73,21 +79,28 @@ export class SyncHandler {
   }
 
   /**
-   * The answer to a store that was in use when its member left the membership: nothing merged or
-   * compared, and `stale_store` so that the member rebuilds it (departed-stores.ts).
+   * The answer to a store that was in use when its member left the membership: nothing merged,
+   * compared or sent, and `stale_store` so that the member rebuilds it (departed-stores.ts).
    */
-  private staleStoreReply(type: "delta" | "repair" | "roots" | "digest", store: KvReplicaApi, peer: RegisteredCaller) {
-    this.options.log.warn({ peer: peer.wallet }, "refused records from a store that missed a tombstone collection");
+  private staleStoreReply(
+    message: Exclude<SyncMessage, { type: "master_secret_request" }>,
+    store: KvReplicaApi,
+    peer: RegisteredCaller,
+  ) {
+    this.options.log.warn({ peer: peer.wallet }, "refused a store that missed a tombstone collection");
     const counts: Record<MergeStatus, number> = { inserted: 0, replaced: 0, concurrent: 0, ignored: 0, rejected: 0 };
     const stale_store = true;
-    switch (type) {
+    const epoch = store.epoch;
+    switch (message.type) {
       case "delta":
       case "repair":
-        return { type: `${type}_ack`, epoch: store.epoch, counts, stale_store };
+        return { type: `${message.type}_ack`, epoch, counts, stale_store };
+      case "snapshot_request":
+        return { type: "snapshot_page", epoch, records: [], next: message.cursor, head: 0, more: false, stale_store };
       case "roots":
         return { type: "roots_reply", differing: [], stale_store };
       case "digest":
-        return { type: "digest_reply", epoch: store.epoch, records: [], differing: [], truncated: false, stale_store };
+        return { type: "digest_reply", epoch, records: [], differing: [], truncated: false, stale_store };
     }
   }
 

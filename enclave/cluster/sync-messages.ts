@@ -12,9 +12,10 @@
 //   repair            {records}                     records sent back after a digest exchange
 //   master_secret_request {ecdh_pubkey}             §7; no HMAC, ENROLLED versions only
 //
-// roots, digest and repair also carry the sender's store `epoch` (optional on the wire): a peer
-// merges nothing from the store a member had when it left the membership, and says so in its reply
-// (`stale_store: true`), so that the member rebuilds that store (departed-stores.ts).
+// snapshot_request, roots, digest and repair also carry the sender's store `epoch` (optional on the
+// wire): a peer merges nothing from, and sends nothing to, the store a member had when it left the
+// membership, and says so in its reply (`stale_store: true`), so that the member rebuilds that store
+// (departed-stores.ts).
 import { z } from "zod";
 
 const record = z.record(z.string(), z.unknown());
@@ -37,6 +38,7 @@ export const syncMessage = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("snapshot_request"),
     sender_wallet: z.string(),
+    epoch: storeEpoch.optional(),
     cursor: position,
     max_bytes: z
       .number()
@@ -105,6 +107,7 @@ export const syncReplies = {
     next: position,
     head: position,
     more: z.boolean(),
+    stale_store: staleStore,
   }),
   /** Apps whose roots differ, or that only one side holds. */
   roots: z.object({ type: z.literal("roots_reply"), differing: z.array(appId), stale_store: staleStore }),

@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { RegisteredCaller } from "../../../enclave/auth/registry-rules.js";
 import { VersionStatus } from "../../../enclave/chain/types.js";
+import { DepartedStores } from "../../../enclave/cluster/departed-stores.js";
 import { SyncHandler } from "../../../enclave/cluster/sync-handler.js";
 import type { SyncMessage } from "../../../enclave/cluster/sync-messages.js";
 import { bytesToHex } from "../../../enclave/crypto/bytes.js";
@@ -10,7 +11,7 @@ import { generateP384KeyPair, p384SpkiFromSec1 } from "../../../enclave/crypto/p
 import { openSealedMasterSecret } from "../../../enclave/crypto/sealed-transfer.js";
 import { KmsError } from "../../../enclave/errors.js";
 import { createLogger } from "../../../enclave/log.js";
-import { nodeId } from "../store/helpers.js";
+import { ManualClock, bytes, makeStore, nodeId } from "../store/helpers.js";
 
 const SECRET = new Uint8Array(32).fill(9);
 
@@ -90,5 +91,64 @@ describe("master_secret_request", () => {
     const h = handler(1);
     expect(await outcome(h.handle(secretRequest().message, caller(1, VersionStatus.DEPRECATED)))).toBe("forbidden");
     expect(await outcome(h.handle(secretRequest().message, caller(1)))).toBe("ok");
+  });
+});
+
+describe("a store its member had when it left the membership", () => {
+  function setup() {
+    const store = makeStore(0, new ManualClock());
+    const departed = new DepartedStores();
+    departed.saw(nodeId(1), "old-epoch");
+    departed.membership([]);
+    departed.collected();
+    const flags = { recovered: true };
+    const h = new SyncHandler({
+      store: () => store,
+      masterSecret: () => undefined,
+      storeRecovered: () => flags.recovered,
+      departed,
+      log: createLogger("silent"),
+    });
+    const writer = makeStore(1, new ManualClock());
+    writer.put(5n, "k", bytes("v"));
+    return { store, h, flags, records: writer.changesSince(0).records };
+  }
+  const from = (epoch: string) => ({ sender_wallet: nodeId(1), epoch });
+
+  it("merges nothing from it and answers stale_store to every message that carries its epoch", async () => {
+    const { store, h, records } = setup();
+    const zero = { inserted: 0, replaced: 0, concurrent: 0, ignored: 0, rejected: 0 };
+    const replies = [
+      await h.handle({ type: "delta", ...from("old-epoch"), from: 0, next: 1, records: records as never }, caller(1)),
+      await h.handle({ type: "repair", ...from("old-epoch"), records: records as never }, caller(1)),
+      await h.handle({ type: "roots", ...from("old-epoch"), roots: { "5": "x" } }, caller(1)),
+      await h.handle({ type: "digest", ...from("old-epoch"), digests: [store.digest(5n)] }, caller(1)),
+      await h.handle({ type: "snapshot_request", ...from("old-epoch"), cursor: 0 }, caller(1)),
+    ];
+    expect(replies).toEqual([
+      { type: "delta_ack", epoch: store.epoch, counts: zero, stale_store: true },
+      { type: "repair_ack", epoch: store.epoch, counts: zero, stale_store: true },
+      { type: "roots_reply", differing: [], stale_store: true },
+      { type: "digest_reply", epoch: store.epoch, records: [], differing: [], truncated: false, stale_store: true },
+      { type: "snapshot_page", epoch: store.epoch, records: [], next: 0, head: 0, more: false, stale_store: true },
+    ]);
+    expect(store.holdsKey(5n, "k")).toBe(false);
+    // The member's rebuilt store (a new epoch) is welcome.
+    const reply = await h.handle(
+      { type: "delta", ...from("new-epoch"), from: 0, next: 1, records: records as never },
+      caller(1),
+    );
+    expect(reply).toMatchObject({ type: "delta_ack", counts: { inserted: 1 } });
+    expect(reply).not.toHaveProperty("stale_store");
+  });
+
+  it("does not tell it to rebuild while this node's own store is recovering", async () => {
+    const { h, flags, records } = setup();
+    flags.recovered = false;
+    expect(
+      await outcome(
+        h.handle({ type: "delta", ...from("old-epoch"), from: 0, next: 1, records: records as never }, caller(1)),
+      ),
+    ).toBe("service_unavailable");
   });
 });

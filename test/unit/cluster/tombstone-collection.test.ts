@@ -11,6 +11,7 @@ import type { PeerInfo } from "../../../enclave/cluster/peer-directory.js";
 import { Replicator } from "../../../enclave/cluster/replicator.js";
 import { SyncHandler } from "../../../enclave/cluster/sync-handler.js";
 import { type SyncMessageType, syncMessage, syncReplies } from "../../../enclave/cluster/sync-messages.js";
+import { KmsError } from "../../../enclave/errors.js";
 import { createLogger } from "../../../enclave/log.js";
 import type { KvStore } from "../../../enclave/store/kv-store.js";
 import { waitFor } from "../../support/kms-harness.js";
@@ -24,6 +25,7 @@ interface Member {
   wallet: string;
   store: KvStore;
   replicator: Replicator;
+  departed: DepartedStores;
   rebuilds: number;
 }
 
@@ -46,7 +48,7 @@ class SimCluster {
   private add(index: number): void {
     const wallet = nodeId(index);
     const departed = new DepartedStores();
-    const member = { index, wallet, store: makeStore(index, this.clock), rebuilds: 0 } as Member;
+    const member = { index, wallet, store: makeStore(index, this.clock), departed, rebuilds: 0 } as Member;
     const handler = new SyncHandler({
       store: () => member.store,
       masterSecret: () => undefined,
@@ -98,8 +100,13 @@ class SimCluster {
         if (!this.members.has(from) || !this.members.has(peer.wallet))
           throw new PeerCallError(peer.wallet, 403, "not a member");
         const message = syncMessage.parse({ ...inner, sender_wallet: from });
-        const reply = await this.handlers.get(peer.wallet)!.handle(message, caller);
-        return syncReplies[inner.type].parse(reply);
+        try {
+          return syncReplies[inner.type].parse(await this.handlers.get(peer.wallet)!.handle(message, caller));
+        } catch (e) {
+          // As the PeerClient reports a refusal: with its HTTP status.
+          if (e instanceof KmsError) throw new PeerCallError(peer.wallet, e.status, e.message);
+          throw e;
+        }
       },
     } as unknown as PeerClient;
   }
@@ -120,6 +127,17 @@ class SimCluster {
       if (done()) return;
     }
     throw new Error("the cluster did not get there");
+  }
+
+  /**
+   * A member back in the membership. One that noticed its lapse re-checks its store with a peer
+   * before serving it (what the node does on MembershipLapse); one that was paused throughout did not.
+   */
+  rejoin(member: Member, noticed: boolean): void {
+    this.members.add(member.wallet);
+    if (!noticed) return;
+    member.departed.clear();
+    member.replicator.beginRecovery(member.store.epoch, true);
   }
 
   converged(): boolean {
@@ -156,35 +174,84 @@ describe("tombstone collection", () => {
     for (const n of c.nodes) expect(n.store.holdsKey(APP, "k")).toBe(false);
   });
 
-  it("a member back after a collection it missed brings no deleted key back, and rebuilds its store", async () => {
+  it.each([
+    ["noticed its lapse", true],
+    ["was paused throughout", false],
+  ])(
+    "a member back after a collection it missed (and %s) brings no deleted key back, and rebuilds its store",
+    async (_, noticed) => {
+      const c = new SimCluster(3);
+      const [a, b, m] = c.nodes as [Member, Member, Member];
+      a.store.put(APP, "deleted", bytes("old"));
+      a.store.put(APP, "kept", bytes("k"));
+      await c.until(() => c.converged() && m.store.holdsKey(APP, "deleted"));
+      const staleEpoch = m.store.epoch;
+      // M is STOPPED: A and B stop waiting for it, and collect the delete it never received.
+      c.members.delete(m.wallet);
+      b.store.delete(APP, "deleted");
+      await c.until(() => [a, b].every((n) => n.store.stats().tombstones === 0 && !n.store.holdsKey(APP, "deleted")));
+      // Back in the membership with the store it had, still holding the deleted key.
+      c.rejoin(m, noticed);
+      expect(m.store.get(APP, "deleted")).toBeDefined();
+      // One that noticed serves nothing from that store: its KV API stays closed until a peer answered.
+      expect(m.replicator.isRecovered(staleEpoch)).toBe(!noticed);
+      const neverBack = () => {
+        expect(a.store.holdsKey(APP, "deleted")).toBe(false);
+        expect(b.store.holdsKey(APP, "deleted")).toBe(false);
+        if (m.store.epoch === staleEpoch && noticed) expect(m.replicator.isRecovered(staleEpoch)).toBe(false);
+      };
+      await c.until(() => m.rebuilds > 0 && m.replicator.isRecovered(m.store.epoch) && c.converged(), neverBack);
+      expect(m.rebuilds).toBe(1);
+      expect(m.store.epoch).not.toBe(staleEpoch);
+      for (const n of c.nodes) {
+        expect(n.store.get(APP, "deleted")).toBeUndefined();
+        expect(n.store.get(APP, "kept")?.value).toEqual(bytes("k"));
+      }
+      // Its later writes replicate as usual.
+      m.store.put(APP, "after-rebuild", bytes("ok"));
+      await c.until(() => c.converged());
+      expect(a.store.get(APP, "after-rebuild")?.value).toEqual(bytes("ok"));
+    },
+  );
+
+  it("when every member lapsed together, nobody collected anything: stores are kept, not rebuilt", async () => {
     const c = new SimCluster(3);
-    const [a, b, m] = c.nodes as [Member, Member, Member];
-    a.store.put(APP, "deleted", bytes("old"));
-    a.store.put(APP, "kept", bytes("k"));
-    await c.until(() => c.converged() && m.store.holdsKey(APP, "deleted"));
-    const staleEpoch = m.store.epoch;
-    // M is STOPPED (and, paused, never notices): A and B stop waiting for it.
-    c.members.delete(m.wallet);
-    b.store.delete(APP, "deleted");
-    await c.until(() => [a, b].every((n) => n.store.stats().tombstones === 0 && !n.store.holdsKey(APP, "deleted")));
-    // Back in the membership with the store it had, still holding the deleted key.
-    c.members.add(m.wallet);
-    expect(m.store.get(APP, "deleted")).toBeDefined();
-    const neverBack = () => {
-      expect(a.store.holdsKey(APP, "deleted")).toBe(false);
-      expect(b.store.holdsKey(APP, "deleted")).toBe(false);
-    };
-    await c.until(() => m.rebuilds > 0 && m.replicator.isRecovered(m.store.epoch) && c.converged(), neverBack);
-    expect(m.rebuilds).toBe(1);
-    expect(m.store.epoch).not.toBe(staleEpoch);
+    c.nodes[0]!.store.put(APP, "k", bytes("v"));
+    await c.until(() => c.converged() && c.nodes.every((n) => n.store.holdsKey(APP, "k")));
+    const epochs = c.nodes.map((n) => n.store.epoch);
+    c.members.clear();
+    for (const n of c.nodes) c.rejoin(n, true);
+    await c.until(() => c.nodes.every((n) => n.replicator.isRecovered(n.store.epoch)));
+    expect(c.nodes.map((n) => [n.rebuilds, n.store.epoch])).toEqual(epochs.map((e) => [0, e]));
+    for (const n of c.nodes) expect(n.store.get(APP, "k")?.value).toEqual(bytes("v"));
+  });
+
+  it("two members back from overlapping lapses, each having collected meanwhile, do not both rebuild", async () => {
+    const c = new SimCluster(2);
+    const [a, b] = c.nodes as [Member, Member];
+    for (const key of ["k", "x1", "x2"]) a.store.put(APP, key, bytes("v"));
+    await c.until(() => c.converged() && b.store.holdsKey(APP, "x2"));
+    // A lapses; B, alone, deletes x1 and collects it.
+    c.members.delete(a.wallet);
+    b.store.delete(APP, "x1");
+    await c.round([b]);
+    expect(b.store.holdsKey(APP, "x1")).toBe(false);
+    // A comes back and starts its check; before that has run, B lapses, and A deletes and collects x2.
+    c.rejoin(a, true);
+    c.members.delete(b.wallet);
+    a.store.delete(APP, "x2");
+    await c.round([a]);
+    expect(a.store.holdsKey(APP, "x2")).toBe(false);
+    c.rejoin(b, true);
+    await c.until(() => c.nodes.every((n) => n.replicator.isRecovered(n.store.epoch)) && c.converged());
+    // B lapsed after A's verdict about it was formed, so only A's stands: B rebuilds from A, and
+    // nothing A held is lost. (x1, deleted while A was away, comes back: B's own lapse voided B's
+    // knowledge of it — the price of never letting two stale stores erase each other.)
+    expect(c.nodes.map((n) => n.rebuilds)).toEqual([0, 1]);
     for (const n of c.nodes) {
-      expect(n.store.get(APP, "deleted")).toBeUndefined();
-      expect(n.store.get(APP, "kept")?.value).toEqual(bytes("k"));
+      expect(n.store.get(APP, "k")?.value).toEqual(bytes("v"));
+      expect(n.store.holdsKey(APP, "x2")).toBe(false);
     }
-    // Its later writes replicate as usual.
-    m.store.put(APP, "after-rebuild", bytes("ok"));
-    await c.until(() => c.converged());
-    expect(a.store.get(APP, "after-rebuild")?.value).toEqual(bytes("ok"));
   });
 
   it("a store younger than the minimum age is not rebuilt on a peer's word", async () => {
@@ -225,20 +292,41 @@ describe("tombstone collection", () => {
 });
 
 describe("DepartedStores", () => {
-  it("remembers the store a member had when it left, until that member shows a new one", () => {
+  it("calls a store departed once this node collected while its member was away, until a new store", () => {
     const d = new DepartedStores();
     d.saw("0xa", "e1");
     d.saw("0xb", "e2");
     d.membership(["0xb"]);
+    // Away, but nothing collected yet: nothing missed.
+    expect(d.isDeparted("0xa", "e1")).toBe(false);
+    d.collected();
     expect(d.isDeparted("0xa", "e1")).toBe(true);
     expect(d.isDeparted("0xa", "e9")).toBe(false);
-    expect(d.isDeparted("0xb", "e2")).toBe(false);
     expect(d.isDeparted("0xa", undefined)).toBe(false);
-    // Coming back with the old store changes nothing; a new store ends the departure.
-    d.saw("0xa", "e1");
+    expect(d.isDeparted("0xb", "e2")).toBe(false);
+    // Back with the old store: still departed. A new store ends it.
     d.membership(["0xa", "0xb"]);
+    d.saw("0xa", "e1");
     expect(d.isDeparted("0xa", "e1")).toBe(true);
     d.saw("0xa", "e3");
+    expect(d.isDeparted("0xa", "e1")).toBe(false);
+  });
+
+  it("a member back before any collection missed nothing, even when this node collects later", () => {
+    const d = new DepartedStores();
+    d.saw("0xa", "e1");
+    d.membership([]);
+    d.membership(["0xa"]);
+    d.collected();
+    expect(d.isDeparted("0xa", "e1")).toBe(false);
+  });
+
+  it("forgets every verdict when this node's own store is no longer the one that collected", () => {
+    const d = new DepartedStores();
+    d.saw("0xa", "e1");
+    d.membership([]);
+    d.collected();
+    d.clear();
     expect(d.isDeparted("0xa", "e1")).toBe(false);
   });
 });
