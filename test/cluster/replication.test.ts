@@ -1,8 +1,10 @@
 // Three real node processes on a real chain: one secret, replication, crash and pause recovery,
 // concurrent writes, deletes that stay deleted, large values.
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kmsRegistryAbi } from "../../enclave/chain/abi/kmsRegistry.js";
 import { InstanceStatus } from "../../enclave/chain/types.js";
+import type { MemberEntry } from "../../enclave/protocol/views.js";
 import { SimulatedTee } from "../../enclave/tee/simulated.js";
 import { registerDemoApp, type NodeProcess } from "../../scripts/cluster/index.js";
 import { appRequest } from "../support/app-request.js";
@@ -25,11 +27,23 @@ const get = (node: NodeProcess, key: string) =>
 const list = async (node: NodeProcess) =>
   (await appRequest(targetOf(node), tee, { method: "GET", path: "/kms/data" })).json?.keys as string[];
 
+/** Whether a process is stopped (SIGSTOP has taken effect): state "T" in /proc/<pid>/stat. */
+function isStopped(pid: number): boolean {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).startsWith("T");
+}
+
 /** `node`'s replication state for `peer`, as its /nodes shows it. */
 async function syncStateOf(node: NodeProcess, peer: NodeProcess) {
   const entry = (await getNodes(node.url)).nodes.find((n) => n.wallet === peer.wallet);
   if (!entry) throw new Error(`${node.seed} does not list ${peer.seed}`);
   return entry;
+}
+
+/** A sync with the member started after `since` and has neither succeeded nor failed yet. */
+function pushInFlightSince(entry: MemberEntry, since: number): boolean {
+  const attempt = entry.last_sync_attempt_ms ?? 0;
+  return attempt > since && (entry.last_sync_ok_ms ?? 0) < attempt && entry.last_error === null;
 }
 
 /** Waits until `peer` has acknowledged everything in `node`'s change log (its sync_lag is 0). */
@@ -188,24 +202,25 @@ describe("replication", () => {
     for (const node of [b, c])
       await waitFor(async () => (await get(node, "doomed")).status === 200, 10_000, `doomed on ${node.seed}`);
     c.pause();
-    const pausedAt = Date.now();
     try {
-      // A push from A to C has started since the pause and hangs (until PEER_TIMEOUT_MS, 5 s).
-      await waitFor(
+      await waitFor(() => isStopped(c.pid), 5_000, "C stopped");
+      const stoppedAt = Date.now();
+      expect((await put(a, "while-c-hangs", "w")).status).toBe(200);
+      // A's push of that write to C started after C stopped, and hangs (until PEER_TIMEOUT_MS, 5 s).
+      const hanging = await waitFor(
         async () => {
           const toC = await syncStateOf(a, c);
-          return (toC.last_sync_attempt_ms ?? 0) > pausedAt && toC.last_error === null;
+          return pushInFlightSince(toC, stoppedAt) && toC.last_sync_attempt_ms;
         },
         10_000,
         "a push from A to C hanging",
       );
-      expect((await put(a, "while-c-hangs", "w")).status).toBe(200);
       await acknowledged(a, b);
       expect((await get(b, "while-c-hangs")).status).toBe(200);
-      // B acknowledged while that push to C had not even timed out: a stuck peer holds up no other.
+      // B acknowledged while that same push to C was still in flight: a stuck peer holds up no other.
       const toC = await syncStateOf(a, c);
-      expect(toC.last_error).toBeNull();
-      expect(toC.last_sync_ok_ms).toBeLessThan(pausedAt);
+      expect(toC.last_sync_attempt_ms).toBe(hanging);
+      expect(pushInFlightSince(toC, stoppedAt)).toBe(true);
       expect((await del(b, "doomed")).status).toBe(200);
       expect((await put(b, "while-paused", "y")).status).toBe(200);
       // A holds the delete and the new write; C, paused, still holds "doomed" live.
