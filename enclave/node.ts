@@ -7,7 +7,9 @@ import { createPopAuth } from "./auth/pop-auth.js";
 import { RegistryAuthorizer } from "./auth/registry-authorizer.js";
 import { submitMasterSecretHash } from "./chain/master-secret-hash-writer.js";
 import { RegistryReader } from "./chain/registry-reader.js";
+import { DepartedStores } from "./cluster/departed-stores.js";
 import { MasterSecretManager } from "./cluster/master-secret.js";
+import { MembershipLapse } from "./cluster/membership-lapse.js";
 import { PeerClient } from "./cluster/peer-client.js";
 import { PeerDirectory } from "./cluster/peer-directory.js";
 import { Replicator } from "./cluster/replicator.js";
@@ -54,6 +56,9 @@ export class KmsNode {
   readonly peerClient: PeerClient;
   readonly replicator: Replicator;
   readonly writeQuorum: WriteQuorum;
+  /** Store epochs of members that left (shared by the replicator and the sync handler). */
+  private readonly departed = new DepartedStores();
+  private readonly lapse = new MembershipLapse();
   private server: ServerType | undefined;
   /** Registration, peer list and master secret, every KMS_NODE_TICK_MS. */
   private readonly lifecycle: PeriodicTask;
@@ -113,6 +118,9 @@ export class KmsNode {
       store: () => this.state.servingStore(),
       syncKey: () => this.state.servingKeys()?.syncMacKey,
       peers: () => this.directory.peers(),
+      members: () => this.otherMembers(),
+      departed: this.departed,
+      onStaleStore: () => this.rebuildStore(),
       client: this.peerClient,
       log,
       onAck: () => this.writeQuorum.notify(),
@@ -169,6 +177,38 @@ export class KmsNode {
     const opened = this.state.useSecret(secret);
     if (!opened) return;
     this.replicator.beginRecovery(opened.epoch, this.masterSecret.status().origin !== "generated");
+    void this.syncRound();
+  }
+
+  /** Every registered member but this node, including those it never contacts. */
+  private otherMembers(): string[] {
+    return this.directory
+      .members()
+      .members.filter((m) => !m.self)
+      .map((m) => m.wallet);
+  }
+
+  /**
+   * Back in the membership after a lapse: peers may have collected deletes meanwhile. Keep the KV API
+   * closed until a peer has answered for the store — it either says the store is stale (then it is
+   * rebuilt) or sends a snapshot. Not a rebuild outright: if every member lapsed together, nobody
+   * collected anything, and rebuilding from each other would lose everything.
+   */
+  private recheckStore(): void {
+    // Whatever this node collected, its own store was out meanwhile: it calls no other store stale.
+    this.departed.clear();
+    const store = this.state.currentStore;
+    if (!store) return;
+    this.log.info("back in the membership: checking the store with a peer before serving it");
+    this.replicator.beginRecovery(store.epoch, true);
+  }
+
+  /** A peer says the store missed a tombstone collection: start an empty one and recover it. */
+  private rebuildStore(): void {
+    const opened = this.state.reopenStore();
+    this.log.warn({ reopened: opened !== undefined }, "dropping a store that missed tombstone collections");
+    if (!opened) return;
+    this.replicator.beginRecovery(opened.epoch, true);
     void this.syncRound();
   }
 
@@ -235,6 +275,7 @@ export class KmsNode {
         store: () => this.state.servingStore(),
         masterSecret: () => (this.serving ? this.masterSecret.secret : undefined),
         storeRecovered: () => this.storeRecovered(),
+        departed: this.departed,
         log: this.log,
       }),
       replicated: (position) => this.writeQuorum.acknowledge(position),
@@ -270,13 +311,18 @@ export class KmsNode {
     return this.replication.runNow();
   }
 
-  /** Our own registration, the peer list, then the master secret. */
+  /**
+   * The peer list, our own registration, then the master secret. Membership comes first: a node
+   * back from a lapse closes its KV API for a check (recheckStore) before its registration lets it
+   * serve again.
+   */
   private async tickOnce(): Promise<void> {
     try {
-      const self = await this.readiness.refresh();
       await this.directory
         .refresh()
         .catch((e: Error) => this.log.warn({ err: e.message.split("\n")[0] }, "peer refresh failed"));
+      if (this.lapse.observe(this.directory.members().members.some((m) => m.self))) this.recheckStore();
+      const self = await this.readiness.refresh();
       if (self.registered) await this.masterSecret.tick();
     } catch (e) {
       this.log.warn({ err: (e as Error).message.split("\n")[0] }, "tick failed");

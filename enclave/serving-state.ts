@@ -47,6 +47,18 @@ export class ServingState {
     return opened;
   }
 
+  /**
+   * Replaces the store with an empty one for the same secret, because the one held missed deletes
+   * (membership-lapse.ts, departed-stores.ts). Returns the new store; without keys to open one now,
+   * the store is only dropped and the next secret opens a fresh one.
+   */
+  reopenStore(): KvStoreApi | undefined {
+    if (!this.kvStore) return undefined;
+    this.kvStore = this.keys ? this.options.openStore(this.keys) : undefined;
+    if (!this.kvStore) this.storeSecretHash = undefined;
+    return this.kvStore;
+  }
+
   get holdsKeys(): boolean {
     return this.keys !== undefined;
   }

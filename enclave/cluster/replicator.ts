@@ -6,13 +6,18 @@
 // - a node that opens a store for a secret it adopted pulls a paged snapshot from a peer before
 //   its KV API opens (see beginRecovery), so it never answers "not found" for a key the cluster has;
 // - every few rounds, a digest exchange per peer repairs anything missed either way;
-// - tombstones are collected only up to the lowest position every member has acknowledged;
+// - tombstones are collected only up to the lowest position every member has acknowledged — every
+//   registered member, including those this node cannot contact;
+// - nothing is merged from a store its member had when it left the membership (it may hold keys
+//   deleted and collected meanwhile); a peer that says our store is such a one makes us rebuild it
+//   (departed-stores.ts);
 // - one slow or dead peer never delays the others: each peer has its own in-flight flag and
 //   calls run with bounded concurrency and per-call timeouts.
 import pLimit from "p-limit";
 import type { Logger } from "../log.js";
 import type { KvReplicaApi } from "../store/api.js";
 import type { PeerInfo } from "./peer-directory.js";
+import type { DepartedStores } from "./departed-stores.js";
 import { PeerCallError, type PeerClient } from "./peer-client.js";
 import { dropUnknownTombstones } from "./repair-filter.js";
 import { MAX_DIGEST_APPS } from "./sync-messages.js";
@@ -41,6 +46,18 @@ export interface ReplicatorOptions {
   store(): KvReplicaApi | undefined;
   syncKey(): Uint8Array | undefined;
   peers(): readonly PeerInfo[];
+  /**
+   * Wallets of every registered member other than this node, contacted or not (default: the peers).
+   * Tombstones are kept until all of them have acknowledged: one that cannot be reached may still
+   * hold the deleted key, and would bring it back.
+   */
+  members?(): readonly string[];
+  /** Store epochs of departed members, shared with the SyncHandler. */
+  departed?: DepartedStores;
+  /** A peer says this node's store missed a tombstone collection: open a fresh one and recover it. */
+  onStaleStore?(): void;
+  /** A store younger than this is not rebuilt on a peer's word (bounds what a lying peer can cause). */
+  staleStoreMinAgeMs?: number;
   client: PeerClient;
   log: Logger;
   batchBytes?: number;
@@ -54,12 +71,20 @@ export interface ReplicatorOptions {
 }
 
 export const DEFAULT_RECOVERY_DEADLINE_MS = 30_000;
+export const DEFAULT_STALE_STORE_MIN_AGE_MS = 60_000;
+
+/** Thrown to stop syncing with a peer whose store we do not merge from. */
+const DEPARTED_PEER_STORE = "peer's store missed a tombstone collection; waiting for it to rebuild";
 
 export class Replicator {
   private readonly state = new Map<string, PeerSyncState>();
   private readonly limit;
   private rounds = 0;
   private recovery: { epoch: string; done: boolean; deadline: number } | undefined;
+  /** When the current store was opened (its first beginRecovery), for the stale-store age check. */
+  private opened: { epoch: string; at: number } | undefined;
+  /** The store epoch a rebuild was last asked for, so one store is rebuilt once. */
+  private rebuildAskedFor: string | undefined;
 
   constructor(private readonly options: ReplicatorOptions) {
     this.limit = pLimit(options.concurrency ?? 4);
@@ -75,12 +100,17 @@ export class Replicator {
    * nothing to recover (nothing anywhere is sealed under it yet); one opened for an adopted or
    * preset secret must first pull a peer's snapshot, so that the node never answers "not found"
    * for a key the cluster holds. Until then `isRecovered` is false and the KV API answers 503.
+   * Called again for the same store (a node back in the membership), it re-checks the store with
+   * a peer before serving it: the peer either says it is stale (see peerSaysStale) or sends a
+   * snapshot that is merged into it.
    */
   beginRecovery(epoch: string, fromPeers: boolean): void {
+    const now = Date.now();
+    if (this.opened?.epoch !== epoch) this.opened = { epoch, at: now };
     this.recovery = {
       epoch,
       done: !fromPeers,
-      deadline: Date.now() + (this.options.recoveryDeadlineMs ?? DEFAULT_RECOVERY_DEADLINE_MS),
+      deadline: now + (this.options.recoveryDeadlineMs ?? DEFAULT_RECOVERY_DEADLINE_MS),
     };
   }
 
@@ -150,13 +180,17 @@ export class Replicator {
     const key = this.options.syncKey();
     if (!store || !key) return;
     const peers = this.options.peers();
-    this.forgetDeparted(peers);
-    if (!this.isRecovered(store.epoch)) await this.recover(store, key, peers);
+    const members = this.options.members?.() ?? peers.map((p) => p.wallet);
+    this.forgetDeparted(members);
+    if (!this.isRecovered(store.epoch)) {
+      await this.recover(store, key, peers);
+      if (this.options.store() !== store) return; // rebuilt meanwhile; the next round syncs the new one
+    }
     const antiEntropy = this.rounds++ % (this.options.antiEntropyEvery ?? 5) === 0;
     for (const peer of peers) {
       if (!this.stateOf(peer.wallet).inFlight) this.startPush(store, key, peer, antiEntropy);
     }
-    this.collectTombstones(store, peers);
+    this.collectTombstones(store, members);
   }
 
   private stateOf(wallet: string): PeerSyncState {
@@ -177,9 +211,39 @@ export class Replicator {
     return s;
   }
 
-  private forgetDeparted(peers: readonly PeerInfo[]): void {
-    const current = new Set(peers.map((p) => p.wallet));
+  private forgetDeparted(members: readonly string[]): void {
+    const current = new Set(members);
     for (const wallet of this.state.keys()) if (!current.has(wallet)) this.state.delete(wallet);
+    this.options.departed?.membership(current);
+  }
+
+  /**
+   * Records the store epoch a peer answered with; throws when it is the store the peer had when it
+   * left the membership (merging from it could bring deleted keys back).
+   */
+  private checkPeerStore(peer: PeerInfo, epoch: string): void {
+    const { departed } = this.options;
+    if (departed?.isDeparted(peer.wallet, epoch)) throw new Error(DEPARTED_PEER_STORE);
+    departed?.saw(peer.wallet, epoch);
+  }
+
+  /**
+   * A peer merged nothing from us because our store missed a tombstone collection (we were out of
+   * the membership while it collected). Rebuild it, unless it is younger than the minimum age: a
+   * store opened since cannot have missed anything, and a lying peer must not keep us rebuilding.
+   */
+  private peerSaysStale(store: KvReplicaApi, peer: PeerInfo): void {
+    if (this.rebuildAskedFor === store.epoch) return;
+    const openedAt = this.opened?.epoch === store.epoch ? this.opened.at : 0;
+    if (Date.now() - openedAt < (this.options.staleStoreMinAgeMs ?? DEFAULT_STALE_STORE_MIN_AGE_MS)) {
+      this.options.log.warn({ peer: peer.wallet }, "a peer calls this young store stale; not rebuilding it");
+      return;
+    }
+    this.rebuildAskedFor = store.epoch;
+    this.options.log.warn({ peer: peer.wallet }, "this store missed a tombstone collection; rebuilding it");
+    // What we collected, we collected in the store being dropped: those verdicts are void now.
+    this.options.departed?.clear();
+    this.options.onStaleStore?.();
   }
 
   private async syncPeer(
@@ -220,6 +284,8 @@ export class Replicator {
         { syncKey: key },
       );
       if (typeof reply?.epoch !== "string") throw new Error("malformed delta_ack");
+      if (reply.stale_store) return this.peerSaysStale(store, peer);
+      this.checkPeerStore(peer, reply.epoch);
       if (s.peerEpoch !== undefined && reply.epoch !== s.peerEpoch) {
         // The peer restarted with an empty store: start over from the beginning of our log.
         this.options.log.info({ peer: peer.wallet }, "peer store restarted; resending everything");
@@ -236,19 +302,23 @@ export class Replicator {
 
   private async exchangeDigests(store: KvReplicaApi, key: Uint8Array, peer: PeerInfo, s: PeerSyncState): Promise<void> {
     // Roots first (one hash per app), then buckets only for the apps that differ.
+    const epoch = store.epoch;
     const rootsReply = await this.options.client.call(
       peer,
-      { type: "roots", roots: store.appRoots() },
+      { type: "roots", epoch, roots: store.appRoots() },
       { syncKey: key },
     );
     if (!Array.isArray(rootsReply?.differing)) throw new Error("malformed roots_reply");
+    if (rootsReply.stale_store) return this.peerSaysStale(store, peer);
     const apps = (rootsReply.differing as unknown[]).filter(
       (a): a is string => typeof a === "string" && /^[0-9]{1,78}$/.test(a),
     );
     if (apps.length === 0) return;
     const digests = apps.slice(0, MAX_DIGEST_APPS).map((app) => store.digest(BigInt(app)));
-    const reply = await this.options.client.call(peer, { type: "digest", digests }, { syncKey: key });
+    const reply = await this.options.client.call(peer, { type: "digest", epoch, digests }, { syncKey: key });
     if (!Array.isArray(reply?.records) || !Array.isArray(reply?.differing)) throw new Error("malformed digest_reply");
+    if (reply.stale_store) return this.peerSaysStale(store, peer);
+    this.checkPeerStore(peer, reply.epoch);
     if (reply.records.length > 0) store.merge(dropUnknownTombstones(store, reply.records));
     const ours: unknown[] = [];
     for (const { app_id, buckets } of reply.differing as Array<{ app_id: string; buckets: number[] }>) {
@@ -260,7 +330,8 @@ export class Replicator {
         ),
       );
     }
-    if (ours.length > 0) await this.options.client.call(peer, { type: "repair", records: ours }, { syncKey: key });
+    if (ours.length > 0)
+      await this.options.client.call(peer, { type: "repair", epoch, records: ours }, { syncKey: key });
     if (typeof reply.epoch === "string") s.peerEpoch ??= reply.epoch;
   }
 
@@ -277,6 +348,11 @@ export class Replicator {
     for (const peer of peers) {
       try {
         const pages = await this.pullSnapshot(store, key, peer);
+        if (pages === "stale") {
+          if (this.options.store() !== store) return; // rebuilt: the new store recovers next round
+          unreachable++; // a store too young to rebuild on a peer's word: ask the others
+          continue;
+        }
         this.options.log.info({ peer: peer.wallet, pages }, "recovered the store from a peer snapshot");
         recovery.done = true;
         return;
@@ -302,13 +378,25 @@ export class Replicator {
     }
   }
 
-  /** Pages one peer's whole store into ours; returns the number of pages. */
-  private async pullSnapshot(store: KvReplicaApi, key: Uint8Array, peer: PeerInfo): Promise<number> {
+  /**
+   * Pages one peer's whole store into ours; returns the number of pages, or "stale" when the peer
+   * says our store missed a tombstone collection (then peerSaysStale has decided about a rebuild).
+   */
+  private async pullSnapshot(store: KvReplicaApi, key: Uint8Array, peer: PeerInfo): Promise<number | "stale"> {
     let cursor = 0;
     let pages = 0;
     for (;;) {
-      const page = await this.options.client.call(peer, { type: "snapshot_request", cursor }, { syncKey: key });
+      const page = await this.options.client.call(
+        peer,
+        { type: "snapshot_request", epoch: store.epoch, cursor },
+        { syncKey: key },
+      );
       if (!Array.isArray(page?.records) || typeof page?.next !== "number") throw new Error("malformed snapshot_page");
+      if (page.stale_store) {
+        this.peerSaysStale(store, peer);
+        return "stale";
+      }
+      this.checkPeerStore(peer, page.epoch);
       store.merge(page.records);
       pages++;
       if (!page.more || page.next <= cursor) return pages;
@@ -316,14 +404,18 @@ export class Replicator {
     }
   }
 
-  /** Drops tombstones every current member has acknowledged (all of them, in our current epoch). */
-  private collectTombstones(store: KvReplicaApi, peers: readonly PeerInfo[]): void {
+  /**
+   * Drops tombstones every current member has acknowledged (all of them, in our current epoch). A
+   * member we cannot contact (its URL refused, its key unusable, or unreachable) acknowledges
+   * nothing, so it holds collection back until it is reachable again or leaves the membership.
+   */
+  private collectTombstones(store: KvReplicaApi, members: readonly string[]): void {
     let through = store.head;
-    for (const peer of peers) {
-      const s = this.state.get(peer.wallet);
+    for (const wallet of members) {
+      const s = this.state.get(wallet);
       if (!s || s.ourEpoch !== store.epoch || s.peerEpoch === undefined) return;
       through = Math.min(through, s.acked);
     }
-    if (through > 0) store.collectTombstones(through);
+    if (through > 0 && store.collectTombstones(through) > 0) this.options.departed?.collected();
   }
 }

@@ -6,7 +6,8 @@ import { hexToBytes } from "../crypto/bytes.js";
 import { sealMasterSecret } from "../crypto/sealed-transfer.js";
 import { KmsError, badRequest, forbidden } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { KvReplicaApi } from "../store/api.js";
+import type { KvReplicaApi, MergeStatus } from "../store/api.js";
+import type { DepartedStores } from "./departed-stores.js";
 import { DEFAULT_SYNC_BATCH_BYTES } from "./replicator.js";
 import { dropUnknownTombstones } from "./repair-filter.js";
 import type { SyncMessage } from "./sync-messages.js";
@@ -19,6 +20,8 @@ export interface SyncHandlerOptions {
   /** False while this node's own store is still recovering (its snapshot would be partial). */
   storeRecovered(): boolean;
   log: Logger;
+  /** Store epochs of members that left; nothing from those stores is merged (departed-stores.ts). */
+  departed?: Pick<DepartedStores, "saw" | "isDeparted">;
   /** master_secret_request answers per requesting wallet per minute. */
   secretRequestsPerMinute?: number;
   maxReplyBytes?: number;
@@ -34,6 +37,17 @@ export class SyncHandler {
     const store = this.options.store();
     if (!store) throw new KmsError("service_unavailable", "Service not ready");
     const maxBytes = this.options.maxReplyBytes ?? DEFAULT_SYNC_BATCH_BYTES;
+    if (message.epoch !== undefined) {
+      const { departed } = this.options;
+      if (departed?.isDeparted(peer.wallet, message.epoch)) {
+        // Only a node whose own store is in order may tell a peer to throw its store away: two
+        // members back from lapses must not make each other rebuild and lose everything.
+        if (!this.options.storeRecovered())
+          throw new KmsError("service_unavailable", "Store is recovering; ask another peer");
+        return this.staleStoreReply(message, store, peer);
+      }
+      departed?.saw(peer.wallet, message.epoch);
+    }
     switch (message.type) {
       case "delta":
       case "repair": {
@@ -61,6 +75,32 @@ export class SyncHandler {
         return { type: "roots_reply", differing: differingApps(store.appRoots(), message.roots) };
       case "digest":
         return this.digestReply(store, message.digests, maxBytes);
+    }
+  }
+
+  /**
+   * The answer to a store that was in use when its member left the membership: nothing merged,
+   * compared or sent, and `stale_store` so that the member rebuilds it (departed-stores.ts).
+   */
+  private staleStoreReply(
+    message: Exclude<SyncMessage, { type: "master_secret_request" }>,
+    store: KvReplicaApi,
+    peer: RegisteredCaller,
+  ) {
+    this.options.log.warn({ peer: peer.wallet }, "refused a store that missed a tombstone collection");
+    const counts: Record<MergeStatus, number> = { inserted: 0, replaced: 0, concurrent: 0, ignored: 0, rejected: 0 };
+    const stale_store = true;
+    const epoch = store.epoch;
+    switch (message.type) {
+      case "delta":
+      case "repair":
+        return { type: `${message.type}_ack`, epoch, counts, stale_store };
+      case "snapshot_request":
+        return { type: "snapshot_page", epoch, records: [], next: message.cursor, head: 0, more: false, stale_store };
+      case "roots":
+        return { type: "roots_reply", differing: [], stale_store };
+      case "digest":
+        return { type: "digest_reply", epoch, records: [], differing: [], truncated: false, stale_store };
     }
   }
 

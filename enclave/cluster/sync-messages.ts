@@ -11,6 +11,11 @@
 //                                                   its records in the buckets that differ
 //   repair            {records}                     records sent back after a digest exchange
 //   master_secret_request {ecdh_pubkey}             §7; no HMAC, ENROLLED versions only
+//
+// snapshot_request, roots, digest and repair also carry the sender's store `epoch` (optional on the
+// wire): a peer merges nothing from, and sends nothing to, the store a member had when it left the
+// membership, and says so in its reply (`stale_store: true`), so that the member rebuilds that store
+// (departed-stores.ts).
 import { z } from "zod";
 
 const record = z.record(z.string(), z.unknown());
@@ -18,12 +23,14 @@ const record = z.record(z.string(), z.unknown());
 /** Apps compared bucket by bucket in one digest exchange; the rest wait for the next one. */
 export const MAX_DIGEST_APPS = 32;
 const position = z.number().int().min(0);
+/** A store's epoch (random per store instance). */
+const storeEpoch = z.string().min(1).max(100);
 
 export const syncMessage = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("delta"),
     sender_wallet: z.string(),
-    epoch: z.string().min(1).max(100),
+    epoch: storeEpoch,
     from: position,
     next: position,
     records: z.array(record).max(100_000),
@@ -31,6 +38,7 @@ export const syncMessage = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("snapshot_request"),
     sender_wallet: z.string(),
+    epoch: storeEpoch.optional(),
     cursor: position,
     max_bytes: z
       .number()
@@ -42,11 +50,13 @@ export const syncMessage = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("roots"),
     sender_wallet: z.string(),
+    epoch: storeEpoch.optional(),
     roots: z.record(z.string().regex(/^[0-9]{1,78}$/), z.string().max(64)),
   }),
   z.object({
     type: z.literal("digest"),
     sender_wallet: z.string(),
+    epoch: storeEpoch.optional(),
     digests: z
       .array(
         z.object({
@@ -60,6 +70,7 @@ export const syncMessage = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("repair"),
     sender_wallet: z.string(),
+    epoch: storeEpoch.optional(),
     records: z.array(record).max(100_000),
   }),
   z.object({
@@ -80,14 +91,14 @@ export type SyncMessageType = SyncMessage["type"];
 const count = z.number().int().min(0);
 /** Merge outcome counts (one per store MergeStatus). */
 const mergeCounts = z.object({ inserted: count, replaced: count, concurrent: count, ignored: count, rejected: count });
-/** A store's epoch (random per store instance); the same bounds as a delta's `epoch`. */
-const storeEpoch = z.string().min(1).max(100);
+/** True when the receiver merged nothing because the sender's store missed a tombstone collection. */
+const staleStore = z.boolean().optional();
 const appId = z.string().regex(/^[0-9]{1,78}$/);
 
 export const syncReplies = {
   /** The merge of a delta; `epoch` is the receiver's store (a new one means: resend from 0). */
-  delta: z.object({ type: z.literal("delta_ack"), epoch: storeEpoch, counts: mergeCounts }),
-  repair: z.object({ type: z.literal("repair_ack"), epoch: storeEpoch, counts: mergeCounts }),
+  delta: z.object({ type: z.literal("delta_ack"), epoch: storeEpoch, counts: mergeCounts, stale_store: staleStore }),
+  repair: z.object({ type: z.literal("repair_ack"), epoch: storeEpoch, counts: mergeCounts, stale_store: staleStore }),
   /** One page of the receiver's store; ask again from `next` while `more`. */
   snapshot_request: z.object({
     type: z.literal("snapshot_page"),
@@ -96,9 +107,10 @@ export const syncReplies = {
     next: position,
     head: position,
     more: z.boolean(),
+    stale_store: staleStore,
   }),
   /** Apps whose roots differ, or that only one side holds. */
-  roots: z.object({ type: z.literal("roots_reply"), differing: z.array(appId) }),
+  roots: z.object({ type: z.literal("roots_reply"), differing: z.array(appId), stale_store: staleStore }),
   /** The receiver's records in the differing buckets (bounded; `truncated` when some were left out). */
   digest: z.object({
     type: z.literal("digest_reply"),
@@ -106,6 +118,7 @@ export const syncReplies = {
     records: z.array(record),
     differing: z.array(z.object({ app_id: appId, buckets: z.array(z.number().int().min(0)) })),
     truncated: z.boolean(),
+    stale_store: staleStore,
   }),
   /** PROTOCOL.md §7; the sealed fields are checked when opened (crypto/sealed-transfer.ts). */
   master_secret_request: z.object({

@@ -75,7 +75,15 @@ export interface DeleteResult {
 
 export type MergeStatus = "inserted" | "replaced" | "concurrent" | "ignored" | "rejected";
 
-export type MergeRejectReason = DecodeFailure | "future_timestamp" | "decrypt_failed" | "key_unavailable";
+export type MergeRejectReason =
+  | DecodeFailure
+  | "future_timestamp"
+  /** A clock entry above what any node can have issued by now (vector-clock.ts clockCeiling). */
+  | "future_clock"
+  /** Merging it would take the app beyond MERGE_QUOTA_HEADROOM × its quota. */
+  | "over_quota"
+  | "decrypt_failed"
+  | "key_unavailable";
 
 export interface MergeOutcome {
   appId: string | null;

@@ -28,6 +28,7 @@ import { ExpiryIndex } from "./expiry-index.js";
 import {
   DEFAULT_MAX_CLOCK_SKEW_MS,
   DEFAULT_OVERFLOW,
+  MERGE_QUOTA_HEADROOM,
   OVERFLOW_POLICIES,
   type OverflowPolicy,
   type StoreLimits,
@@ -50,7 +51,16 @@ import {
 import { type BatchOptions, type ChangeBatch, takeBatch } from "./replication.js";
 import { type NonceSource, openValue, pooledNonceSource, sealValue } from "./sealing.js";
 import { mergeSibling, sortSiblings } from "./siblings.js";
-import { type VectorClock, EMPTY_CLOCK, isNodeId, mergeClocks, withEntry } from "./vector-clock.js";
+import {
+  type VectorClock,
+  EMPTY_CLOCK,
+  clockCeiling,
+  isNodeId,
+  maxCounter,
+  mergeClocks,
+  nextCounter,
+  withEntry,
+} from "./vector-clock.js";
 import { type WireRecord, decodeWireRecord, encodeWireRecord } from "./wire-format.js";
 
 export interface KvStoreOptions {
@@ -89,7 +99,8 @@ export class KvStore implements KvStoreApi {
   private readonly log = new ChangeLog<KeyState>();
   private readonly expiry = new ExpiryIndex<{ state: KeyState; version: RecordVersion }>();
   /** This node's clock counter: above every value of its own entry seen anywhere, so a write after a
-   *  tombstone was collected (or after a restart that recovered records) is never dominated. */
+   *  tombstone was collected (or after a restart that recovered records) is never dominated. Hybrid
+   *  (vector-clock.ts nextCounter), so it never runs ahead of the wall clock by more than the skew. */
   private counter = 0;
 
   constructor(opts: KvStoreOptions) {
@@ -126,7 +137,7 @@ export class KvStore implements KvStoreApi {
     const existing = ns?.entries.get(key);
     // Size with the clock this write will carry (one more entry at most than the joined clock).
     const draft: RecordVersion = {
-      clock: withEntry(joinClocks(existing), this.nodeId, this.counter + 1),
+      clock: withEntry(joinClocks(existing), this.nodeId, nextCounter(this.counter, now)),
       updatedAtMs: now,
       ttlMs,
       tombstone: false,
@@ -455,8 +466,9 @@ export class KvStore implements KvStoreApi {
     now: number,
   ): KeyState {
     const state = existing ?? this.newState(ns, key, keyBytes);
+    this.counter = nextCounter(this.counter, now);
     const version: RecordVersion = {
-      clock: withEntry(joinClocks(state), this.nodeId, ++this.counter),
+      clock: withEntry(joinClocks(state), this.nodeId, this.counter),
       updatedAtMs: now,
       ttlMs,
       tombstone,
@@ -519,6 +531,10 @@ export class KvStore implements KvStoreApi {
     let version = decoded.record.version;
     const base = { appId: appId.toString(10), key };
     if (version.updatedAtMs > now + this.maxSkewMs) return { ...base, status: "rejected", reason: "future_timestamp" };
+    // An entry no node can have issued yet, for any node: accepting it would lift that node's counter
+    // (ours, if it is our entry) towards the end of the safe integers, where its writes stop.
+    if (maxCounter(version.clock) > clockCeiling(now, this.maxSkewMs))
+      return { ...base, status: "rejected", reason: "future_clock" };
     if (!version.tombstone) {
       let dataKey: Uint8Array;
       try {
@@ -534,19 +550,46 @@ export class KvStore implements KvStoreApi {
       // Arriving already expired: store the same tombstone form every node converts it to.
       if (isExpired(version, now)) version = expiredForm(version);
     }
+    const ns = this.namespaces.get(appId);
+    const existing = ns?.entries.get(key);
+    let versions = [version];
+    let status: MergeStatus = "inserted";
+    if (existing) {
+      const merged = mergeSibling(existing.versions, version);
+      versions = merged.versions;
+      status = merged.kind;
+    }
+    if (status !== "ignored" && this.beyondMergeQuota(ns, existing, keyBytes, versions))
+      return { ...base, status: "rejected", reason: "over_quota" };
+
+    // Bounded by the clock ceiling above, so a peer cannot push our counter out of reach.
     const own = version.clock[this.nodeId];
     if (own !== undefined && own > this.counter) this.counter = own;
+    if (status === "ignored") return { ...base, status };
+    const space = ns ?? this.namespace(appId);
+    this.commit(existing ?? this.newState(space, key, keyBytes), versions, version);
+    return { ...base, status };
+  }
 
-    const ns = this.namespace(appId);
-    const existing = ns.entries.get(key);
-    if (!existing) {
-      this.commit(this.newState(ns, key, keyBytes), [version], version);
-      return { ...base, status: "inserted" };
-    }
-    const merged = mergeSibling(existing.versions, version);
-    if (merged.kind === "ignored") return { ...base, status: "ignored" };
-    this.commit(existing, merged.versions, version);
-    return { ...base, status: merged.kind };
+  /**
+   * Whether a merge that leaves the key with `versions` grows the app's live data beyond
+   * MERGE_QUOTA_HEADROOM × its quotas. Merges that shrink or keep its size, and deletes, always pass.
+   */
+  private beyondMergeQuota(
+    ns: Namespace | undefined,
+    existing: KeyState | undefined,
+    keyBytes: number,
+    versions: readonly RecordVersion[],
+  ): boolean {
+    if (versions[0]!.tombstone) return false;
+    const bytes = versions.reduce((n, v) => n + versionBytes(keyBytes, v), 0);
+    const heldBytes = existing?.live ? existing.bytes : 0;
+    const addsKey = existing?.live !== true;
+    if (!addsKey && bytes <= heldBytes) return false;
+    const { maxBytesPerApp, maxKeysPerApp } = this.limits;
+    const liveBytes = (ns?.counters.liveBytes ?? 0) - heldBytes + bytes;
+    const liveKeys = (ns?.counters.liveKeys ?? 0) + (addsKey ? 1 : 0);
+    return liveBytes > MERGE_QUOTA_HEADROOM * maxBytesPerApp || liveKeys > MERGE_QUOTA_HEADROOM * maxKeysPerApp;
   }
 }
 

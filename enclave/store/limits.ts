@@ -40,6 +40,14 @@ export const DEFAULT_LIMITS: StoreLimits = Object.freeze({
 /** Merged records stamped further than this ahead of our clock are refused. */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 30_000;
 
+/**
+ * How far merges may take an app beyond its quotas (live bytes and live keys), as a multiple. Merges
+ * do not evict (README "Quotas and LRU"), so concurrent writes on several nodes can legitimately
+ * overshoot for a moment; a peer that pushes far more than that is refused (`over_quota`), so a
+ * member cannot grow an app without bound. The next local write evicts back under the quota.
+ */
+export const MERGE_QUOTA_HEADROOM = 2;
+
 export function resolveLimits(partial: Partial<StoreLimits> | undefined): StoreLimits {
   const limits = { ...DEFAULT_LIMITS, ...partial };
   for (const [name, value] of Object.entries(limits)) {

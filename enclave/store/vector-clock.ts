@@ -1,12 +1,41 @@
 // Vector clocks keyed by node wallet (lower-case 0x-hex). Kept as frozen plain objects with sorted
 // keys: small (usually 1–3 entries), JSON-safe as they are, and canonical so equal clocks serialize
 // to identical bytes on every node.
+//
+// A node's counter is hybrid: each tick takes max(previous + 1, wall clock in microseconds). It
+// still only grows, so the clocks order events exactly as plain counters would; what it adds is a
+// bound every receiver can check without knowing the writer: no honest node has issued a counter
+// above its own wall clock in µs (the store writes far below one record per µs), so an entry beyond
+// the receiver's clock plus the allowed skew was never issued by anyone (see clockCeiling).
 
 export type VectorClock = Readonly<Record<string, number>>;
 
 export type ClockOrder = "equal" | "before" | "after" | "concurrent";
 
 export const EMPTY_CLOCK: VectorClock = Object.freeze({});
+
+/** Counter units per millisecond of wall clock: counters are microseconds when they follow the clock. */
+export const COUNTER_UNITS_PER_MS = 1000;
+
+/** The counter a node issues next: above its previous one, and at least its wall clock in µs. */
+export function nextCounter(previous: number, nowMs: number): number {
+  return Math.max(previous + 1, nowMs * COUNTER_UNITS_PER_MS);
+}
+
+/**
+ * The highest counter a receiver accepts in any entry of a clock: what a writer whose wall clock is
+ * up to `maxSkewMs` ahead of ours could have issued. Until the year 2255 this is a safe integer.
+ */
+export function clockCeiling(nowMs: number, maxSkewMs: number): number {
+  return Math.min((nowMs + maxSkewMs) * COUNTER_UNITS_PER_MS, Number.MAX_SAFE_INTEGER);
+}
+
+/** The largest counter in a clock (0 for the empty clock). */
+export function maxCounter(c: VectorClock): number {
+  let max = 0;
+  for (const k in c) max = Math.max(max, c[k] ?? 0);
+  return max;
+}
 
 const WALLET_RE = /^0x[0-9a-f]{40}$/;
 

@@ -8,7 +8,8 @@
  *   "v": 1,
  *   "app_id": "42",                       // decimal string (uint256 does not fit a JSON number)
  *   "key": "config/db",                   // the app's key, UTF-8, 1..512 bytes
- *   "clock": { "0xab…": 3, "0xcd…": 7 },  // node wallet (lower-case 0x-hex) → positive counter
+ *   "clock": { "0xab…": 3, "0xcd…": 7 },  // node wallet (lower-case 0x-hex) → positive counter, at most
+ *                                         // the receiver's clock ceiling (vector-clock.ts), checked on merge
  *   "updated_at_ms": 1767225600000,       // origin node's wall clock at the write
  *   "ttl_ms": 0,                          // 0 = no expiry; expires at updated_at_ms + ttl_ms
  *   "tombstone": false,                   // true for deletes (and expired records)

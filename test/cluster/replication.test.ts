@@ -1,19 +1,15 @@
 // Three real node processes on a real chain: one secret, replication, crash and pause recovery,
 // concurrent writes, deletes that stay deleted, large values.
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kmsRegistryAbi } from "../../enclave/chain/abi/kmsRegistry.js";
 import { InstanceStatus } from "../../enclave/chain/types.js";
+import type { MemberEntry } from "../../enclave/protocol/views.js";
 import { SimulatedTee } from "../../enclave/tee/simulated.js";
 import { registerDemoApp, type NodeProcess } from "../../scripts/cluster/index.js";
 import { appRequest } from "../support/app-request.js";
-import { getStatus, waitFor } from "../support/kms-harness.js";
-import {
-  SYNC_INTERVAL_MS,
-  startClusterFixture,
-  targetOf,
-  waitForServing,
-  type ClusterFixture,
-} from "../support/process-cluster.js";
+import { getNodes, getStatus, waitFor } from "../support/kms-harness.js";
+import { startClusterFixture, targetOf, waitForServing, type ClusterFixture } from "../support/process-cluster.js";
 
 let cluster: ClusterFixture;
 let a: NodeProcess, b: NodeProcess, c: NodeProcess;
@@ -30,6 +26,55 @@ const get = (node: NodeProcess, key: string) =>
   appRequest(targetOf(node), tee, { method: "GET", path: `/kms/data/${encodeURIComponent(key)}` });
 const list = async (node: NodeProcess) =>
   (await appRequest(targetOf(node), tee, { method: "GET", path: "/kms/data" })).json?.keys as string[];
+
+/** Whether a process is stopped (SIGSTOP has taken effect): state "T" in /proc/<pid>/stat. */
+function isStopped(pid: number): boolean {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).startsWith("T");
+}
+
+/** `node`'s replication state for `peer`, as its /nodes shows it. */
+async function syncStateOf(node: NodeProcess, peer: NodeProcess) {
+  const entry = (await getNodes(node.url)).nodes.find((n) => n.wallet === peer.wallet);
+  if (!entry) throw new Error(`${node.seed} does not list ${peer.seed}`);
+  return entry;
+}
+
+/** A sync with the member started after `since` and has neither succeeded nor failed yet. */
+function pushInFlightSince(entry: MemberEntry, since: number): boolean {
+  const attempt = entry.last_sync_attempt_ms ?? 0;
+  return attempt > since && (entry.last_sync_ok_ms ?? 0) < attempt && entry.last_error === null;
+}
+
+/** Waits until `peer` has acknowledged everything in `node`'s change log (its sync_lag is 0). */
+const acknowledged = (node: NodeProcess, peer: NodeProcess) =>
+  waitFor(async () => (await syncStateOf(node, peer)).sync_lag === 0, 15_000, `${peer.seed} acknowledged ${node.seed}`);
+
+/**
+ * Waits until every node has completed `count` more successful syncs with every other one (counted
+ * from the distinct `last_sync_ok_ms` values it reports). Anti-entropy runs every fifth round, so
+ * 11 completed syncs per pair include at least one digest exchange per pair.
+ */
+async function syncsComplete(nodes: NodeProcess[], count: number): Promise<void> {
+  const since = Date.now();
+  const seen = new Map<string, Set<number>>();
+  await waitFor(
+    async () => {
+      for (const node of nodes) {
+        for (const peer of nodes) {
+          if (peer === node) continue;
+          const ok = (await syncStateOf(node, peer)).last_sync_ok_ms;
+          const key = `${node.seed}→${peer.seed}`;
+          if (!seen.has(key)) seen.set(key, new Set());
+          if (typeof ok === "number" && ok > since) seen.get(key)!.add(ok);
+        }
+      }
+      return [...seen.values()].every((times) => times.size >= count);
+    },
+    30_000,
+    `${count} completed syncs between every pair`,
+  );
+}
 
 async function inParallel<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -98,18 +143,12 @@ describe("bootstrap", () => {
 });
 
 describe("replication", () => {
-  it("a write on A is readable on B and C within 2 sync intervals (plus request time)", async () => {
-    const written = await put(a, "fresh", "hello");
-    expect(written.status).toBe(200);
-    const started = Date.now();
+  it("a write on A is readable on B and C once they have acknowledged A's log", async () => {
+    expect((await put(a, "fresh", "hello")).status).toBe(200);
     for (const node of [b, c]) {
-      await waitFor(
-        async () => (await get(node, "fresh")).json?.value === b64("hello"),
-        2 * SYNC_INTERVAL_MS + 2_000,
-        `fresh on ${node.seed}`,
-      );
+      await acknowledged(a, node);
+      expect((await get(node, "fresh")).json?.value).toBe(b64("hello"));
     }
-    expect(Date.now() - started).toBeLessThan(2 * SYNC_INTERVAL_MS + 2_000);
   });
 
   it("a 1 MiB value replicates", async () => {
@@ -164,23 +203,35 @@ describe("replication", () => {
       await waitFor(async () => (await get(node, "doomed")).status === 200, 10_000, `doomed on ${node.seed}`);
     c.pause();
     try {
-      // Let pushes to C start hanging, then check A → B still flows at the sync pace.
-      await new Promise((r) => setTimeout(r, 3 * SYNC_INTERVAL_MS));
+      await waitFor(() => isStopped(c.pid), 5_000, "C stopped");
+      const stoppedAt = Date.now();
       expect((await put(a, "while-c-hangs", "w")).status).toBe(200);
-      const started = Date.now();
-      await waitFor(async () => (await get(b, "while-c-hangs")).status === 200, 10_000, "A → B while C hangs");
-      expect(Date.now() - started).toBeLessThan(2_500);
+      // A's push of that write to C started after C stopped, and hangs (until PEER_TIMEOUT_MS, 5 s).
+      const hanging = await waitFor(
+        async () => {
+          const toC = await syncStateOf(a, c);
+          return pushInFlightSince(toC, stoppedAt) && toC.last_sync_attempt_ms;
+        },
+        10_000,
+        "a push from A to C hanging",
+      );
+      await acknowledged(a, b);
+      expect((await get(b, "while-c-hangs")).status).toBe(200);
+      // B acknowledged while that same push to C was still in flight: a stuck peer holds up no other.
+      const toC = await syncStateOf(a, c);
+      expect(toC.last_sync_attempt_ms).toBe(hanging);
+      expect(pushInFlightSince(toC, stoppedAt)).toBe(true);
       expect((await del(b, "doomed")).status).toBe(200);
       expect((await put(b, "while-paused", "y")).status).toBe(200);
-      // Let the others collect what they can while C is away; C still holds "doomed" live.
-      await new Promise((r) => setTimeout(r, 4 * SYNC_INTERVAL_MS));
+      // A holds the delete and the new write; C, paused, still holds "doomed" live.
+      await acknowledged(b, a);
     } finally {
       c.resume();
     }
     await waitFor(async () => (await get(c, "while-paused")).status === 200, 15_000, "write reached C after resume");
     await waitFor(async () => (await get(c, "doomed")).status === 404, 15_000, "delete reached C after resume");
-    // Several anti-entropy rounds later, the delete still holds on every node.
-    await new Promise((r) => setTimeout(r, 12 * SYNC_INTERVAL_MS));
+    // After digest exchanges between every pair, the delete still holds on every node.
+    await syncsComplete([a, b, c], 11);
     for (const node of [a, b, c]) expect((await get(node, "doomed")).status).toBe(404);
   });
 

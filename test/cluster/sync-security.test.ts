@@ -12,6 +12,7 @@ import { generateP384KeyPair, p384SpkiFromSec1 } from "../../enclave/crypto/p384
 import { openSealedMasterSecret } from "../../enclave/crypto/sealed-transfer.js";
 import { VersionStatus } from "../../enclave/chain/types.js";
 import { KvStore } from "../../enclave/store/kv-store.js";
+import type { WireRecord } from "../../enclave/store/wire-format.js";
 import { SimulatedTee, simulatedIdentity } from "../../enclave/tee/simulated.js";
 import { registerDemoApp, type NodeProcess } from "../../scripts/cluster/index.js";
 import { appRequest } from "../support/app-request.js";
@@ -76,7 +77,13 @@ async function statusOf(promise: Promise<unknown>): Promise<number | "ok"> {
 }
 
 beforeAll(async () => {
-  cluster = await startClusterFixture("sync-security", { MASTER_SECRET_HEX: SECRET_HEX, AUTH_CACHE_TTL_SECONDS: "1" });
+  // One real node among registered stand-in peers that never answer pushes: its writes cannot reach a
+  // quorum of two, and this file is about what /sync accepts, not about acknowledgements.
+  cluster = await startClusterFixture("sync-security", {
+    MASTER_SECRET_HEX: SECRET_HEX,
+    AUTH_CACHE_TTL_SECONDS: "1",
+    WRITE_QUORUM: "1",
+  });
   node = await cluster.start("sec-node");
   await cluster.register(node);
   await waitForServing(node.url, 60_000);
@@ -180,6 +187,52 @@ describe("/sync authentication", () => {
       await statusOf(revoked.client.call(nodePeer, delta(recordFrom(revoked.wallet, "revoked", "x")), { syncKey })),
     ).toBe(403);
     expect(await visible("revoked")).toBe(false);
+  });
+});
+
+describe("a hostile member", () => {
+  const putOnNode = (key: string, value: string) =>
+    appRequest(targetOf(node), appTee, {
+      method: "PUT",
+      path: "/kms/data",
+      body: { key, value: Buffer.from(value).toString("base64") },
+    });
+
+  /** The node's whole store as a peer pulls it, merged into a fresh replica; returns the replica and refusals. */
+  async function pullInto(peer: ReturnType<typeof fakePeer>) {
+    const replica = new KvStore({
+      nodeId: simulatedIdentity("sec-honest-replica").wallet,
+      dataKey: (id) => deriveInternalKey(master, { kind: "kv-data", appId: id }),
+    });
+    const refused: string[] = [];
+    for (let cursor = 0; ; ) {
+      const page = await peer.client.call(nodePeer, { type: "snapshot_request", cursor }, { syncKey });
+      for (const o of replica.merge(page.records).outcomes) if (o.status === "rejected") refused.push(o.reason!);
+      if (!page.more) return { replica, refused };
+      cursor = page.next;
+    }
+  }
+
+  it("cannot poison the node's clock: a tombstone with the node's entry at 2^53-1 is refused, and the node's writes still replicate", async () => {
+    const hostile = fakePeer("sec-hostile-clock");
+    await registerAsKmsInstance(hostile.seed, cluster.chain.deployment.kmsVersionId);
+    expect((await putOnNode("poison-target", "kept")).status).toBe(200);
+    const [record] = recordFrom(hostile.wallet, "poison-target", "x") as WireRecord[];
+    const poison: WireRecord = {
+      ...record!,
+      tombstone: true,
+      ciphertext: "",
+      clock: { [hostile.wallet]: 1, [node.wallet]: Number.MAX_SAFE_INTEGER },
+    };
+    const reply = await hostile.client.call(nodePeer, delta([poison]), { syncKey });
+    expect(reply.counts).toEqual({ inserted: 0, replaced: 0, concurrent: 0, ignored: 0, rejected: 1 });
+    expect(await visible("poison-target")).toBe(true);
+    // The node's next write is one every peer accepts.
+    expect((await putOnNode("after-poison", "fresh")).status).toBe(200);
+    const { replica, refused } = await pullInto(hostile);
+    expect(refused).toEqual([]);
+    expect(new TextDecoder().decode(replica.get(appId, "after-poison")?.value)).toBe("fresh");
+    expect(new TextDecoder().decode(replica.get(appId, "poison-target")?.value)).toBe("kept");
   });
 });
 

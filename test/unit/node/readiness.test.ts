@@ -139,6 +139,23 @@ describe("ServingState", () => {
     expect(second!.get(1n, "k")).toBeUndefined();
     expect(opened()).toBe(2);
   });
+
+  it("reopens an empty store for the same secret when the one held missed deletes", () => {
+    const { serving, opened } = state({ serving: true, available: true });
+    expect(serving.reopenStore()).toBeUndefined();
+    serving.useSecret(secretA)!.put(1n, "k", new Uint8Array([1]));
+    const fresh = serving.reopenStore();
+    expect(fresh).toBe(serving.currentStore);
+    expect(fresh!.get(1n, "k")).toBeUndefined();
+    expect(opened()).toBe(2);
+    // Without keys, the store is dropped and the secret's return opens a fresh one.
+    fresh!.put(1n, "k", new Uint8Array([1]));
+    serving.useSecret(undefined);
+    expect(serving.reopenStore()).toBeUndefined();
+    expect(serving.currentStore).toBeUndefined();
+    expect(serving.useSecret(secretA)!.get(1n, "k")).toBeUndefined();
+    expect(opened()).toBe(3);
+  });
 });
 
 describe("PeriodicTask", () => {

@@ -3,7 +3,10 @@
 // the write being made.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { QuotaExceededError } from "../../../enclave/store/errors.js";
 import type { KvStore } from "../../../enclave/store/kv-store.js";
+import { CLOCK_ENTRY_BYTES, RECORD_META_BYTES } from "../../../enclave/store/record.js";
+import { SEALED_OVERHEAD } from "../../../enclave/store/sealing.js";
 import type { WireRecord } from "../../../enclave/store/wire-format.js";
 import { ManualClock, makeStore, syncAll } from "./helpers.js";
 
@@ -191,27 +194,41 @@ describe("replica convergence (property)", () => {
     );
   });
 
-  it("reject mode: a refused write changes nothing at all", () => {
+  it("reject mode: a write is refused exactly when it would exceed a quota, and a refused write changes nothing", () => {
+    const maxBytesPerApp = 2000;
+    const maxKeysPerApp = 4;
+    let refusals = 0;
     fc.assert(
       fc.property(
         fc.array(fc.record({ key: fc.nat(8), size: fc.nat(600) }), { minLength: 1, maxLength: 40 }),
         (writes) => {
-          const s = makeStore(0, new ManualClock(), {
-            overflow: "reject",
-            limits: { maxBytesPerApp: 2000, maxKeysPerApp: 4 },
-          });
+          const s = makeStore(0, new ManualClock(), { overflow: "reject", limits: { maxBytesPerApp, maxKeysPerApp } });
+          // The model: accounted bytes of each live key (one writer, so one clock entry per record).
+          const live = new Map<string, number>();
+          const total = () => [...live.values()].reduce((a, b) => a + b, 0);
           for (const w of writes) {
+            const key = `k${w.key}`;
+            const bytes = key.length + SEALED_OVERHEAD + w.size + RECORD_META_BYTES + CLOCK_ENTRY_BYTES;
+            const fits =
+              total() - (live.get(key) ?? 0) + bytes <= maxBytesPerApp &&
+              live.size + (live.has(key) ? 0 : 1) <= maxKeysPerApp;
             const before = { dump: s.canonicalDump(), stats: s.stats(), digest: s.digest(1n) };
-            try {
-              s.put(1n, `k${w.key}`, new Uint8Array(w.size));
-            } catch (e) {
-              expect((e as Error).name).toBe("QuotaExceededError");
+            const write = () => s.put(1n, key, new Uint8Array(w.size));
+            if (fits) {
+              expect(write().evicted).toEqual([]);
+              live.set(key, bytes);
+            } else {
+              expect(write).toThrow(QuotaExceededError);
               expect({ dump: s.canonicalDump(), stats: s.stats(), digest: s.digest(1n) }).toEqual(before);
+              refusals++;
             }
+            expect(s.appStats(1n)).toMatchObject({ liveBytes: total(), liveKeys: live.size });
           }
         },
       ),
       { numRuns: 100 },
     );
+    // The generator does reach the quotas: the refusal branch ran.
+    expect(refusals).toBeGreaterThan(0);
   });
 });
