@@ -42,6 +42,20 @@ export interface PeerSyncState {
   lastError: string | undefined;
 }
 
+/** A peer we have not exchanged anything with yet. */
+export function initialPeerSyncState(): PeerSyncState {
+  return {
+    acked: 0,
+    ourEpoch: undefined,
+    peerEpoch: undefined,
+    inFlight: false,
+    pushAgain: false,
+    lastSuccessAt: undefined,
+    lastAttemptAt: undefined,
+    lastError: undefined,
+  };
+}
+
 export interface ReplicatorOptions {
   store(): KvReplicaApi | undefined;
   syncKey(): Uint8Array | undefined;
@@ -196,16 +210,7 @@ export class Replicator {
   private stateOf(wallet: string): PeerSyncState {
     let s = this.state.get(wallet);
     if (!s) {
-      s = {
-        acked: 0,
-        ourEpoch: undefined,
-        peerEpoch: undefined,
-        inFlight: false,
-        pushAgain: false,
-        lastSuccessAt: undefined,
-        lastAttemptAt: undefined,
-        lastError: undefined,
-      };
+      s = initialPeerSyncState();
       this.state.set(wallet, s);
     }
     return s;

@@ -5,7 +5,7 @@ import { createPublicKey } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { MasterSecretStatus } from "../../../enclave/cluster/master-secret.js";
 import type { MemberView } from "../../../enclave/cluster/peer-directory.js";
-import type { PeerSyncState } from "../../../enclave/cluster/replicator.js";
+import { initialPeerSyncState, type PeerSyncState } from "../../../enclave/cluster/replicator.js";
 import { buildNodesView, buildStatusView, type StatusParts } from "../../../enclave/http/views.js";
 import { nodeStatusSchema, nodesViewSchema, statusViewSchema } from "../../../enclave/protocol/views.js";
 import { SimulatedTee } from "../../../enclave/tee/simulated.js";
@@ -190,17 +190,7 @@ describe("GET /nodes view", () => {
     instanceStatus: 0,
     ...extra,
   });
-  const sync = (s: Partial<PeerSyncState>): PeerSyncState => ({
-    acked: 0,
-    ourEpoch: undefined,
-    peerEpoch: undefined,
-    inFlight: false,
-    pushAgain: false,
-    lastSuccessAt: undefined,
-    lastAttemptAt: undefined,
-    lastError: undefined,
-    ...s,
-  });
+  const sync = (s: Partial<PeerSyncState>): PeerSyncState => ({ ...initialPeerSyncState(), ...s });
 
   function view(peerSync: Partial<PeerSyncState> | undefined) {
     return buildNodesView({
