@@ -86,6 +86,10 @@ export class KeyRing {
     return key;
   }
 
+  has(name: string): boolean {
+    return this.keys.has(name);
+  }
+
   get(name: string): NamedKey {
     const key = this.keys.get(name);
     if (!key) throw new KeyStateError("not_found", `no key ${name}`);
