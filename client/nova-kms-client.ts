@@ -5,6 +5,12 @@
 // Each body names its operation (`op`), so a node refuses it on any other route; each reply must
 // echo what was asked (responses.ts), and a KV miss counts only when the node proves it.
 import { bytesToBase64, utf8 } from "../enclave/crypto/bytes.js";
+import {
+  checkDerivedKeyRequest,
+  DerivedPublicKeyError,
+  verifyDerivedPublicKey,
+  type DerivedKeyRequest,
+} from "../enclave/crypto/derived-public-key.js";
 import { DEFAULT_ENVELOPE_LABEL, type EnvelopeLabel } from "../enclave/crypto/envelope.js";
 import { DEFAULT_DERIVE_LENGTH } from "../enclave/crypto/kdf.js";
 import { OPERATIONS } from "../enclave/protocol/operations.js";
@@ -18,6 +24,7 @@ import {
   type FailedAttempt,
 } from "./errors.js";
 import {
+  derivedPublicKeyAnswer,
   deriveResult,
   kvDeleted,
   kvEntry,
@@ -84,6 +91,27 @@ export interface DeriveRequest {
   context?: string;
   /** Key length in bytes, 1..1024 (node default 32). */
   length?: number;
+}
+
+export interface DerivedPublicKeyRequest {
+  appId: bigint;
+  path: string;
+  /** Default "" (no context); must not end with ':' (README "API"). */
+  context?: string;
+}
+
+/** An app's future secp256k1 key for a path and context, as a node vouched for it (checked). */
+export interface DerivedPublicKey {
+  appId: bigint;
+  path: string;
+  context: string;
+  /** Uncompressed SEC1, 65 bytes (0x04 ‖ x ‖ y). */
+  publicKey: Uint8Array;
+  /** Lower-case 0x Ethereum address of the key. */
+  address: string;
+  /** The on-chain wallet of the node that signed, and its signature (EIP-191, v 0/1) over the statement. */
+  nodeWallet: string;
+  signature: string;
 }
 
 export interface SignCertRequest {
@@ -170,6 +198,45 @@ export class NovaKmsClient {
       if (!text.includes("-----BEGIN CERTIFICATE-----"))
         throw new KmsResponseVerificationError(`${node.url}/kms/ca is not a PEM certificate`, node.url);
       return text;
+    });
+  }
+
+  /**
+   * The public key and address of the secp256k1 key `appId` gets from `derive({path, context})`
+   * (32 bytes), from the public `GET /derived_public_key`, without being that app. The answer counts
+   * only when its signature recovers to the answering node's on-chain wallet (from discovery) over
+   * `NovaKMS:DerivedPublicKey:<app_id>:<path>:<context>:<address>`, the address is the public key's,
+   * and every field is what was asked; else KmsResponseVerificationError (not retried).
+   */
+  async derivedPublicKey(request: DerivedPublicKeyRequest): Promise<DerivedPublicKey> {
+    const asked: DerivedKeyRequest = { appId: request.appId, path: request.path, context: request.context ?? "" };
+    try {
+      checkDerivedKeyRequest(asked);
+    } catch (e) {
+      if (e instanceof DerivedPublicKeyError) throw new KmsClientError(e.message);
+      throw e;
+    }
+    const query = new URLSearchParams({ app_id: asked.appId.toString(), path: asked.path, context: asked.context });
+    return this.withFailover(async (node) => {
+      const ctx = { fetch: this.fetchFn, node, timeoutMs: this.timeoutMs, maxResponseBytes: this.maxResponseBytes };
+      const { text } = await publicGet(ctx, `/derived_public_key?${query.toString()}`);
+      try {
+        const answer = derivedPublicKeyAnswer(JSON.parse(text));
+        const publicKey = verifyDerivedPublicKey(answer, asked, node.wallet);
+        return {
+          ...asked,
+          publicKey,
+          address: answer.address,
+          nodeWallet: answer.node_wallet,
+          signature: answer.signature,
+        };
+      } catch (e) {
+        if (e instanceof SyntaxError || e instanceof ResponseShapeError || e instanceof DerivedPublicKeyError)
+          throw new KmsResponseVerificationError(`derived public key from ${node.url}: ${e.message}`, node.url, {
+            cause: e,
+          });
+        throw e;
+      }
     });
   }
 

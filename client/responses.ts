@@ -4,6 +4,7 @@
 // field named. Where a reply repeats what the request asked (derive: path and length; KV: the key),
 // it must repeat it exactly — a second guard, beside the echo, against an answer to another request.
 import { base64ToBytes } from "../enclave/crypto/bytes.js";
+import type { DerivedPublicKeyAnswer } from "../enclave/crypto/derived-public-key.js";
 
 export class ResponseShapeError extends Error {
   override name = "ResponseShapeError";
@@ -129,4 +130,20 @@ export function kvKeys(payload: unknown): string[] {
 export function signedCertificate(payload: unknown): SignedCertificate {
   const o = object(payload);
   return { certificatePem: pem(o, "certificate"), caCertificatePem: pem(o, "ca_certificate") };
+}
+
+/** The fields of a `GET /derived_public_key` answer, as strings (their meaning is checked by the caller). */
+export function derivedPublicKeyAnswer(payload: unknown): DerivedPublicKeyAnswer {
+  const o = object(payload);
+  const fields = ["app_id", "path", "context", "public_key", "address", "node_wallet", "signature"] as const;
+  const [app_id, path, context, public_key, address, node_wallet, signature] = fields.map((f) => str(o, f)) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  return { app_id, path, context, public_key, address, node_wallet, signature };
 }

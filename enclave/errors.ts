@@ -7,6 +7,7 @@ export type KmsErrorCode =
   | "not_encrypted"
   | "forbidden"
   | "not_found"
+  | "conflict"
   | "payload_too_large"
   | "rate_limited"
   | "service_unavailable"
@@ -19,6 +20,7 @@ const STATUS_OF: Record<KmsErrorCode, number> = {
   not_encrypted: 400,
   forbidden: 403,
   not_found: 404,
+  conflict: 409,
   payload_too_large: 413,
   rate_limited: 429,
   service_unavailable: 503,

@@ -1,6 +1,6 @@
-// The node's HTTP surface (PROTOCOL.md §9, §10): public routes, peer /sync, then `/kms/*` behind
-// rate limits, body limits and the authenticated encrypted channel. Assembly only; each concern lives in
-// its own middleware or route module.
+// The node's HTTP surface (PROTOCOL.md §9, §10, §12): public routes (with the derived public key),
+// peer /sync, then `/kms/*` behind rate limits, body limits and the authenticated encrypted channel.
+// Assembly only; each concern lives in its own middleware or route module.
 import { type Context, Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
@@ -13,6 +13,7 @@ import { limitBody, limitRate, limitTime } from "./middleware/limits.js";
 import { trafficKind } from "./middleware/traffic-kind.js";
 import { certificateRoutes } from "./routes/certificates.js";
 import { deriveRoutes } from "./routes/derive.js";
+import { derivedPublicKeyRoutes } from "./routes/derived-public-key.js";
 import { kvRoutes } from "./routes/kv.js";
 import { publicRoutes } from "./routes/public.js";
 import { syncRoutes } from "./routes/sync.js";
@@ -53,6 +54,7 @@ export function createHttpApp(deps: HttpDeps): Hono<RootEnv> {
       views: deps.views,
     }),
   );
+  app.route("/", derivedPublicKeyRoutes({ requireKeys, signer: deps.channel }));
 
   // Peer batches are bounded by the sender (a 1 MiB value goes alone, ≈2.8 MB on the wire).
   app.use("/sync", limitBody(config.SYNC_MAX_BODY_BYTES));

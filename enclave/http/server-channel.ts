@@ -9,9 +9,11 @@
 //          signature>:<our wallet>` signed into the response header of that channel
 //          (protocol/channel.ts: apps x-kms-response-signature, peers x-kms-peer-signature).
 //   miss   the signature that proves a KV miss (a 404 the caller can tell from a forged one).
+//   public the node's statement about an app's derived public key (GET /derived_public_key).
 import type { Context } from "hono";
 import { bytesToHex } from "../crypto/bytes.js";
 import { EnvelopeFormatError, parseEnvelope, type EnvelopeLabel } from "../crypto/envelope.js";
+import { derivedPublicKeyMessage, type DerivedKeyRequest } from "../crypto/derived-public-key.js";
 import { appNotFoundMessage } from "../crypto/pop.js";
 import { KmsError, badRequest, forbidden } from "../errors.js";
 import type { ChannelVariant } from "../protocol/channel.js";
@@ -97,5 +99,14 @@ export class ServerChannel {
   /** Our signature over `NovaKMS:NotFound:…`: that, answering the request signed `popSignature`, `key` was absent. */
   signNotFound(popSignature: string, operation: LookupOperation, key: string): Promise<string> {
     return this.tee.signMessage(appNotFoundMessage(popSignature, this.ownWallet, operation, key));
+  }
+
+  /** Our wallet and signature over `NovaKMS:DerivedPublicKey:…`: `address` is `request`'s derived key's address. */
+  async signDerivedPublicKey(
+    request: DerivedKeyRequest,
+    address: string,
+  ): Promise<{ nodeWallet: string; signature: string }> {
+    const signature = await this.tee.signMessage(derivedPublicKeyMessage(request, address));
+    return { nodeWallet: this.ownWallet, signature };
   }
 }

@@ -89,6 +89,8 @@ const KNOWN_PATHS = [
   "/kms",
   "/kms/",
   "/kms/ca",
+  "/derived_public_key",
+  "/derived_public_key?app_id=1&path=p&context=c",
   "/kms/derive",
   "/kms/data",
   `/kms/data/${SIMPLE_KEY}`,
