@@ -29,9 +29,14 @@ export class KmsRequestError extends KmsClientError {
     super(message);
   }
 
-  /** 5xx means the node (not the request) is at fault, so another node may succeed. */
+  /**
+   * 5xx means the node (not the request) is at fault, so another node may succeed — except
+   * `insufficient_replicas`: the write was applied there and will converge, its outcome is only
+   * unknown; sending it to another node would not change that (and a retried delete would report
+   * "nothing to delete"). The caller decides (README "Consistency and durability").
+   */
   get retryable(): boolean {
-    return this.status >= 500;
+    return this.status >= 500 && this.code !== "insufficient_replicas";
   }
 }
 

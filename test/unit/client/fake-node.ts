@@ -39,6 +39,8 @@ export interface RegisteredApp {
 export interface Misbehaviour {
   /** Every /kms/* call answers this status with a {code, message} body. */
   kmsStatus?: number;
+  /** The code of that body (default: forbidden for 403, else service_unavailable). */
+  kmsCode?: string;
   /** /nonce answers this status. */
   nonceStatus?: number;
   /** Sign responses with this TEE's wallet instead of the node's. */
@@ -159,7 +161,7 @@ export async function startFakeNode(options: {
     if (node.misbehave.kmsStatus)
       fail(
         node.misbehave.kmsStatus,
-        node.misbehave.kmsStatus === 403 ? "forbidden" : "service_unavailable",
+        node.misbehave.kmsCode ?? (node.misbehave.kmsStatus === 403 ? "forbidden" : "service_unavailable"),
         "told to fail",
       );
     const verified = pop.verify(

@@ -290,6 +290,17 @@ describe("errors and failover", () => {
     expect(nodeB.hits.kms).toBe(1);
   });
 
+  it("surfaces 503 insufficient_replicas at once: the write's outcome is unknown, another node cannot fix it", async () => {
+    nodeA.misbehave.kmsStatus = 503;
+    nodeA.misbehave.kmsCode = "insufficient_replicas";
+    const err = await client()
+      .kv.put("k", "v")
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KmsRequestError);
+    expect(err).toMatchObject({ status: 503, code: "insufficient_replicas", retryable: false });
+    expect(nodeB.hits.kms).toBe(0);
+  });
+
   it.each([500, 502, 504])("retries a %i on another node", async (status) => {
     nodeA.misbehave.kmsStatus = status;
     await expect(client().kv.list()).resolves.toEqual([]);
