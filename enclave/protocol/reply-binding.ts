@@ -24,6 +24,12 @@ export const REQUEST_NONCE_FIELD = "request_nonce";
 /** How a sealed request body's nonce compares with the request's PoP nonce. */
 export type NonceVerdict = "bound" | "absent" | "other_request";
 
+/** An app request body with the request's PoP nonce added, as our SDK seals it (objects only). */
+export function bindBodyToNonce(body: unknown, popNonce: string): unknown {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return body;
+  return { ...body, [REQUEST_NONCE_FIELD]: popNonce };
+}
+
 /** Compares and removes the body's `request_nonce`, so routes see their own fields only. */
 export function takeRequestNonce(body: unknown, popNonce: string | undefined): NonceVerdict {
   if (body === null || typeof body !== "object" || Array.isArray(body)) return "absent";

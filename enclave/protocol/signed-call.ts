@@ -15,7 +15,7 @@ import { bytesToHex, compareBytes } from "../crypto/bytes.js";
 import { parseEnvelope, type EnvelopeLabel, type ParsedEnvelope } from "../crypto/envelope.js";
 import type { ChannelVariant } from "./channel.js";
 import { sealJson, type EnclaveIdentity } from "./identity.js";
-import { REQUEST_NONCE_FIELD, REQUEST_SIGNATURE_FIELD, takeRequestEcho } from "./reply-binding.js";
+import { bindBodyToNonce, REQUEST_SIGNATURE_FIELD, takeRequestEcho } from "./reply-binding.js";
 
 export type CallMethod = "GET" | "POST" | "PUT" | "DELETE";
 
@@ -152,7 +152,7 @@ export async function signedCall(options: SignedCallOptions, request: CallReques
     const envelope = await sealJson(
       options.identity,
       recipient.teePubkey,
-      bindToNonce(channel, request.body, nonce),
+      channel.kind === "app" ? bindBodyToNonce(request.body ?? {}, nonce) : (request.body ?? {}),
       options.label,
     );
     headers["content-type"] = "application/json";
@@ -164,17 +164,6 @@ export async function signedCall(options: SignedCallOptions, request: CallReques
   // A GET carried no envelope, so the recipient chose the reply's label; only a body's label binds it.
   const boundLabel = wire.body === undefined ? undefined : options.label;
   return openReply(options, signature, boundLabel, reply);
-}
-
-/**
- * An app body carries the request's nonce (`request_nonce`), which the node compares with the PoP
- * nonce: the PoP signature does not cover the body, so without it an on-path party could pair a
- * fresh PoP with an older sealed body of the same route (DELETE k2 replayed as this DELETE k1).
- */
-function bindToNonce(channel: ChannelVariant, body: unknown, nonce: string): unknown {
-  const value = body ?? {};
-  if (channel.kind !== "app" || typeof value !== "object" || Array.isArray(value)) return value;
-  return { ...value, [REQUEST_NONCE_FIELD]: nonce };
 }
 
 /** GET /nonce: a non-empty string without ':' (it goes into a ':'-separated signed string). */
