@@ -9,6 +9,26 @@ export const OPERATIONS = {
   kvGet: "kv.get",
   kvPut: "kv.put",
   kvDelete: "kv.delete",
+  // Named keys and secrets (PROTOCOL.md §12): one per route that takes a body.
+  keysCreate: "keys.create",
+  keysUpdate: "keys.update",
+  keysRotate: "keys.rotate",
+  keysEnable: "keys.enable",
+  keysDisable: "keys.disable",
+  keysDestroy: "keys.destroy",
+  keysRestore: "keys.restore",
+  keysEncrypt: "keys.encrypt",
+  keysDecrypt: "keys.decrypt",
+  keysReencrypt: "keys.reencrypt",
+  keysDataKey: "keys.datakey",
+  keysSign: "keys.sign",
+  keysVerify: "keys.verify",
+  keysMac: "keys.mac",
+  keysVerifyMac: "keys.verify_mac",
+  keysDecryptAsymmetric: "keys.decrypt_asymmetric",
+  random: "random",
+  secretsPut: "secrets.put",
+  secretsDelete: "secrets.delete",
 } as const;
 
 export type Operation = (typeof OPERATIONS)[keyof typeof OPERATIONS];
