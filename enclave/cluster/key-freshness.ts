@@ -65,11 +65,14 @@ export class KeyFreshness {
   async ensure(): Promise<void> {
     this.beat();
     if (!this.options.reachesMajority()) this.stale = true;
-    if (!this.stale) return;
-    this.catchingUp ??= this.catchUp().finally(() => {
-      this.catchingUp = undefined;
-    });
-    await this.catchingUp;
+    // A caller that joined a catch-up begun before a newer stall needs another one after it.
+    for (let round = 0; this.stale; round++) {
+      if (round === 3) throw new KmsError("service_unavailable", "this node keeps stalling; retry on another node");
+      this.catchingUp ??= this.catchUp().finally(() => {
+        this.catchingUp = undefined;
+      });
+      await this.catchingUp;
+    }
   }
 
   private beat(): void {
@@ -82,6 +85,9 @@ export class KeyFreshness {
   }
 
   private async catchUp(): Promise<void> {
+    // A stall noticed while this catch-up runs may have missed changes it did not see: only a
+    // catch-up that started after the last stall may clear `stale`.
+    const stallsBefore = this.stalls;
     const answered = await this.options.catchUp();
     const members = this.options.memberCount();
     const majority = Math.floor(members / 2) + 1;
@@ -92,6 +98,6 @@ export class KeyFreshness {
           `on key changes; a majority is needed`,
       );
     }
-    this.stale = false;
+    if (this.stalls === stallsBefore) this.stale = false;
   }
 }

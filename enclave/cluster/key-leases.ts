@@ -38,8 +38,10 @@ export class LeaseTable {
 
   /** Live leases (for tests and /status). */
   get size(): number {
-    this.prune(this.now());
-    return this.leases.size;
+    const now = this.now();
+    let live = 0;
+    for (const lease of this.leases.values()) if (lease.expiresAt > now) live++;
+    return live;
   }
 
   private prune(now: number): void {

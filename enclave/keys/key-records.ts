@@ -130,7 +130,9 @@ export class KeyRecords {
       const name = k.slice(prefix.length, -suffix.length);
       if (afterName === undefined || name > afterName) names.push(name);
     }
-    return names;
+    // Store keys sort as whole strings, where "key/a.b/meta" precedes "key/a/meta" ('.' < '/'):
+    // sort the names themselves, or paging by "after this name" would skip some.
+    return names.sort();
   }
 
   /** Apps that hold any key or secret (for scheduled rotation and destruction). */

@@ -13,7 +13,7 @@ interface Deferred {
 function freshness(members = 3, thresholdMs = 1_500) {
   let t = 50_000;
   const pending: Deferred[] = [];
-  const state = { calls: 0, answer: undefined as number | undefined };
+  const state = { calls: 0, answer: undefined as number | undefined, reaches: true };
   const f = new KeyFreshness({
     // Answers at once with `state.answer` when set; otherwise stays pending until the test settles it.
     catchUp: () => {
@@ -22,6 +22,7 @@ function freshness(members = 3, thresholdMs = 1_500) {
       return new Promise<number>((resolve, reject) => pending.push({ resolve, reject }));
     },
     memberCount: () => members,
+    reachesMajority: () => state.reaches,
     stallThresholdMs: thresholdMs,
     now: () => t,
   });
@@ -29,6 +30,19 @@ function freshness(members = 3, thresholdMs = 1_500) {
 }
 
 describe("KeyFreshness", () => {
+  it("a node whose exchanges reach less than a majority catches up before every use, and 503s while it cannot", async () => {
+    const { f, state } = freshness();
+    state.reaches = false;
+    state.answer = 0;
+    await expect(f.ensure()).rejects.toMatchObject({ code: "service_unavailable" });
+    state.answer = 1;
+    await f.ensure();
+    expect(state.calls).toBe(2);
+    state.reaches = true;
+    await f.ensure();
+    expect(state.calls).toBe(2);
+  });
+
   it("without a stall, ensure() never catches up", async () => {
     const { f, state, advance } = freshness();
     await f.ensure();
@@ -142,6 +156,7 @@ describe("KeyFreshness", () => {
           return 2;
         },
         memberCount: () => 3,
+        reachesMajority: () => true,
         beatMs: 250,
         now: () => t,
       });
