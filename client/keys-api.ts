@@ -155,7 +155,10 @@ export class KeysApi {
   /** Every version of a key, oldest first, following page tokens. */
   allVersions(name: string, options: { pageSize?: number } = {}): AsyncGenerator<KeyVersion> {
     return allPages(async (pageToken) => {
-      const { versions, nextPageToken } = await this.versions(name, { ...options, ...(pageToken ? { pageToken } : {}) });
+      const { versions, nextPageToken } = await this.versions(name, {
+        ...options,
+        ...(pageToken ? { pageToken } : {}),
+      });
       return { items: versions, ...(nextPageToken ? { nextPageToken } : {}) };
     });
   }
@@ -227,7 +230,12 @@ export class KeysApi {
   }
 
   /** False for a signature that does not verify (not an error); `version` defaults to any ENABLED one. */
-  async verify(name: string, input: SignInput, signature: string, options: { version?: number } = {}): Promise<boolean> {
+  async verify(
+    name: string,
+    input: SignInput,
+    signature: string,
+    options: { version?: number } = {},
+  ): Promise<boolean> {
     const body = { op: OPERATIONS.keysVerify, ...signFields(input), signature, version: options.version };
     return this.call({ method: "POST", path: this.keyPath(name, "/verify"), body }, validity);
   }
@@ -245,7 +253,12 @@ export class KeysApi {
     return this.call({ method: "POST", path: this.keyPath(name, "/mac"), body }, macResult);
   }
 
-  async verifyMac(name: string, message: BinaryInput, mac: string, options: { version?: number } = {}): Promise<boolean> {
+  async verifyMac(
+    name: string,
+    message: BinaryInput,
+    mac: string,
+    options: { version?: number } = {},
+  ): Promise<boolean> {
     const body = { op: OPERATIONS.keysVerifyMac, message: base64Of(message), mac, version: options.version };
     return this.call({ method: "POST", path: this.keyPath(name, "/verify_mac"), body }, validity);
   }

@@ -40,7 +40,11 @@ export function secret(payload: unknown, name: string, version: number | undefin
 
 function summary(item: unknown): SecretSummary {
   const o = object(item, "secret summary");
-  return { name: str(o, "name"), latestVersion: positiveInt(o, "latest_version"), updatedAtMs: int(o, "updated_at_ms") };
+  return {
+    name: str(o, "name"),
+    latestVersion: positiveInt(o, "latest_version"),
+    updatedAtMs: int(o, "updated_at_ms"),
+  };
 }
 
 export function secretPage(payload: unknown, pageSize: number): SecretPage {
