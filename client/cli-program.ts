@@ -67,6 +67,9 @@ export function buildProgram(io: CliIo): Command {
       "envelope label: capsule (current Nova runtime, default) or enclaver (earlier)",
       envelopeLabel,
     )
+    // Global options go before the command, so a command may reuse a global's name for its own
+    // meaning: `keys create --label team=x` (a key label) vs the global `--label enclaver`.
+    .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
