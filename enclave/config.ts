@@ -98,6 +98,14 @@ const schema = z.object({
       }
     }),
   WRITE_QUORUM_TIMEOUT_MS: int(100, 60_000).default(3_000),
+  // How long a destroyed key version can still be restored (PROTOCOL.md §12); fractions allowed.
+  KEY_DESTROY_DELAY_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 365)
+    .default(24),
+  // How often due key rotations and destructions are looked for (README "Keys: replication").
+  KEY_MAINTENANCE_INTERVAL_MS: int(100, 3_600_000).default(10_000),
 });
 
 export type Config = z.output<typeof schema> & { BIND_HOST: string };

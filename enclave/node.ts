@@ -16,6 +16,13 @@ import { Replicator } from "./cluster/replicator.js";
 import { fetchMasterSecretFromPeers } from "./cluster/secret-adoption.js";
 import { SyncHandler } from "./cluster/sync-handler.js";
 import { WriteQuorum } from "./cluster/write-quorum.js";
+import { ClusterCommits } from "./cluster/key-commits.js";
+import { KeyFreshness } from "./cluster/key-freshness.js";
+import { LeaseTable } from "./cluster/key-leases.js";
+import { KeyRecords, resourceId, type Resource } from "./keys/key-records.js";
+import { maintainKeys } from "./keys/key-maintenance.js";
+import { NamedKeys } from "./keys/named-keys.js";
+import { Secrets } from "./keys/secrets.js";
 import type { Config } from "./config.js";
 import { hexToBytes } from "./crypto/bytes.js";
 import { makeCertificatePolicy, type CertificatePolicy } from "./crypto/ca.js";
@@ -66,6 +73,12 @@ export class KmsNode {
   private readonly replication: PeriodicTask;
   private listeningPort = 0;
   private readonly certificatePolicy: CertificatePolicy;
+  /** Named keys and secrets (PROTOCOL.md §12), their leases, freshness and schedule. */
+  readonly namedKeys: NamedKeys;
+  readonly secrets: Secrets;
+  readonly keyFreshness: KeyFreshness;
+  private readonly keyLeases = new LeaseTable();
+  private readonly keyMaintenance: PeriodicTask;
 
   private constructor(
     readonly config: Config,
@@ -168,6 +181,52 @@ export class KmsNode {
       storeRecovered: () => this.storeRecovered(),
     });
     this.masterSecret.onChange((secret) => this.useSecret(secret));
+    this.keyFreshness = new KeyFreshness({
+      catchUp: () => this.replicator.catchUpReserved(),
+      memberCount: () => this.memberCount(),
+    });
+    const keyRecords = new KeyRecords(() => this.state.requireStore());
+    const commits = new ClusterCommits({
+      self: wallet,
+      leases: this.keyLeases,
+      peers: () => this.directory.peers(),
+      memberCount: () => this.memberCount(),
+      askLease: (peer, resource, leaseId, ttlMs) =>
+        this.peerClient.call(
+          peer,
+          { type: "key_lease", resource: leaseResourceJson(resource), lease_id: leaseId, ttl_ms: ttlMs },
+          { syncKey: this.state.requireKeys().syncMacKey },
+        ),
+      releaseLease: async (peer, resource, leaseId) => {
+        await this.peerClient.call(
+          peer,
+          { type: "key_release", resource: leaseResourceJson(resource), lease_id: leaseId },
+          { syncKey: this.state.requireKeys().syncMacKey },
+        );
+      },
+      merge: (records) => this.state.requireStore().merge(records),
+      replicated: (position, peersNeeded) => this.writeQuorum.acknowledgeBy(position, peersNeeded),
+      fresh: () => this.keyFreshness.ensure(),
+      log,
+    });
+    this.namedKeys = new NamedKeys({
+      records: keyRecords,
+      commits,
+      keyEncryptionKey: (appId, name) => this.state.requireKeys().keyEncryptionKey(appId, name),
+      random: (n) => this.tee.randomBytes(n),
+      destroyDelayMs: Math.round(config.KEY_DESTROY_DELAY_HOURS * 3_600_000),
+    });
+    this.secrets = new Secrets({ records: keyRecords, commits });
+    this.keyMaintenance = new PeriodicTask(config.KEY_MAINTENANCE_INTERVAL_MS, async () => {
+      if (!this.available) return;
+      await maintainKeys({
+        keys: this.namedKeys,
+        records: keyRecords,
+        preferred: () => this.preferredForMaintenance(),
+        intervalMs: config.KEY_MAINTENANCE_INTERVAL_MS,
+        log,
+      });
+    });
     this.lifecycle = new PeriodicTask(config.KMS_NODE_TICK_MS, () => this.tickOnce());
     this.replication = new PeriodicTask(config.DATA_SYNC_INTERVAL_MS, () => this.replicator.round());
   }
@@ -178,6 +237,20 @@ export class KmsNode {
     if (!opened) return;
     this.replicator.beginRecovery(opened.epoch, this.masterSecret.status().origin !== "generated");
     void this.syncRound();
+  }
+
+  /** Registered members, this node included (what key changes count a majority of). */
+  private memberCount(): number {
+    return Math.max(1, this.directory.members().members.length);
+  }
+
+  /** The lowest wallet among this node and the peers it reaches does scheduled key work first. */
+  private preferredForMaintenance(): boolean {
+    const states = this.replicator.peerStates();
+    return this.directory
+      .peers()
+      .filter((p) => states.get(p.wallet)?.lastError === undefined)
+      .every((p) => p.wallet > this.wallet);
   }
 
   /** Every registered member but this node, including those it never contacts. */
@@ -197,6 +270,7 @@ export class KmsNode {
   private recheckStore(): void {
     // Whatever this node collected, its own store was out meanwhile: it calls no other store stale.
     this.departed.clear();
+    this.keyFreshness.invalidate();
     const store = this.state.currentStore;
     if (!store) return;
     this.log.info("back in the membership: checking the store with a peer before serving it");
@@ -277,7 +351,16 @@ export class KmsNode {
         storeRecovered: () => this.storeRecovered(),
         departed: this.departed,
         log: this.log,
+        keyLeases: {
+          answer: (resource, holder, leaseId, ttlMs) => ({
+            granted: this.keyLeases.tryGrant(resourceId(resource), holder, leaseId, ttlMs),
+            records: new KeyRecords(() => this.state.servingStore()!).wireRecords(resource),
+          }),
+          release: (resource, leaseId) => this.keyLeases.release(resourceId(resource), leaseId),
+        },
       }),
+      keys: () => this.namedKeys,
+      secrets: () => this.secrets,
       replicated: (position) => this.writeQuorum.acknowledge(position),
       views: { status: () => this.statusView(), nodes: () => this.nodesView() },
     };
@@ -299,6 +382,8 @@ export class KmsNode {
     this.log.info({ host: this.config.BIND_HOST, port: this.listeningPort, mode: this.tee.kind }, "listening");
     this.lifecycle.start();
     this.replication.start();
+    this.keyMaintenance.start();
+    this.keyFreshness.start();
   }
 
   /** One lifecycle step (shared with a step already running). Never throws. */
@@ -372,10 +457,17 @@ export class KmsNode {
   async stop(): Promise<void> {
     this.lifecycle.stop();
     this.replication.stop();
+    this.keyMaintenance.stop();
+    this.keyFreshness.stop();
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     await this.peerClient.close();
     await this.tee.close();
   }
+}
+
+/** A lease resource as /sync carries it (sync-messages.ts). */
+function leaseResourceJson(resource: Resource) {
+  return { app_id: resource.appId.toString(10), kind: resource.kind, name: resource.name };
 }

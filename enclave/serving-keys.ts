@@ -1,6 +1,7 @@
 // Everything derived from the master secret that request handlers use, built once per secret
 // (not per request) and dropped together when the node stops serving.
 import { deriveAppKey, deriveInternalKey } from "./crypto/kdf.js";
+import { keyEncryptionKey } from "./keys/wrap.js";
 import { createClusterCa, type CertificatePolicy, type ClusterCa } from "./crypto/ca.js";
 
 export class ServingKeys {
@@ -20,6 +21,11 @@ export class ServingKeys {
 
   appKey(appId: bigint, path: string, context: string | undefined, length: number): Uint8Array {
     return deriveAppKey(this.masterSecret, appId, path, context ?? "", length);
+  }
+
+  /** The key that wraps the material of one named key of one app (keys/wrap.ts). */
+  keyEncryptionKey(appId: bigint, keyName: string): Uint8Array {
+    return keyEncryptionKey(this.masterSecret, appId, keyName);
   }
 
   /**

@@ -16,6 +16,7 @@
 import pLimit from "p-limit";
 import type { Logger } from "../log.js";
 import type { KvReplicaApi } from "../store/api.js";
+import { isReservedNamespace } from "../store/limits.js";
 import type { PeerInfo } from "./peer-directory.js";
 import type { DepartedStores } from "./departed-stores.js";
 import { PeerCallError, type PeerClient } from "./peer-client.js";
@@ -305,7 +306,30 @@ export class Replicator {
     }
   }
 
-  private async exchangeDigests(store: KvReplicaApi, key: Uint8Array, peer: PeerInfo, s: PeerSyncState): Promise<void> {
+  /**
+   * Compares this node's reserved namespaces (named keys and secrets) with every peer now, merging
+   * what differs both ways; resolves to how many peers completed the comparison (key-freshness.ts).
+   */
+  async catchUpReserved(): Promise<number> {
+    const store = this.options.store();
+    const key = this.options.syncKey();
+    if (!store || !key) return 0;
+    const onlyReserved = (app: string) => isReservedNamespace(BigInt(app));
+    const done = await Promise.allSettled(
+      this.options
+        .peers()
+        .map((peer) => this.exchangeDigests(store, key, peer, this.stateOf(peer.wallet), onlyReserved)),
+    );
+    return done.filter((d) => d.status === "fulfilled").length;
+  }
+
+  private async exchangeDigests(
+    store: KvReplicaApi,
+    key: Uint8Array,
+    peer: PeerInfo,
+    s: PeerSyncState,
+    appFilter: (app: string) => boolean = () => true,
+  ): Promise<void> {
     // Roots first (one hash per app), then buckets only for the apps that differ.
     const epoch = store.epoch;
     const rootsReply = await this.options.client.call(
@@ -316,7 +340,7 @@ export class Replicator {
     if (!Array.isArray(rootsReply?.differing)) throw new Error("malformed roots_reply");
     if (rootsReply.stale_store) return this.peerSaysStale(store, peer);
     const apps = (rootsReply.differing as unknown[]).filter(
-      (a): a is string => typeof a === "string" && /^[0-9]{1,78}$/.test(a),
+      (a): a is string => typeof a === "string" && /^[0-9]{1,78}$/.test(a) && appFilter(a),
     );
     if (apps.length === 0) return;
     const digests = apps.slice(0, MAX_DIGEST_APPS).map((app) => store.digest(BigInt(app)));

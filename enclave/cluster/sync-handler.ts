@@ -11,6 +11,7 @@ import type { DepartedStores } from "./departed-stores.js";
 import { DEFAULT_SYNC_BATCH_BYTES } from "./replicator.js";
 import { dropUnknownTombstones } from "./repair-filter.js";
 import type { SyncMessage } from "./sync-messages.js";
+import type { Resource } from "../keys/key-records.js";
 
 export interface SyncHandlerOptions {
   /** The store of the served secret, or undefined while not serving. */
@@ -25,6 +26,14 @@ export interface SyncHandlerOptions {
   /** master_secret_request answers per requesting wallet per minute. */
   secretRequestsPerMinute?: number;
   maxReplyBytes?: number;
+  /** Lifecycle leases of named keys and secrets (key-leases.ts); absent = this node grants none. */
+  keyLeases?: KeyLeaseResponder;
+}
+
+/** What a node answers to key_lease / key_release (wired in node.ts over its LeaseTable and records). */
+export interface KeyLeaseResponder {
+  answer(resource: Resource, holder: string, leaseId: string, ttlMs: number): { granted: boolean; records: unknown[] };
+  release(resource: Resource, leaseId: string): void;
 }
 
 export class SyncHandler {
@@ -36,6 +45,7 @@ export class SyncHandler {
     if (message.type === "master_secret_request") return this.masterSecret(message.ecdh_pubkey, peer);
     const store = this.options.store();
     if (!store) throw new KmsError("service_unavailable", "Service not ready");
+    if (message.type === "key_lease" || message.type === "key_release") return this.keyLease(message, peer);
     const maxBytes = this.options.maxReplyBytes ?? DEFAULT_SYNC_BATCH_BYTES;
     if (message.epoch !== undefined) {
       const { departed } = this.options;
@@ -78,12 +88,27 @@ export class SyncHandler {
     }
   }
 
+  private keyLease(message: Extract<SyncMessage, { type: "key_lease" | "key_release" }>, peer: RegisteredCaller) {
+    const { keyLeases } = this.options;
+    if (!keyLeases) throw new KmsError("service_unavailable", "This node does not serve named keys");
+    const resource: Resource = {
+      appId: BigInt(message.resource.app_id),
+      kind: message.resource.kind,
+      name: message.resource.name,
+    };
+    if (message.type === "key_release") {
+      keyLeases.release(resource, message.lease_id);
+      return { type: "key_release_reply" };
+    }
+    return { type: "key_lease_reply", ...keyLeases.answer(resource, peer.wallet, message.lease_id, message.ttl_ms) };
+  }
+
   /**
    * The answer to a store that was in use when its member left the membership: nothing merged,
    * compared or sent, and `stale_store` so that the member rebuilds it (departed-stores.ts).
    */
   private staleStoreReply(
-    message: Exclude<SyncMessage, { type: "master_secret_request" }>,
+    message: Exclude<SyncMessage, { type: "master_secret_request" | "key_lease" | "key_release" }>,
     store: KvReplicaApi,
     peer: RegisteredCaller,
   ) {

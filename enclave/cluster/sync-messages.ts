@@ -11,6 +11,10 @@
 //                                                   its records in the buckets that differ
 //   repair            {records}                     records sent back after a digest exchange
 //   master_secret_request {ecdh_pubkey}             §7; no HMAC, ENROLLED versions only
+//   key_lease         {resource, lease_id, ttl_ms}  asks for the cluster lease on one named key or
+//                                                   secret (cluster/key-leases.ts); answered with
+//                                                   granted and the receiver's records of it
+//   key_release       {resource, lease_id}          ends a lease early
 //
 // snapshot_request, roots, digest and repair also carry the sender's store `epoch` (optional on the
 // wire): a peer merges nothing from, and sends nothing to, the store a member had when it left the
@@ -25,6 +29,14 @@ export const MAX_DIGEST_APPS = 32;
 const position = z.number().int().min(0);
 /** A store's epoch (random per store instance). */
 const storeEpoch = z.string().min(1).max(100);
+
+/** A leased resource: app id and kind/name (keys/key-records.ts). */
+const leaseResource = z.object({
+  app_id: z.string().regex(/^(0|[1-9][0-9]{0,77})$/),
+  kind: z.enum(["key", "secret"]),
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/),
+});
+const leaseId = z.string().regex(/^[0-9a-f]{32}$/);
 
 export const syncMessage = z.discriminatedUnion("type", [
   z.object({
@@ -78,6 +90,14 @@ export const syncMessage = z.discriminatedUnion("type", [
     sender_wallet: z.string(),
     ecdh_pubkey: z.string().min(1).max(1024),
   }),
+  z.object({
+    type: z.literal("key_lease"),
+    sender_wallet: z.string(),
+    resource: leaseResource,
+    lease_id: leaseId,
+    ttl_ms: z.number().int().min(1).max(60_000),
+  }),
+  z.object({ type: z.literal("key_release"), sender_wallet: z.string(), resource: leaseResource, lease_id: leaseId }),
 ]);
 
 export type SyncMessage = z.output<typeof syncMessage>;
@@ -125,6 +145,9 @@ export const syncReplies = {
     status: z.literal("ok"),
     sealed: z.object({ ephemeral_pubkey: z.string(), encrypted_data: z.string(), nonce: z.string() }),
   }),
+  /** Whether the lease is ours, and the receiver's records of the resource (merged before the change). */
+  key_lease: z.object({ type: z.literal("key_lease_reply"), granted: z.boolean(), records: z.array(record) }),
+  key_release: z.object({ type: z.literal("key_release_reply") }),
 } satisfies Record<SyncMessageType, z.ZodType>;
 
 export type SyncReply<T extends SyncMessageType> = z.output<(typeof syncReplies)[T]>;

@@ -69,12 +69,20 @@ export class WriteQuorum {
    * is not guaranteed.
    */
   async acknowledge(position: number): Promise<void> {
-    const required = this.required();
-    const peersNeeded = required - 1;
+    return this.acknowledgeBy(position, this.required() - 1);
+  }
+
+  /**
+   * The same wait for an explicit number of peers (this node excluded): named-key changes need
+   * every member that granted their lease and a majority (cluster/key-commits.ts), whatever
+   * WRITE_QUORUM says for KV writes.
+   */
+  async acknowledgeBy(position: number, peersNeeded: number): Promise<void> {
     if (peersNeeded <= 0) return;
+    const required = peersNeeded + 1;
     const members = 1 + this.options.progress.peerCount();
     if (members < required) {
-      throw this.insufficient(`write quorum is ${required} members but the cluster has ${members}`);
+      throw this.insufficient(`the write needs ${required} members but the cluster has ${members}`);
     }
     if (this.options.progress.peersHolding(position) >= peersNeeded) return;
     let waiter: Waiter | undefined;
@@ -92,7 +100,7 @@ export class WriteQuorum {
       if (outcome === "timeout") {
         const held = 1 + this.options.progress.peersHolding(position);
         throw this.insufficient(
-          `the write reached ${held} of the ${required} members the write quorum requires within ` +
+          `the write reached ${held} of the ${required} members it requires within ` +
             `${this.options.timeoutMs} ms; it stays applied here and will converge, but is not guaranteed`,
         );
       }

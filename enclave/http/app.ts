@@ -14,7 +14,9 @@ import { trafficKind } from "./middleware/traffic-kind.js";
 import { certificateRoutes } from "./routes/certificates.js";
 import { deriveRoutes } from "./routes/derive.js";
 import { derivedPublicKeyRoutes } from "./routes/derived-public-key.js";
+import { keyRoutes } from "./routes/keys.js";
 import { kvRoutes } from "./routes/kv.js";
+import { secretRoutes } from "./routes/secrets.js";
 import { publicRoutes } from "./routes/public.js";
 import { syncRoutes } from "./routes/sync.js";
 
@@ -102,6 +104,8 @@ export function createHttpApp(deps: HttpDeps): Hono<RootEnv> {
   kms.route("/", deriveRoutes());
   kms.route("/", certificateRoutes());
   kms.route("/", kvRoutes({ store: () => serving.requireStore(), metrics: deps.metrics, replicated: deps.replicated }));
+  kms.route("/", keyRoutes({ keys: deps.keys }));
+  kms.route("/", secretRoutes({ secrets: deps.secrets }));
   app.route("/kms", kms);
   return app;
 }

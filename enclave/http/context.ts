@@ -11,6 +11,7 @@ import type { Logger } from "../log.js";
 import type { NodesView, StatusView } from "../protocol/views.js";
 import type { ServingKeys } from "../serving-keys.js";
 import type { KvLocalApi } from "../store/api.js";
+import type { KeyApi, SecretApi } from "../keys/api.js";
 import type { NodeMetrics } from "./metrics.js";
 import type { ServerChannel } from "./server-channel.js";
 
@@ -29,6 +30,9 @@ export interface HttpDeps {
   /** Waits until the write quorum holds a change-log position (enclave/cluster/write-quorum.ts). */
   replicated: (position: number) => Promise<void>;
   views: { status(): StatusView; nodes(): NodesView };
+  /** Named keys and secrets (PROTOCOL.md §12). */
+  keys: () => KeyApi;
+  secrets: () => SecretApi;
 }
 
 export interface KmsVariables {

@@ -66,8 +66,17 @@ export interface KeyApi {
   version(appId: bigint, name: string, version: number): Promise<VersionView>;
   changeVersion(appId: bigint, name: string, version: number, action: VersionAction): Promise<VersionView>;
 
-  encrypt(appId: bigint, name: string, plaintext: Uint8Array, aad: Uint8Array): Promise<{ ciphertext: string; version: number }>;
-  decrypt(appId: bigint, ciphertext: string, aad: Uint8Array): Promise<{ plaintext: Uint8Array; key: string; version: number }>;
+  encrypt(
+    appId: bigint,
+    name: string,
+    plaintext: Uint8Array,
+    aad: Uint8Array,
+  ): Promise<{ ciphertext: string; version: number }>;
+  decrypt(
+    appId: bigint,
+    ciphertext: string,
+    aad: Uint8Array,
+  ): Promise<{ plaintext: Uint8Array; key: string; version: number }>;
   reencrypt(
     appId: bigint,
     ciphertext: string,

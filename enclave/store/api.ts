@@ -14,6 +14,8 @@ export interface KvLocalApi {
   delete(appId: bigint, key: string): DeleteResult;
   /** Live keys of the app, sorted. */
   keys(appId: bigint): string[];
+  /** Namespaces holding any record, ascending (app ids and reserved ids). */
+  appIds(): bigint[];
   stats(): StoreStats;
   appStats(appId: bigint): AppStats;
 }
@@ -37,6 +39,8 @@ export interface KvReplicaApi {
   diffDigest(peer: AppDigest): number[];
   /** Every version of the app's keys in those buckets. */
   recordsInBuckets(appId: bigint, buckets: readonly number[]): WireRecord[];
+  /** Every version of the app's keys that start with `prefix` (what a key lease hands over). */
+  recordsWithPrefix(appId: bigint, prefix: string): WireRecord[];
   /** Drops deleted keys whose latest change is at or before `throughSeq`; returns how many. */
   collectTombstones(throughSeq: number): number;
 }

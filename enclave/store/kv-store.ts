@@ -33,6 +33,7 @@ import {
   type OverflowPolicy,
   type StoreLimits,
   checkAppId,
+  isReservedNamespace,
   checkKey,
   checkTtl,
   checkValue,
@@ -318,6 +319,18 @@ export class KvStore implements KvStoreApi {
     return out;
   }
 
+  /** Every version (live or tombstone) of the app's keys that start with `prefix`. */
+  recordsWithPrefix(appIdIn: bigint, prefix: string): WireRecord[] {
+    const appId = checkAppId(appIdIn);
+    this.sweep(this.nowMs());
+    const out: WireRecord[] = [];
+    for (const state of this.namespaces.get(appId)?.entries.values() ?? []) {
+      if (!state.key.startsWith(prefix)) continue;
+      for (const v of state.versions) out.push(encodeWireRecord(appId, state.key, v));
+    }
+    return out;
+  }
+
   /**
    * Merges records from a peer. Each is validated (shape, sizes, timestamp skew, decryption under our
    * key with the (app, key) AAD) and then joined into the key's version set. Merging never evicts:
@@ -442,7 +455,8 @@ export class KvStore implements KvStoreApi {
       quota === "keys"
         ? `the app already holds ${maxKeysPerApp} keys (quota)`
         : `the write would use ${bytes} bytes; the app quota is ${maxBytesPerApp} bytes`;
-    if (this.overflow === "reject" || !ns) throw new QuotaExceededError(quota, message);
+    if (this.overflow === "reject" || !ns || isReservedNamespace(ns.appId))
+      throw new QuotaExceededError(quota, message);
     const victims: KeyState[] = [];
     for (const state of ns.recency.values()) {
       if (state === existing) continue; // never evict the record being written

@@ -96,10 +96,21 @@ export function checkTtl(ttlMs: unknown, maxTtlMs: number): number {
   return ttlMs;
 }
 
-const UINT256_MAX = (1n << 256n) - 1n;
+/**
+ * Namespace ids: an app's id (uint256, from the registry), or a reserved id at or above 2^256 that
+ * no app can have, where the node keeps records of its own about an app (its named keys and secrets,
+ * keys/key-records.ts). They replicate like app data but are never evicted: losing one would lose a
+ * key, so a full reserved namespace refuses the write instead.
+ */
+export const RESERVED_NAMESPACE_BASE = 1n << 256n;
+export const NAMESPACE_ID_MAX = (1n << 257n) - 1n;
+
+export function isReservedNamespace(id: bigint): boolean {
+  return id >= RESERVED_NAMESPACE_BASE;
+}
 
 export function checkAppId(appId: unknown): bigint {
-  if (typeof appId !== "bigint" || appId < 0n || appId > UINT256_MAX)
-    throw new InvalidInputError("app id must be a uint256 bigint");
+  if (typeof appId !== "bigint" || appId < 0n || appId > NAMESPACE_ID_MAX)
+    throw new InvalidInputError("namespace id must be a uint256 app id or a reserved id below 2^257");
   return appId;
 }

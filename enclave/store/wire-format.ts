@@ -26,6 +26,7 @@
 import { base64ToBytes } from "../crypto/bytes.js";
 import { type RecordVersion, EMPTY_SEALED } from "./record.js";
 import { SEALED_OVERHEAD, sealedFromBytes } from "./sealing.js";
+import { NAMESPACE_ID_MAX } from "./limits.js";
 import { type VectorClock, isNodeId, makeClock } from "./vector-clock.js";
 
 export const WIRE_VERSION = 1;
@@ -92,7 +93,6 @@ export interface DecodedRecord {
 export type DecodeResult = { ok: true; record: DecodedRecord } | { ok: false; reason: DecodeFailure; detail: string };
 
 const DECIMAL_RE = /^(0|[1-9][0-9]{0,77})$/;
-const UINT256_MAX = (1n << 256n) - 1n;
 
 function fail(reason: DecodeFailure, detail: string): DecodeResult {
   return { ok: false, reason, detail };
@@ -118,7 +118,7 @@ export function decodeWireRecord(
   if (typeof r.app_id !== "string" || !DECIMAL_RE.test(r.app_id))
     return fail("invalid_app_id", "app_id must be a decimal string");
   const appId = BigInt(r.app_id);
-  if (appId > UINT256_MAX) return fail("invalid_app_id", "app_id out of range");
+  if (appId > NAMESPACE_ID_MAX) return fail("invalid_app_id", "app_id out of range");
   if (typeof r.key !== "string") return fail("invalid_key", "key must be a string");
   let keyBytes: number;
   try {

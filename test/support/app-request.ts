@@ -16,7 +16,7 @@ export interface NodeTarget {
 }
 
 export interface AppRequestOptions {
-  method: "GET" | "POST" | "PUT" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   path: string;
   body?: unknown;
   /** Send this raw string as the body instead of an envelope. */

@@ -35,11 +35,14 @@ export function appChannel(deps: AppChannelDeps): MiddlewareHandler<KmsEnv> {
     const caller = await deps.authorizer.authorize(wallet);
     c.set("caller", caller);
     c.set("channel", deps.channel);
-    if (c.req.method === "GET" || c.req.method === "HEAD") {
+    // A DELETE may come without a body (PROTOCOL.md §12 `DELETE /kms/secrets/<name>`); then it is
+    // answered like a GET. Every other method must carry a sealed body.
+    const text = c.req.method === "GET" || c.req.method === "HEAD" ? "" : await c.req.text();
+    if (text === "" && c.req.method !== "POST" && c.req.method !== "PUT" && c.req.method !== "PATCH") {
       c.set("body", undefined);
       c.set("label", labels.labelFor(wallet));
     } else {
-      const opened = await deps.channel.open(await c.req.text(), caller.teePublicKey);
+      const opened = await deps.channel.open(text, caller.teePublicKey);
       if (takeRequestNonce(opened.body, c.req.header("x-app-nonce")) === "other_request") {
         throw forbidden("request_nonce is not this request's nonce", "request_nonce_mismatch");
       }

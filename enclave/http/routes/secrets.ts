@@ -1,0 +1,65 @@
+// Secrets over HTTP (PROTOCOL.md §12): versioned values in the caller's own namespace; another
+// app's secret is indistinguishable from an absent one (404). `DELETE` takes no body from other
+// clients; our SDK seals `{op}` into one, and a body, when present, must be exactly that.
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import { base64ToBytes, bytesToBase64 } from "../../crypto/bytes.js";
+import { badRequest } from "../../errors.js";
+import type { SecretApi } from "../../keys/api.js";
+import { OPERATIONS } from "../../protocol/operations.js";
+import { replyToApp } from "../app-reply.js";
+import type { KmsEnv } from "../context.js";
+import { keyCall } from "../key-errors.js";
+import { parseBody } from "../validate.js";
+import { decodePageToken, encodePageToken, pageSizeOf } from "./paging.js";
+
+const putRequest = z
+  .object({
+    value: z
+      .string()
+      .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, "must be standard base64"),
+    op: z.literal(OPERATIONS.secretsPut).optional(),
+  })
+  .strict();
+const deleteRequest = z.object({ op: z.literal(OPERATIONS.secretsDelete).optional() }).strict();
+
+export interface SecretRouteDeps {
+  secrets: () => SecretApi;
+}
+
+export function secretRoutes({ secrets }: SecretRouteDeps) {
+  const app = (c: Context<KmsEnv>) => c.get("caller").appId;
+  return new Hono<KmsEnv>()
+    .put("/secrets/:name", async (c) => {
+      const r = parseBody(putRequest, c.get("body"));
+      const stored = await keyCall(() => secrets().put(app(c), c.req.param("name"), base64ToBytes(r.value)));
+      return replyToApp(c, { name: stored.name, version: stored.version });
+    })
+    .get("/secrets/:name", async (c) => {
+      const raw = c.req.query("version");
+      if (raw !== undefined && !/^[1-9][0-9]{0,9}$/.test(raw))
+        throw badRequest("Invalid version: must be a version number");
+      const found = await keyCall(() =>
+        secrets().get(app(c), c.req.param("name"), raw === undefined ? undefined : Number(raw)),
+      );
+      return replyToApp(c, { name: found.name, version: found.version, value: bytesToBase64(found.value) });
+    })
+    .get("/secrets", async (c) => {
+      const pageSize = pageSizeOf(c.req.query("page_size"));
+      const after = decodePageToken(c.req.query("page_token"));
+      const page = await keyCall(() => secrets().list(app(c), pageSize, after));
+      return replyToApp(c, {
+        secrets: page.items.map((s) => ({
+          name: s.name,
+          latest_version: s.latestVersion,
+          updated_at_ms: s.updatedAtMs,
+        })),
+        ...(page.nextAfter !== undefined ? { next_page_token: encodePageToken(page.nextAfter) } : {}),
+      });
+    })
+    .delete("/secrets/:name", async (c) => {
+      if (c.get("body") !== undefined) parseBody(deleteRequest, c.get("body"));
+      const deleted = await keyCall(() => secrets().delete(app(c), c.req.param("name")));
+      return replyToApp(c, { name: deleted.name, deleted: true });
+    });
+}
