@@ -74,7 +74,13 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
 
-  const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
+  // The root program's options only: a command's option of the same name (a key's `--label`) is the
+  // command's, and must not stand in for the global one, as optsWithGlobals would let it.
+  const globals = (cmd: Command) => {
+    let root = cmd;
+    while (root.parent) root = root.parent;
+    return root.opts<GlobalOptions>();
+  };
   const client = (cmd: Command, needIdentity: boolean) => {
     const options = globals(cmd);
     if (needIdentity && !options.appSeed) {

@@ -196,6 +196,10 @@ describe("keys commands", () => {
     expect(run.code).toBe(0);
     expect(lastOptions?.label).toBe(ENCLAVER_LABEL);
     expect(calls[0]!.args).toEqual([{ name: "k", purpose: "mac", labels: { a: "b" } }]);
+    // Without a global --label, the key's labels must not become the envelope label.
+    await cli(["keys", "create", "k", "--purpose", "mac", "--label", "a=b"]);
+    expect(lastOptions?.label).toBeUndefined();
+    expect(calls[1]!.args).toEqual([{ name: "k", purpose: "mac", labels: { a: "b" } }]);
   });
 
   it("create sends only the options given", async () => {
