@@ -184,6 +184,7 @@ export class KmsNode {
     this.keyFreshness = new KeyFreshness({
       catchUp: () => this.replicator.catchUpReserved(),
       memberCount: () => this.memberCount(),
+      reachesMajority: () => 1 + this.replicator.reachablePeerCount() >= Math.floor(this.memberCount() / 2) + 1,
     });
     const keyRecords = new KeyRecords(() => this.state.requireStore());
     const commits = new ClusterCommits({

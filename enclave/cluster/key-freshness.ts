@@ -14,6 +14,11 @@ export interface KeyFreshnessOptions {
   catchUp(): Promise<number>;
   /** Registered members, this node included. */
   memberCount(): number;
+  /**
+   * Whether this node's own exchanges currently reach a majority (itself included). A node cut off
+   * from the others cannot have heard of changes made meanwhile, so it catches up first.
+   */
+  reachesMajority(): boolean;
   /** A gap between beats longer than this means the node was stalled (default 1,500 ms). */
   stallThresholdMs?: number;
   beatMs?: number;
@@ -59,6 +64,7 @@ export class KeyFreshness {
   /** Resolves when key records may be used; 503 while this node cannot catch up. */
   async ensure(): Promise<void> {
     this.beat();
+    if (!this.options.reachesMajority()) this.stale = true;
     if (!this.stale) return;
     this.catchingUp ??= this.catchUp().finally(() => {
       this.catchingUp = undefined;

@@ -65,8 +65,18 @@ export class KeyRecords {
     return this.store().get(reservedNamespaceOf(appId), `key/${name}/v/${version}`)?.value;
   }
 
-  writeMaterial(appId: bigint, name: string, version: number, wrapped: Uint8Array): number {
-    return this.store().put(reservedNamespaceOf(appId), `key/${name}/v/${version}`, wrapped).position;
+  /**
+   * A new version: its wrapped material, then the key record that names it. All or nothing: if the
+   * record cannot be written (a full namespace), the material just written is deleted again.
+   */
+  writeVersion(appId: bigint, key: KeyRecord, version: number, wrapped: Uint8Array): number {
+    this.store().put(reservedNamespaceOf(appId), `key/${key.name}/v/${version}`, wrapped);
+    try {
+      return this.writeKey(appId, key);
+    } catch (e) {
+      this.eraseMaterial(appId, key.name, version);
+      throw e;
+    }
   }
 
   /** Deletes a version's material for good (a tombstone that dominates every copy of it). */
@@ -90,8 +100,16 @@ export class KeyRecords {
     return this.store().get(reservedNamespaceOf(appId), `secret/${name}/v/${version}`)?.value;
   }
 
-  writeSecretValue(appId: bigint, name: string, version: number, value: Uint8Array): number {
-    return this.store().put(reservedNamespaceOf(appId), `secret/${name}/v/${version}`, value).position;
+  /** A new secret version: its value, then the record that names it, all or nothing (as writeVersion). */
+  writeSecretVersion(appId: bigint, secret: SecretRecord, version: number, value: Uint8Array): number {
+    const ns = reservedNamespaceOf(appId);
+    this.store().put(ns, `secret/${secret.name}/v/${version}`, value);
+    try {
+      return this.writeSecret(appId, secret);
+    } catch (e) {
+      this.store().delete(ns, `secret/${secret.name}/v/${version}`);
+      throw e;
+    }
   }
 
   /** Deletes a secret's metadata and every version; returns the position of the last delete. */

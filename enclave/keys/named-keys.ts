@@ -9,6 +9,7 @@ import { decodeCiphertext } from "./ciphertext.js";
 import {
   changeVersion,
   checkKeyName,
+  isDueForRotation,
   keyView,
   KeyStateError,
   newKey,
@@ -80,21 +81,13 @@ export class NamedKeys implements KeyApi {
     checkKeyName(spec.name);
     if (!isKeyPurpose(spec.purpose)) throw new KeyInputError("unknown purpose");
     newKey(spec, this.now()); // validates the spec before the (possibly slow) material
-    // Material first, outside the lease: an RSA key takes a while, and the lease should be short.
-    const material = await generateMaterial(spec.purpose, this.options.random);
-    const nonce = this.nonces.take(NONCE_BYTES);
-    try {
-      return await this.options.commits.commit(this.resource(appId, spec.name), () => {
-        if (this.options.records.readKey(appId, spec.name)) {
-          throw new KeyStateError("conflict", `key ${spec.name} already exists`);
-        }
-        const key = newKey(spec, this.now());
-        this.options.records.writeMaterial(appId, spec.name, 1, this.wrap(appId, spec.name, 1, material, nonce));
-        return { value: keyView(key), position: this.options.records.writeKey(appId, key) };
-      });
-    } finally {
-      material.fill(0);
-    }
+    return this.addVersion(appId, spec.name, spec.purpose, () => {
+      if (this.options.records.readKey(appId, spec.name)) {
+        throw new KeyStateError("conflict", `key ${spec.name} already exists`);
+      }
+      const key = newKey(spec, this.now());
+      return { key, version: 1, value: keyView(key) };
+    });
   }
 
   async get(appId: bigint, name: string): Promise<KeyView> {
@@ -117,23 +110,10 @@ export class NamedKeys implements KeyApi {
   async rotate(appId: bigint, name: string): Promise<KeyView> {
     checkKeyName(name);
     await this.options.commits.fresh();
-    const purpose = this.read(appId, name).purpose;
-    const material = await generateMaterial(purpose, this.options.random);
-    const nonce = this.nonces.take(NONCE_BYTES);
-    try {
-      return await this.options.commits.commit(this.resource(appId, name), () => {
-        const { key, version } = rotateKey(this.read(appId, name), this.now());
-        this.options.records.writeMaterial(
-          appId,
-          name,
-          version.version,
-          this.wrap(appId, name, version.version, material, nonce),
-        );
-        return { value: keyView(key), position: this.options.records.writeKey(appId, key) };
-      });
-    } finally {
-      material.fill(0);
-    }
+    return this.addVersion(appId, name, this.read(appId, name).purpose, () => {
+      const { key, version } = rotateKey(this.read(appId, name), this.now());
+      return { key, version: version.version, value: keyView(key) };
+    });
   }
 
   /**
@@ -144,25 +124,12 @@ export class NamedKeys implements KeyApi {
   async rotateIfDue(appId: bigint, name: string): Promise<boolean> {
     const before = this.options.records.readKey(appId, name);
     if (!before) return false;
-    const material = await generateMaterial(before.purpose, this.options.random);
-    const nonce = this.nonces.take(NONCE_BYTES);
-    try {
-      return await this.options.commits.commit(this.resource(appId, name), () => {
-        const current = this.options.records.readKey(appId, name);
-        const now = this.now();
-        if (!current || current.nextRotationAtMs === 0 || current.nextRotationAtMs > now) return { value: false };
-        const { key, version } = rotateKey(current, now);
-        this.options.records.writeMaterial(
-          appId,
-          name,
-          version.version,
-          this.wrap(appId, name, version.version, material, nonce),
-        );
-        return { value: true, position: this.options.records.writeKey(appId, key) };
-      });
-    } finally {
-      material.fill(0);
-    }
+    return this.addVersion(appId, name, before.purpose, () => {
+      const current = this.options.records.readKey(appId, name);
+      if (!current || !isDueForRotation(current, this.now())) return { value: false };
+      const { key, version } = rotateKey(current, this.now());
+      return { key, version: version.version, value: true };
+    });
   }
 
   /**
@@ -349,6 +316,34 @@ export class NamedKeys implements KeyApi {
   private wrap(appId: bigint, name: string, version: number, material: Uint8Array, nonce: Uint8Array): Uint8Array {
     const kek = this.options.keyEncryptionKey(appId, name);
     return wrapMaterial(kek, { appId, keyName: name, version }, material, nonce);
+  }
+
+  /**
+   * A new version: its material is made first, outside the lease (an RSA key takes a while and the
+   * lease should be short); then, under the lease, `plan` decides the key record that gets it
+   * (or that nothing is to be done), and material and record are written all-or-nothing.
+   */
+  private async addVersion<T>(
+    appId: bigint,
+    name: string,
+    purpose: KeyPurpose,
+    plan: () => { key: KeyRecord; version: number; value: T } | { value: T },
+  ): Promise<T> {
+    const material = await generateMaterial(purpose, this.options.random);
+    const nonce = this.nonces.take(NONCE_BYTES);
+    try {
+      return await this.options.commits.commit(this.resource(appId, name), () => {
+        const planned = plan();
+        if (!("key" in planned)) return { value: planned.value };
+        const wrapped = this.wrap(appId, name, planned.version, material, nonce);
+        return {
+          value: planned.value,
+          position: this.options.records.writeVersion(appId, planned.key, planned.version, wrapped),
+        };
+      });
+    } finally {
+      material.fill(0);
+    }
   }
 
   private resource(appId: bigint, name: string): Resource {

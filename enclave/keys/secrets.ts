@@ -34,11 +34,12 @@ export class Secrets implements SecretApi {
     return this.options.commits.commit(this.resource(appId, name), () => {
       const current = records.readSecret(appId, name) ?? { name, versions: [] };
       const version = (current.versions.at(-1)?.version ?? 0) + 1;
-      records.writeSecretValue(appId, name, version, value);
-      const position = records.writeSecret(appId, {
-        name,
-        versions: [...current.versions, { version, createdAtMs: this.now() }],
-      });
+      const position = records.writeSecretVersion(
+        appId,
+        { name, versions: [...current.versions, { version, createdAtMs: this.now() }] },
+        version,
+        value,
+      );
       return { value: { name, version }, position };
     });
   }

@@ -27,8 +27,8 @@ export interface FuzzTarget {
   app: SimulatedTee;
 }
 
-/** What the node may answer (README "API"); 405 is not among them: an unknown method is a 404. */
-export const DOCUMENTED_STATUSES: ReadonlySet<number> = new Set([200, 400, 403, 404, 413, 429, 503]);
+/** What the node may answer (README "API"; 409 from named keys); 405 is not: an unknown method is a 404. */
+export const DOCUMENTED_STATUSES: ReadonlySet<number> = new Set([200, 400, 403, 404, 409, 413, 429, 503]);
 
 type Method = "GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "HEAD" | "OPTIONS" | "PROPFIND";
 type PopFault =
@@ -95,6 +95,10 @@ const KNOWN_PATHS = [
   "/kms/data",
   `/kms/data/${SIMPLE_KEY}`,
   "/kms/sign_cert",
+  "/kms/keys",
+  "/kms/keys/fuzz-key/versions/1/destroy",
+  "/kms/decrypt",
+  "/kms/secrets/fuzz-secret",
   "/sync",
 ];
 const PATH_PIECES = [
@@ -211,6 +215,13 @@ const appRoute: fc.Arbitrary<AppRoute> = fc.constantFrom<AppRoute>(
   { method: "GET", path: `/kms/data?key=${SIMPLE_KEY}` },
   { method: "GET", path: "/kms/data" },
   { method: "POST", path: "/kms/unknown", body: {} },
+  { method: "POST", path: "/kms/keys", body: { name: "fuzz-key", purpose: "encrypt" } },
+  { method: "POST", path: "/kms/keys/fuzz-key/encrypt", body: { plaintext: "dmFsdWU=" } },
+  { method: "POST", path: "/kms/decrypt", body: { ciphertext: "nkms1:AQ" } },
+  { method: "POST", path: "/kms/keys/fuzz-key/versions/1/disable", body: {} },
+  { method: "GET", path: "/kms/keys?page_size=2" },
+  { method: "PUT", path: "/kms/secrets/fuzz-secret", body: { value: "dmFsdWU=" } },
+  { method: "DELETE", path: "/kms/secrets/fuzz-secret", body: {} },
 );
 
 const popCase = fc.record({
