@@ -1,6 +1,8 @@
 // The `nova-kms` command line: the SDK's calls as commands, for humans and scripts. Output is the
 // bare result (a key, a value, a PEM) so it composes in pipes; diagnostics go to stderr as one line.
-// Exit codes: 0 ok, 1 failure, 2 usage error, 3 key not found (kv get/del).
+// Exit codes: 0 ok, 1 failure (and `invalid` from keys verify), 2 usage error, 3 not found (kv
+// get/del, secrets get/delete). Named keys, crypto and secrets commands live in cli-keys.ts,
+// cli-crypto.ts and cli-secrets.ts; this file builds the program and the client they share.
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { RegistryReader } from "../enclave/chain/registry-reader.js";
@@ -13,34 +15,17 @@ import {
   resolveChainTarget,
   type GlobalOptions,
 } from "./cli-config.js";
+import { addCryptoCommands } from "./cli-crypto.js";
+import { CliExit, type CliIo as StreamIo, type CommandContext, integer } from "./cli-io.js";
+import { addKeyCommands } from "./cli-keys.js";
+import { addSecretCommands } from "./cli-secrets.js";
 import { describeNode } from "./discovery.js";
 import { KmsClientError, KmsRequestError, KmsResponseVerificationError, KmsTransportError } from "./errors.js";
 import { NovaKmsClient } from "./nova-kms-client.js";
 
-export interface CliIo {
-  stdout(chunk: string | Uint8Array): void;
-  stderr(text: string): void;
+export interface CliIo extends StreamIo {
   /** Builds the SDK client from the global options; tests swap in one on an in-memory registry. */
   makeClient?(options: GlobalOptions, tee: SimulatedTee): NovaKmsClient;
-}
-
-/** Ends the command with a specific exit code and a message for stderr. */
-class CliExit extends Error {
-  constructor(
-    readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`expected an integer in ${min}..${max}`);
-    return n;
-  };
 }
 
 function defaultClient(options: GlobalOptions, tee: SimulatedTee): NovaKmsClient {
@@ -67,7 +52,9 @@ function envelopeLabel(value: string) {
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command("nova-kms")
-    .description("Nova KMS client: derive keys, use the KV store and the CA as a registered Nova app")
+    .description(
+      "Nova KMS client: derive keys, use the KV store, the CA, named keys and secrets as a registered Nova app",
+    )
     .option("--rpc <url>", "chain RPC URL (default: from the deployment file)")
     .option("--registry <address>", "NovaAppRegistry address (default: from the deployment file)")
     .option("--kms-app-id <id>", "app id of the KMS cluster (default: from the deployment file)")
@@ -80,11 +67,20 @@ export function buildProgram(io: CliIo): Command {
       "envelope label: capsule (current Nova runtime, default) or enclaver (earlier)",
       envelopeLabel,
     )
+    // Global options go before the command, so a command may reuse a global's name for its own
+    // meaning: `keys create --label team=x` (a key label) vs the global `--label enclaver`.
+    .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
 
-  const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
+  // The root program's options only: a command's option of the same name (a key's `--label`) is the
+  // command's, and must not stand in for the global one, as optsWithGlobals would let it.
+  const globals = (cmd: Command) => {
+    let root = cmd;
+    while (root.parent) root = root.parent;
+    return root.opts<GlobalOptions>();
+  };
   const client = (cmd: Command, needIdentity: boolean) => {
     const options = globals(cmd);
     if (needIdentity && !options.appSeed) {
@@ -97,6 +93,12 @@ export function buildProgram(io: CliIo): Command {
     return (io.makeClient ?? defaultClient)(options, tee);
   };
   const line = (text: string) => io.stdout(`${text}\n`);
+  const context: CommandContext = {
+    io,
+    client: (cmd) => client(cmd, true),
+    line,
+    json: (value) => line(JSON.stringify(value, null, 2)),
+  };
 
   program
     .command("derive <path>")
@@ -210,6 +212,9 @@ export function buildProgram(io: CliIo): Command {
       line(JSON.stringify((await client(cmd, false).nodes()).map(describeNode), null, 2));
     });
 
+  addKeyCommands(program, context);
+  addCryptoCommands(program, context);
+  addSecretCommands(program, context);
   return program;
 }
 
@@ -233,7 +238,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof CliExit) {
-      io.stderr(`nova-kms: ${e.message}\n`);
+      if (e.message) io.stderr(`nova-kms: ${e.message}\n`);
       return e.exitCode;
     }
     io.stderr(`nova-kms: ${describeError(e)}\n`);

@@ -48,6 +48,16 @@ export class KmsNotFoundError extends KmsRequestError {
   override name = "KmsNotFoundError";
 }
 
+/**
+ * 409 `conflict` (PROTOCOL.md §12): the request is valid but the resource's state forbids it — a key
+ * name already taken, a DISABLED / DESTROY_SCHEDULED / DESTROYED version asked to encrypt, sign or
+ * decrypt, the primary version asked to be disabled. The node names the state in `message`.
+ * Not retried: every node holds the same state.
+ */
+export class KmsConflictError extends KmsRequestError {
+  override name = "KmsConflictError";
+}
+
 /** The node could not be reached, or did not answer within the timeout. */
 export class KmsTransportError extends KmsClientError {
   override name = "KmsTransportError";

@@ -46,6 +46,10 @@ import {
   type SignedRequest,
 } from "./signed-request.js";
 import { undiciFetch } from "./undici-fetch.js";
+import { randomBytes } from "./key-responses.js";
+import { KeysApi } from "./keys-api.js";
+import { positiveInteger } from "./request-inputs.js";
+import { SecretsApi } from "./secrets-api.js";
 
 export interface NovaKmsClientOptions {
   /** The app's own enclave identity (Odyn inside an enclave, a SimulatedTee in simulation). */
@@ -80,7 +84,7 @@ export interface NovaKmsClientOptions {
    * MB on the wire); a longer one is cut off and fails with KmsResponseVerificationError.
    */
   maxResponseBytes?: number;
-  /** The same bound for `kv.list`, whose answer grows with the app's key count (default 64 MiB). */
+  /** The same bound for the list calls (`kv.list`, `keys.list`, `secrets.list`…), whose answers grow (default 64 MiB). */
   maxListResponseBytes?: number;
 }
 
@@ -133,6 +137,10 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 
 export class NovaKmsClient {
   readonly kv: KvApi;
+  /** Named keys and the operations on them (PROTOCOL.md §12; keys-api.ts). */
+  readonly keys: KeysApi;
+  /** Versioned secrets (PROTOCOL.md §12; secrets-api.ts). */
+  readonly secrets: SecretsApi;
   private readonly discovery: NodeDiscovery;
   private readonly fetchFn: FetchLike;
   private readonly timeoutMs: number;
@@ -167,8 +175,18 @@ export class NovaKmsClient {
       get: (key) => this.kvGet(key),
       put: (key, value, opts) => this.kvPut(key, value, opts),
       delete: (key) => this.kvDelete(key),
-      list: () => this.call({ method: "GET", path: "/kms/data" }, kvKeys, this.maxListResponseBytes),
+      list: () => this.call({ method: "GET", path: "/kms/data" }, kvKeys, { list: true }),
     };
+    const call = <T>(request: SignedRequest, decode: (payload: unknown) => T, opts?: { list?: boolean }) =>
+      this.call(request, decode, opts);
+    this.keys = new KeysApi(call);
+    this.secrets = new SecretsApi(call);
+  }
+
+  /** `bytes` (1..1024) random bytes from the node's TEE randomness (`POST /kms/random`). */
+  async random(bytes: number): Promise<Uint8Array> {
+    const body = { op: OPERATIONS.random, bytes: positiveInteger(bytes, "bytes") };
+    return this.call({ method: "POST", path: "/kms/random", body }, (payload) => randomBytes(payload, bytes));
   }
 
   /** An app key from `/kms/derive`: the same path and context always give the same key. */
@@ -303,12 +321,16 @@ export class NovaKmsClient {
     }
   }
 
-  /** One signed call with failover; `decode` turns the inner JSON into the typed result. */
+  /**
+   * One signed call with failover; `decode` turns the inner JSON into the typed result. List replies
+   * (`list: true`) grow with the app's data, so they are read under the larger list bound.
+   */
   private async call<T>(
     request: SignedRequest,
     decode: (payload: unknown) => T,
-    maxResponseBytes = this.maxResponseBytes,
+    options: { list?: boolean } = {},
   ): Promise<T> {
+    const maxResponseBytes = options.list ? this.maxListResponseBytes : this.maxResponseBytes;
     const appWallet = await this.wallet();
     return this.withFailover(async (node) => {
       const payload = await signedRequest(

@@ -3,12 +3,10 @@
 // here means a node speaking another protocol version: reported as ResponseShapeError, with the
 // field named. Where a reply repeats what the request asked (derive: path and length; KV: the key),
 // it must repeat it exactly — a second guard, beside the echo, against an answer to another request.
-import { base64ToBytes } from "../enclave/crypto/bytes.js";
 import type { DerivedPublicKeyAnswer } from "../enclave/crypto/derived-public-key.js";
+import { asked, b64, type Fields, int, object, ResponseShapeError, str } from "./json-fields.js";
 
-export class ResponseShapeError extends Error {
-  override name = "ResponseShapeError";
-}
+export { ResponseShapeError };
 
 export interface DeriveResult {
   appId: bigint;
@@ -35,36 +33,8 @@ export interface SignedCertificate {
   caCertificatePem: string;
 }
 
-function object(payload: unknown): Record<string, unknown> {
-  if (payload === null || typeof payload !== "object" || Array.isArray(payload))
-    throw new ResponseShapeError("payload is not a JSON object");
-  return payload as Record<string, unknown>;
-}
-
-function str(o: Record<string, unknown>, field: string): string {
-  const v = o[field];
-  if (typeof v !== "string") throw new ResponseShapeError(`field ${field} is not a string`);
-  return v;
-}
-
-function int(o: Record<string, unknown>, field: string): number {
-  const v = o[field];
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
-    throw new ResponseShapeError(`field ${field} is not a non-negative integer`);
-  return v;
-}
-
-function b64(o: Record<string, unknown>, field: string): Uint8Array {
-  try {
-    return base64ToBytes(str(o, field));
-  } catch (e) {
-    if (e instanceof ResponseShapeError) throw e;
-    throw new ResponseShapeError(`field ${field} is not standard base64`);
-  }
-}
-
 // Ids above 2^53 travel as decimal strings (JSON numbers would lose digits).
-function appId(o: Record<string, unknown>): bigint {
+function appId(o: Fields): bigint {
   const v = o.app_id;
   if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
   if (typeof v === "string" && /^\d+$/.test(v)) return BigInt(v);
@@ -73,19 +43,13 @@ function appId(o: Record<string, unknown>): bigint {
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
-function pem(o: Record<string, unknown>, field: string): string {
+function pem(o: Fields, field: string): string {
   try {
     return strictUtf8.decode(b64(o, field));
   } catch (e) {
     if (e instanceof ResponseShapeError) throw e;
     throw new ResponseShapeError(`field ${field} is not UTF-8 PEM`);
   }
-}
-
-/** A field that repeats the request must equal what was asked (values stay out of the message). */
-function asked<T>(field: string, got: T, want: T): T {
-  if (got !== want) throw new ResponseShapeError(`field ${field} is not what the request asked for`);
-  return got;
 }
 
 /** The derive reply to a request for `request.path` of `request.length` bytes (the node's default applied). */
@@ -102,7 +66,7 @@ export function kvEntry(payload: unknown, key: string): KvEntry {
   return { key: asked("key", str(o, "key"), key), value: b64(o, "value"), updatedAtMs: int(o, "updated_at_ms") };
 }
 
-function strings(o: Record<string, unknown>, field: string): string[] {
+function strings(o: Fields, field: string): string[] {
   const v = o[field];
   if (!Array.isArray(v) || !v.every((k) => typeof k === "string"))
     throw new ResponseShapeError(`field ${field} is not a list of strings`);

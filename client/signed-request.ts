@@ -18,7 +18,13 @@ import {
   type WireRequest,
 } from "../enclave/protocol/signed-call.js";
 import type { KmsNodeInfo } from "./discovery.js";
-import { KmsNotFoundError, KmsRequestError, KmsResponseVerificationError, KmsTransportError } from "./errors.js";
+import {
+  KmsConflictError,
+  KmsNotFoundError,
+  KmsRequestError,
+  KmsResponseVerificationError,
+  KmsTransportError,
+} from "./errors.js";
 
 /** The part of a TEE an app needs to talk to the KMS: its wallet and its P-384 envelope key. */
 export type AppTee = EnclaveIdentity;
@@ -28,8 +34,13 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 /**
  * Path below the node's base URL (already URL-encoded); the body is sealed for every method but GET.
  * `lookup` marks a KV read or delete: a 404 to it means "absent" only with the node's proof.
+ * PATCH (`PATCH /kms/keys/<name>`, PROTOCOL.md §12) is added to the protocol module's methods: the
+ * peer channel never sends it, and signedCall seals the body of every method but GET, PATCH included.
  */
-export type SignedRequest = CallRequest & { lookup?: { operation: LookupOperation; key: string } };
+export type SignedRequest = Omit<CallRequest, "method"> & {
+  method: CallRequest["method"] | "PATCH";
+  lookup?: { operation: LookupOperation; key: string };
+};
 
 /**
  * Default bound on an answer's body: the largest a node sends is a KV value of 1 MiB (the store's
@@ -103,6 +114,7 @@ export function requestErrorOf(status: number, text: string, node: string): KmsR
   } catch {
     // Not JSON (a proxy's HTML page, say): keep the start of the text as the message.
   }
+  if (status === 409) return new KmsConflictError(status, code, message, node);
   return new KmsRequestError(status, code, message, node);
 }
 
@@ -127,7 +139,8 @@ export async function signedRequest(ctx: SignedRequestContext, request: SignedRe
         label: ctx.label ?? DEFAULT_ENVELOPE_LABEL,
         nowSeconds: ctx.nowSeconds,
       },
-      request,
+      // The method is only copied onto the wire (see SignedRequest), so PATCH passes through unchanged.
+      request as CallRequest,
     );
   } catch (e) {
     if (e instanceof ChannelStatusError) throw statusErrorOf(e, ctx.node, request);
