@@ -34,11 +34,8 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 /**
  * Path below the node's base URL (already URL-encoded); the body is sealed for every method but GET.
  * `lookup` marks a KV read or delete: a 404 to it means "absent" only with the node's proof.
- * PATCH (`PATCH /kms/keys/<name>`, PROTOCOL.md §12) is added to the protocol module's methods: the
- * peer channel never sends it, and signedCall seals the body of every method but GET, PATCH included.
  */
-export type SignedRequest = Omit<CallRequest, "method"> & {
-  method: CallRequest["method"] | "PATCH";
+export type SignedRequest = CallRequest & {
   lookup?: { operation: LookupOperation; key: string };
 };
 
@@ -139,8 +136,7 @@ export async function signedRequest(ctx: SignedRequestContext, request: SignedRe
         label: ctx.label ?? DEFAULT_ENVELOPE_LABEL,
         nowSeconds: ctx.nowSeconds,
       },
-      // The method is only copied onto the wire (see SignedRequest), so PATCH passes through unchanged.
-      request as CallRequest,
+      request,
     );
   } catch (e) {
     if (e instanceof ChannelStatusError) throw statusErrorOf(e, ctx.node, request);

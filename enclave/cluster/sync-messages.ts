@@ -21,6 +21,7 @@
 // membership, and says so in its reply (`stale_store: true`), so that the member rebuilds that store
 // (departed-stores.ts).
 import { z } from "zod";
+import { KEY_NAME_PATTERN } from "../keys/purpose.js";
 
 const record = z.record(z.string(), z.unknown());
 
@@ -34,7 +35,7 @@ const storeEpoch = z.string().min(1).max(100);
 const leaseResource = z.object({
   app_id: z.string().regex(/^(0|[1-9][0-9]{0,77})$/),
   kind: z.enum(["key", "secret"]),
-  name: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/),
+  name: z.string().regex(KEY_NAME_PATTERN),
 });
 const leaseId = z.string().regex(/^[0-9a-f]{32}$/);
 

@@ -34,7 +34,7 @@ export const DAY_MS = 24 * 3600 * 1000;
 export const MAX_ROTATION_PERIOD_DAYS = 3650;
 
 export function checkKeyName(name: string): void {
-  if (!KEY_NAME_PATTERN.test(name)) throw new KeyInputError("name must match [A-Za-z0-9_.-]{1,128}");
+  if (!KEY_NAME_PATTERN.test(name)) throw new KeyInputError("name must match [A-Za-z0-9_.-]{1,128} and not be . or ..");
 }
 
 /** Fractions are allowed (0.001 days ≈ 86 s), so scheduled rotation can be seen in a test. */

@@ -17,7 +17,7 @@ import type { ChannelVariant } from "./channel.js";
 import { sealJson, type EnclaveIdentity } from "./identity.js";
 import { bindBodyToNonce, REQUEST_SIGNATURE_FIELD, takeRequestEcho } from "./reply-binding.js";
 
-export type CallMethod = "GET" | "POST" | "PUT" | "DELETE";
+export type CallMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** What goes on the wire; `send` adds nothing but transport concerns (and, for /sync, the HMAC). */
 export interface WireRequest {

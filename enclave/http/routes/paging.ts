@@ -2,6 +2,7 @@
 // opaque `page_token` — base64url of the last name (or version) the previous page returned, so a
 // page starts strictly after it and every item appears exactly once even if others are added.
 import { badRequest } from "../../errors.js";
+import { KEY_NAME_PATTERN } from "../../keys/purpose.js";
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -21,6 +22,6 @@ export function encodePageToken(last: string): string {
 export function decodePageToken(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === "") return undefined;
   const last = /^[A-Za-z0-9_-]{1,400}$/.test(raw) ? Buffer.from(raw, "base64url").toString("utf8") : "";
-  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(last)) throw badRequest("Invalid page_token");
+  if (!KEY_NAME_PATTERN.test(last)) throw badRequest("Invalid page_token");
   return last;
 }

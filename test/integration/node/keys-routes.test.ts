@@ -195,6 +195,8 @@ describe("named keys over HTTP", () => {
   it("bad input → 400 and changes nothing", async () => {
     expect((await call("POST", "/kms/keys", { name: "bad name", purpose: "encrypt" })).status).toBe(400);
     expect((await call("POST", "/kms/keys", { name: "x", purpose: "quantum" })).status).toBe(400);
+    expect((await call("POST", "/kms/keys", { name: "..", purpose: "encrypt" })).status).toBe(400);
+    expect((await call("PUT", "/kms/secrets/.", { value: "" })).status).toBe(404); // a dot segment: no such route
     expect((await call("POST", "/kms/keys", { name: "x", purpose: "encrypt", extra: 1 })).status).toBe(400);
     expect((await call("GET", "/kms/keys/x")).status).toBe(404);
     expect((await call("GET", "/kms/keys?page_size=0")).status).toBe(400);
