@@ -1,5 +1,6 @@
 // The `make run` walk-through: an app (a SimulatedTee registered on chain) uses the KMS cluster
-// through the SDK exactly as a Nova app would — keys, replicated KV across nodes, a certificate —
+// through the SDK exactly as a Nova app would — keys, replicated KV across nodes, a certificate,
+// named keys and secrets (keys-demo.ts) —
 // and the nodes' /status is shown at the end. Returns the titles of the steps that failed.
 import { X509Certificate } from "node:crypto";
 import { NovaKmsClient } from "../../client/nova-kms-client.js";
@@ -9,6 +10,7 @@ import { SimulatedTee } from "../../enclave/tee/simulated.js";
 import { fetchStatus, pollUntil } from "../cluster/wait.js";
 import { createCsrPem } from "./csr.js";
 import { pinnedRegistry } from "./pinned-registry.js";
+import { runKeysDemo } from "./keys-demo.js";
 import { StepRunner } from "./steps.js";
 
 export interface DemoNode {
@@ -145,6 +147,12 @@ export async function runDemo(options: DemoOptions): Promise<readonly string[]> 
         "chains to the CA certificate: yes",
       ],
     };
+  });
+
+  await runKeysDemo({
+    steps,
+    first: { name: writer.name, client: onWriter },
+    second: { name: reader.name, client: onReader },
   });
 
   await steps.step("/status of each node", async () => {
