@@ -11,7 +11,7 @@
 //                     alternating rounds with ServingKeys.appKey (what POST /kms/derive computes)
 // Prints {"bench": "keys", ...} lines on stdout, progress on stderr. Needs gc():
 //   node --expose-gc --import tsx bench/keys/in-process.ts [--keys 100000] [--apps 10] [--rotate 10000]
-//     [--baseline-keys 20000] [--op-ms 3000]
+//     [--baseline-keys 20000] [--op-ms 3000] [--plaintext-bytes 256]
 // (bench/keys.ts runs it that way.)
 import { randomBytes } from "node:crypto";
 import { ClusterCommits } from "../../enclave/cluster/key-commits.js";
@@ -29,7 +29,6 @@ import { printResult } from "../lib/result.js";
 const BENCH = "keys";
 const NODE_ID = `0x${"1".repeat(40)}`;
 const MATERIAL_BYTES = 32;
-const PLAINTEXT_BYTES = 256;
 
 const collect = (globalThis as { gc?: () => void }).gc;
 if (typeof collect !== "function") {
@@ -44,6 +43,7 @@ const f = parseFlags(
     apps: { default: "10", help: "apps the keys are spread over (round robin)" },
     rotate: { default: "10000", help: "keys rotated once after the first measurement" },
     "baseline-keys": { default: "20000", help: "keys of the bare-store put baseline (its rate hardly depends on it)" },
+    "plaintext-bytes": { default: "256", help: "plaintext size of the encrypt/decrypt timing" },
     "op-ms": { default: "3000", help: "ms per operation in the in-process encrypt/decrypt vs derive timing" },
   },
   "node --expose-gc --import tsx bench/keys/in-process.ts [flags]",
@@ -53,6 +53,7 @@ const APPS = Math.min(KEYS, Math.round(positiveNumber(f.apps, "apps")));
 const ROTATE = Math.min(KEYS, Number(f.rotate));
 if (!Number.isInteger(ROTATE) || ROTATE < 0) throw new Error(`--rotate must be a whole number ≥ 0, got ${f.rotate}`);
 const OP_MS = positiveNumber(f["op-ms"], "op-ms");
+const PLAINTEXT_BYTES = Math.round(positiveNumber(f["plaintext-bytes"], "plaintext-bytes"));
 const BASELINE_KEYS = Math.min(KEYS, Math.round(positiveNumber(f["baseline-keys"], "baseline-keys")));
 
 const say = (text: string) => process.stderr.write(`[keys/in-process] ${text}\n`);
