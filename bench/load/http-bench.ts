@@ -1,8 +1,8 @@
-// What bench/derive.ts and bench/kv.ts share: flags, the node + baseline setup in the right order,
-// and a clean teardown on every path (errors and Ctrl-C included).
+// What bench/derive.ts, bench/kv.ts and bench/keys.ts share: flags, the node + baseline setup in the
+// right order, and a clean teardown on every path (errors and Ctrl-C included).
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { parseFlags, positiveNumber } from "../lib/args.js";
+import { parseFlags, positiveNumber, type FlagSpec } from "../lib/args.js";
 import { measureEchoBaseline, type EchoBaseline } from "./baseline.js";
 import type { ClientMode } from "./app-channel.js";
 import { startBenchNode, type BenchNode } from "./kms-node.js";
@@ -16,7 +16,11 @@ export interface HttpBenchSettings {
   cpuProfDir: string | undefined;
 }
 
-export function readSettings(usage: string): HttpBenchSettings {
+/** The common flags, plus `extra` ones a benchmark adds (their values come back in `extra`). */
+export function readSettings<E extends FlagSpec = Record<never, never>>(
+  usage: string,
+  extra?: E,
+): HttpBenchSettings & { extra: { [K in keyof E]: string } } {
   const f = parseFlags(
     process.argv.slice(2),
     {
@@ -28,6 +32,7 @@ export function readSettings(usage: string): HttpBenchSettings {
         help: "direct (undici Pool + enclave/crypto) or sdk (client/signed-request.ts over undici fetch)",
       },
       "cpu-prof": { default: "", help: "write a V8 CPU profile of the node process into this directory" },
+      ...extra,
     },
     usage,
   );
@@ -38,6 +43,9 @@ export function readSettings(usage: string): HttpBenchSettings {
     concurrency: Math.round(positiveNumber(f.concurrency, "concurrency")),
     client: f.client,
     cpuProfDir: f["cpu-prof"] ? path.resolve(f["cpu-prof"]) : undefined,
+    extra: Object.fromEntries(Object.keys(extra ?? {}).map((k) => [k, (f as Record<string, string>)[k]])) as {
+      [K in keyof E]: string;
+    },
   };
 }
 
@@ -46,13 +54,7 @@ export async function withBenchNode(
   settings: HttpBenchSettings,
   body: (node: BenchNode, baseline: EchoBaseline) => Promise<void>,
 ): Promise<void> {
-  const nodeArgs: string[] = [];
-  if (settings.cpuProfDir) {
-    mkdirSync(settings.cpuProfDir, { recursive: true });
-    nodeArgs.push("--cpu-prof", "--cpu-prof-dir", settings.cpuProfDir);
-  }
-  const node = await startBenchNode({ nodeArgs });
-  try {
+  await withKmsNode(settings, async (node) => {
     // Measured while the node idles, in the same run, with the same connection count and duration.
     const baseline = await measureEchoBaseline({
       connections: settings.concurrency,
@@ -60,6 +62,22 @@ export async function withBenchNode(
       warmupSeconds: settings.warmupMs / 1000,
     });
     await body(node, baseline);
+  });
+}
+
+/** Starts the node (with --cpu-prof when asked), runs `body`, and always tears everything down. */
+export async function withKmsNode(
+  settings: HttpBenchSettings,
+  body: (node: BenchNode) => Promise<void>,
+): Promise<void> {
+  const nodeArgs: string[] = [];
+  if (settings.cpuProfDir) {
+    mkdirSync(settings.cpuProfDir, { recursive: true });
+    nodeArgs.push("--cpu-prof", "--cpu-prof-dir", settings.cpuProfDir);
+  }
+  const node = await startBenchNode({ nodeArgs });
+  try {
+    await body(node);
   } finally {
     await node.stop();
     if (settings.cpuProfDir) process.stderr.write(`node CPU profile written to ${settings.cpuProfDir}\n`);

@@ -2,7 +2,7 @@
 // authenticated operation after another (nonce + signed, sealed call + checked, opened response).
 // It runs in its own process so its CPU is its own; it reads the node's CPU from /proc at the exact
 // edges of each measuring window. Prints one JSON line per phase on stdout.
-// Run by bench/derive.ts and bench/kv.ts: node --import tsx bench/load/kms-load.ts '<LoadJob JSON>'
+// Run by bench/derive.ts, bench/kv.ts and bench/keys.ts: node --import tsx bench/load/kms-load.ts '<LoadJob JSON>'
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { bytesToBase64 } from "../../enclave/crypto/bytes.js";
@@ -11,7 +11,7 @@ import { machineBusyCpuMs, ownCpuMs, processCpuTimes } from "../lib/proc-cpu.js"
 import { openAppChannel, type AppChannel, type ClientMode } from "./app-channel.js";
 import type { LoadTarget } from "./kms-node.js";
 
-export type LoadOp = "derive" | "put" | "get";
+export type LoadOp = "derive" | "put" | "get" | "encrypt" | "decrypt";
 
 export interface LoadPhase {
   op: LoadOp;
@@ -27,6 +27,13 @@ export interface LoadJob {
   keys: number;
   valueBytes: number;
   phases: LoadPhase[];
+  /**
+   * The named key that encrypt and decrypt phases use (PROTOCOL.md §12): created (purpose encrypt)
+   * before the first phase; plaintexts of `plaintextBytes` random bytes.
+   */
+  namedKey?: { name: string; plaintextBytes: number };
+  /** Also return each phase's latencies (ms), so phases of one op can be pooled exactly. */
+  returnLatencies?: boolean;
 }
 
 export interface PhaseResult {
@@ -45,16 +52,48 @@ export interface PhaseResult {
   nodeSystemCpuMsPerOp: number;
   /** Share of the machine (all cores, %) used by processes other than the node and this generator. */
   othersCpuPercent: number;
+  /** Every completed operation's latency (ms, 0.01 ms resolution), when the job asked for them. */
+  latencies?: number[];
 }
 
 const keyName = (i: number) => `bench-${i.toString().padStart(6, "0")}`;
 
+/** Distinct plaintexts an encrypt phase cycles through, and ciphertexts a decrypt phase reads back. */
+const PLAINTEXTS = 16;
+const SEALED_KEPT = 1024;
+const SEALED_BEFORE_PHASES = 64;
+
+interface Sealed {
+  ciphertext: string;
+  plaintext: string;
+}
+
 class Workload {
   private puts = 0;
   private readonly value: string;
+  private readonly plaintexts: string[];
+  /** Recent encrypt results (a ring): what decrypt opens and checks. */
+  private readonly sealed: Sealed[] = [];
+  private sealedCount = 0;
 
   constructor(private readonly job: LoadJob) {
     this.value = bytesToBase64(new Uint8Array(randomBytes(job.valueBytes)));
+    const bytes = job.namedKey?.plaintextBytes ?? 0;
+    this.plaintexts = Array.from({ length: PLAINTEXTS }, () => bytesToBase64(new Uint8Array(randomBytes(bytes))));
+  }
+
+  /** Untimed setup: the named key, and ciphertexts for a decrypt phase that runs before any encrypt. */
+  async prepare(channel: AppChannel): Promise<void> {
+    if (!this.job.phases.some((p) => p.op === "encrypt" || p.op === "decrypt")) return;
+    const named = this.job.namedKey;
+    if (!named) throw new Error("encrypt/decrypt phases need job.namedKey");
+    const made = (await channel.call("POST", "/kms/keys", { name: named.name, purpose: "encrypt" })) as {
+      name?: unknown;
+      primary_version?: unknown;
+    };
+    if (made.name !== named.name || made.primary_version !== 1)
+      throw new Error(`unexpected create answer ${JSON.stringify(made).slice(0, 200)}`);
+    for (let i = 0; i < SEALED_BEFORE_PHASES; i++) await this.run(channel, "encrypt", i);
   }
 
   /** One operation; throws when the answer is wrong, not only when the call fails. */
@@ -68,6 +107,26 @@ class Workload {
       };
       if (typeof out.key !== "string" || out.path !== path)
         throw new Error(`unexpected derive answer ${JSON.stringify(out).slice(0, 200)}`);
+    } else if (op === "encrypt") {
+      const name = this.job.namedKey!.name;
+      const plaintext = this.plaintexts[i % PLAINTEXTS]!;
+      const out = (await channel.call("POST", `/kms/keys/${name}/encrypt`, { plaintext })) as {
+        ciphertext?: unknown;
+        version?: unknown;
+      };
+      if (typeof out.ciphertext !== "string" || !out.ciphertext.startsWith("nkms1:") || out.version !== 1)
+        throw new Error(`unexpected encrypt answer ${JSON.stringify(out).slice(0, 200)}`);
+      this.sealed[this.sealedCount++ % SEALED_KEPT] = { ciphertext: out.ciphertext, plaintext };
+    } else if (op === "decrypt") {
+      // Ciphertexts this node made (prepare, or an earlier encrypt phase): each must open to its plaintext.
+      const entry = this.sealed[i % this.sealed.length]!;
+      const out = (await channel.call("POST", "/kms/decrypt", { ciphertext: entry.ciphertext })) as {
+        plaintext?: unknown;
+        key?: unknown;
+        version?: unknown;
+      };
+      if (out.plaintext !== entry.plaintext || out.key !== this.job.namedKey!.name || out.version !== 1)
+        throw new Error(`unexpected decrypt answer ${JSON.stringify(out).slice(0, 200)}`);
     } else if (op === "put") {
       const key = keyName(this.puts++ % this.job.keys);
       const out = (await channel.call("PUT", "/kms/data", { key, value: this.value })) as { key?: unknown };
@@ -160,6 +219,7 @@ async function runPhase(job: LoadJob, channel: AppChannel, workload: Workload, p
     nodeCpuMsPerOp: nodeMs / Math.max(ops, 1),
     nodeSystemCpuMsPerOp: (cpu.node1.systemMs - cpu.node0.systemMs) / Math.max(ops, 1),
     othersCpuPercent: Math.max(0, (100 * othersMs) / (seconds * 1000 * availableParallelism())),
+    ...(job.returnLatencies ? { latencies: latencies.map((l) => Math.round(l * 100) / 100) } : {}),
   };
 }
 
@@ -170,6 +230,7 @@ async function main(): Promise<void> {
   const channel = await openAppChannel(job.target, job.concurrency, job.client);
   try {
     const workload = new Workload(job);
+    await workload.prepare(channel);
     for (const phase of job.phases) {
       const result = await runPhase(job, channel, workload, phase);
       process.stdout.write(`${JSON.stringify({ phase: result })}\n`);
