@@ -1,6 +1,7 @@
 // Validation of decrypted request bodies with zod; the first problem becomes a 400 that names
 // the field, so a caller can fix its request without guessing.
-import type { z } from "zod";
+import { z } from "zod";
+import { base64ToBytes } from "../crypto/bytes.js";
 import { badRequest } from "../errors.js";
 
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
@@ -30,3 +31,13 @@ export function formDecodeComponent(raw: string): string {
     throw badRequest("Invalid key: malformed percent-encoding");
   }
 }
+
+/** A body field of standard padded base64, decoded once while the body is checked. */
+export const base64Bytes = z.string().transform((s, ctx) => {
+  try {
+    return base64ToBytes(s);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "must be standard base64" });
+    return z.NEVER;
+  }
+});

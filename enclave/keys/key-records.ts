@@ -51,6 +51,14 @@ const decoder = new TextDecoder();
  * change-log position that holds them: what the commit waits for replicas to acknowledge.
  */
 export class KeyRecords {
+  /**
+   * What was decoded from each stored version, keyed by the store's version token: every operation
+   * reads its key's record and material, and opening and parsing them each time cost half of an
+   * encrypt. A changed record is a new token, so nothing stale is ever served; entries go with the
+   * versions they belong to. Holds records and *wrapped* material only — never material in clear.
+   */
+  private readonly decoded = new WeakMap<object, unknown>();
+
   constructor(private readonly store: () => KvStoreApi) {}
 
   readKey(appId: bigint, name: string): KeyRecord | undefined {
@@ -61,8 +69,9 @@ export class KeyRecords {
     return this.writeJson(appId, `key/${key.name}/${META}`, key);
   }
 
+  /** The wrapped material (shared with the cache: callers must not change it). */
   readMaterial(appId: bigint, name: string, version: number): Uint8Array | undefined {
-    return this.store().get(reservedNamespaceOf(appId), `key/${name}/v/${version}`)?.value;
+    return this.readCached(appId, `key/${name}/v/${version}`, (bytes) => bytes);
   }
 
   /**
@@ -148,9 +157,23 @@ export class KeyRecords {
     return this.store().recordsWithPrefix(reservedNamespaceOf(r.appId), resourcePrefix(r));
   }
 
+  /** Decoded records are shared with the cache: callers treat them as immutable (key-lifecycle.ts does). */
   private readJson<T>(appId: bigint, key: string): T | undefined {
-    const found = this.store().get(reservedNamespaceOf(appId), key);
-    return found ? (JSON.parse(decoder.decode(found.value)) as T) : undefined;
+    return this.readCached(appId, key, (bytes) => JSON.parse(decoder.decode(bytes)) as T);
+  }
+
+  private readCached<T>(appId: bigint, key: string, decode: (value: Uint8Array) => T): T | undefined {
+    const store = this.store();
+    const ns = reservedNamespaceOf(appId);
+    const token = store.versionToken(ns, key);
+    if (!token) return undefined;
+    const hit = this.decoded.get(token);
+    if (hit !== undefined) return hit as T;
+    const found = store.get(ns, key);
+    if (!found) return undefined;
+    const value = decode(found.value);
+    this.decoded.set(token, value);
+    return value;
   }
 
   private writeJson(appId: bigint, key: string, value: unknown): number {

@@ -5,7 +5,7 @@
 // operation and never stored or sent unwrapped.
 //   wrapped = nonce (12) ‖ ciphertext ‖ tag (16)
 import { aesGcmDecrypt, aesGcmEncrypt, GCM_NONCE_BYTES, GCM_TAG_BYTES } from "../crypto/aead.js";
-import { concatBytes, utf8 } from "../crypto/bytes.js";
+import { concatBytes } from "../crypto/bytes.js";
 import { deriveInternalKey } from "../crypto/kdf.js";
 import type { VersionRef } from "./symmetric.js";
 
@@ -18,8 +18,9 @@ export function keyEncryptionKey(masterSecret: Uint8Array, appId: bigint, keyNam
   return deriveInternalKey(masterSecret, { kind: "key-wrap", appId, keyName });
 }
 
+/** App id, key name (ASCII by its pattern) and version: latin1 is their UTF-8, without a TextEncoder. */
 function wrapAad(ref: VersionRef): Uint8Array {
-  return utf8(`nkms-wrap:${ref.appId.toString()}:${ref.keyName}:${ref.version}`);
+  return Buffer.from(`nkms-wrap:${ref.appId.toString()}:${ref.keyName}:${ref.version}`, "latin1");
 }
 
 export function wrapMaterial(kek: Uint8Array, ref: VersionRef, material: Uint8Array, nonce: Uint8Array): Uint8Array {

@@ -12,6 +12,8 @@ export interface KvLocalApi {
   /** undefined = absent or expired. */
   get(appId: bigint, key: string): GetResult | undefined;
   delete(appId: bigint, key: string): DeleteResult;
+  /** What `get` would open now, as an opaque token that changes with every change of the key. */
+  versionToken(appId: bigint, key: string): object | undefined;
   /** Live keys of the app, sorted. */
   keys(appId: bigint): string[];
   /** Namespaces holding any record, ascending (app ids and reserved ids). */

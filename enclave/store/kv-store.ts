@@ -205,6 +205,19 @@ export class KvStore implements KvStoreApi {
     return ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
+  /**
+   * The version a `get` would open now, as an opaque token, without opening it (undefined when
+   * absent, expired or deleted). Versions are immutable and replaced on every change, so a caller
+   * may cache what it decoded from a value under this token (keys/key-records.ts does).
+   */
+  versionToken(appIdIn: bigint, key: string): object | undefined {
+    const appId = checkAppId(appIdIn);
+    const now = this.nowMs();
+    this.sweep(now);
+    const top = this.namespaces.get(appId)?.entries.get(key)?.versions[0];
+    return top && isLive(top, now) ? top : undefined;
+  }
+
   /** Whether this node holds any version (live, expired or tombstone) of the key. */
   holdsKey(appIdIn: bigint, key: string): boolean {
     return this.namespaces.get(checkAppId(appIdIn))?.entries.has(key) ?? false;

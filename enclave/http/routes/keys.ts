@@ -4,7 +4,7 @@
 // obeyed on its own route only. Wire choices the protocol leaves open: README "Keys".
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { base64ToBytes, bytesToBase64, hexToBytes } from "../../crypto/bytes.js";
+import { bytesToBase64, hexToBytes } from "../../crypto/bytes.js";
 import { badRequest } from "../../errors.js";
 import type { KeyApi, KeyView, VersionAction, VersionView } from "../../keys/api.js";
 import { KEY_PURPOSES } from "../../keys/purpose.js";
@@ -13,10 +13,10 @@ import { OPERATIONS } from "../../protocol/operations.js";
 import { replyToApp } from "../app-reply.js";
 import type { KmsEnv } from "../context.js";
 import { keyCall } from "../key-errors.js";
-import { parseBody } from "../validate.js";
+import { base64Bytes, parseBody } from "../validate.js";
 import { decodePageToken, encodePageToken, pageSizeOf } from "./paging.js";
 
-const base64 = z.string().refine((s) => isBase64(s), "must be standard base64");
+const base64 = base64Bytes;
 const hexDigest = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be hex of 32 bytes");
 const hexString = z.string().regex(/^(0x)?([0-9a-fA-F]{2})*$/, "must be hex");
 const version = z.number().int().min(1).max(0xffff_ffff);
@@ -93,17 +93,13 @@ const VERSION_ACTIONS: Record<VersionAction, z.ZodType> = {
   restore: emptyRequest(OPERATIONS.keysRestore),
 };
 
-function isBase64(s: string): boolean {
-  return /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s);
-}
+const bytesOf = (bytes: Uint8Array | undefined) => bytes ?? new Uint8Array();
 
-const bytesOf = (b64: string | undefined) => (b64 === undefined ? new Uint8Array() : base64ToBytes(b64));
-
-function signInputOf(request: { message?: string; digest?: string }): SignInput {
+function signInputOf(request: { message?: Uint8Array; digest?: string }): SignInput {
   if ((request.message === undefined) === (request.digest === undefined)) {
     throw badRequest("Invalid body: give exactly one of message and digest");
   }
-  if (request.message !== undefined) return { message: base64ToBytes(request.message) };
+  if (request.message !== undefined) return { message: request.message };
   return { digest: hexToBytes(request.digest!.replace(/^0x/, "")) };
 }
 
@@ -212,9 +208,7 @@ export function keyRoutes({ keys }: KeyRouteDeps) {
     })
     .post("/keys/:name/encrypt", async (c) => {
       const r = body(c, encryptRequest);
-      const sealed = await keyCall(() =>
-        keys().encrypt(app(c), c.req.param("name"), base64ToBytes(r.plaintext), bytesOf(r.aad)),
-      );
+      const sealed = await keyCall(() => keys().encrypt(app(c), c.req.param("name"), r.plaintext, bytesOf(r.aad)));
       return replyToApp(c, { ciphertext: sealed.ciphertext, version: sealed.version });
     })
     .post("/decrypt", async (c) => {
@@ -259,20 +253,20 @@ export function keyRoutes({ keys }: KeyRouteDeps) {
     })
     .post("/keys/:name/mac", async (c) => {
       const r = body(c, macRequest);
-      const made = await keyCall(() => keys().mac(app(c), c.req.param("name"), base64ToBytes(r.message)));
+      const made = await keyCall(() => keys().mac(app(c), c.req.param("name"), r.message));
       return replyToApp(c, { mac: made.mac, version: made.version });
     })
     .post("/keys/:name/verify_mac", async (c) => {
       const r = body(c, verifyMacRequest);
       const valid = await keyCall(() =>
-        keys().verifyMac(app(c), c.req.param("name"), base64ToBytes(r.message), r.mac.replace(/^0x/, ""), r.version),
+        keys().verifyMac(app(c), c.req.param("name"), r.message, r.mac.replace(/^0x/, ""), r.version),
       );
       return replyToApp(c, { valid });
     })
     .post("/keys/:name/decrypt_asymmetric", async (c) => {
       const r = body(c, decryptAsymmetricRequest);
       const plaintext = await keyCall(() =>
-        keys().decryptAsymmetric(app(c), c.req.param("name"), r.version, base64ToBytes(r.ciphertext)),
+        keys().decryptAsymmetric(app(c), c.req.param("name"), r.version, r.ciphertext),
       );
       return replyToApp(c, { plaintext: bytesToBase64(plaintext) });
     })

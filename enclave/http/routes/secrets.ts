@@ -3,21 +3,19 @@
 // clients; our SDK seals `{op}` into one, and a body, when present, must be exactly that.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { base64ToBytes, bytesToBase64 } from "../../crypto/bytes.js";
+import { bytesToBase64 } from "../../crypto/bytes.js";
 import { badRequest } from "../../errors.js";
 import type { SecretApi } from "../../keys/api.js";
 import { OPERATIONS } from "../../protocol/operations.js";
 import { replyToApp } from "../app-reply.js";
 import type { KmsEnv } from "../context.js";
 import { keyCall } from "../key-errors.js";
-import { parseBody } from "../validate.js";
+import { base64Bytes, parseBody } from "../validate.js";
 import { decodePageToken, encodePageToken, pageSizeOf } from "./paging.js";
 
 const putRequest = z
   .object({
-    value: z
-      .string()
-      .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, "must be standard base64"),
+    value: base64Bytes,
     op: z.literal(OPERATIONS.secretsPut).optional(),
   })
   .strict();
@@ -32,7 +30,7 @@ export function secretRoutes({ secrets }: SecretRouteDeps) {
   return new Hono<KmsEnv>()
     .put("/secrets/:name", async (c) => {
       const r = parseBody(putRequest, c.get("body"));
-      const stored = await keyCall(() => secrets().put(app(c), c.req.param("name"), base64ToBytes(r.value)));
+      const stored = await keyCall(() => secrets().put(app(c), c.req.param("name"), r.value));
       return replyToApp(c, { name: stored.name, version: stored.version });
     })
     .get("/secrets/:name", async (c) => {

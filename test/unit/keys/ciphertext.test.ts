@@ -68,6 +68,13 @@ describe("nkms1 ciphertext format", () => {
     ];
     for (const v of variants) expect(Buffer.from(v).equals(Buffer.from(base))).toBe(false);
   });
+
+  it("the AAD layout is pinned byte for byte (ciphertexts must open across versions of the node)", () => {
+    const aad = ciphertextAad(7n, "k", 1, new Uint8Array([0xaa]));
+    expect(Buffer.from(aad).toString("hex")).toBe(
+      "6e6b6d7331" + "00000001" + "37" + "00000001" + "6b" + "00000004" + "00000001" + "00000001" + "aa",
+    );
+  });
 });
 
 /** A hand-built body with a bad field, encoded as the format would be. */
