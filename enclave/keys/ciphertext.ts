@@ -8,7 +8,6 @@
 //   AAD = "nkms1" ‖ u32 BE length-prefixed: app id (decimal), key name, version (u32 BE), caller AAD
 // Length prefixes make the AAD unambiguous: no two (app, key, version, aad) tuples share one.
 import { GCM_NONCE_BYTES, GCM_TAG_BYTES } from "../crypto/aead.js";
-import { concatBytes, utf8 } from "../crypto/bytes.js";
 import { KEY_NAME_PATTERN } from "./purpose.js";
 
 export const CIPHERTEXT_PREFIX = "nkms1:";
@@ -33,13 +32,16 @@ export function encodeCiphertext(parts: CiphertextParts): string {
   checkVersion(parts.version);
   if (parts.nonce.length !== GCM_NONCE_BYTES) throw new CiphertextFormatError("nonce must be 12 bytes");
   if (parts.sealed.length < GCM_TAG_BYTES) throw new CiphertextFormatError("sealed data shorter than the tag");
-  const name = utf8(parts.keyName);
-  const header = new Uint8Array(2 + name.length + 4);
-  header[0] = FORMAT_V1;
-  header[1] = name.length;
-  header.set(name, 2);
-  new DataView(header.buffer).setUint32(2 + name.length, parts.version);
-  return CIPHERTEXT_PREFIX + Buffer.from(concatBytes(header, parts.nonce, parts.sealed)).toString("base64url");
+  // One buffer for the whole record; the name is ASCII by its pattern, so latin1 is its UTF-8.
+  const nameLength = parts.keyName.length;
+  const out = Buffer.allocUnsafe(2 + nameLength + 4 + GCM_NONCE_BYTES + parts.sealed.length);
+  out[0] = FORMAT_V1;
+  out[1] = nameLength;
+  out.write(parts.keyName, 2, "latin1");
+  const at = out.writeUInt32BE(parts.version, 2 + nameLength);
+  out.set(parts.nonce, at);
+  out.set(parts.sealed, at + GCM_NONCE_BYTES);
+  return CIPHERTEXT_PREFIX + out.toString("base64url");
 }
 
 export function decodeCiphertext(text: unknown): CiphertextParts {
