@@ -4,7 +4,7 @@
 // states only, never material, so they are safe to show. Store failures map as for KV.
 import { KmsError } from "../errors.js";
 import { KeyInputError } from "../keys/api.js";
-import { CiphertextFormatError } from "../keys/ciphertext.js";
+import { CiphertextFormatError } from "../protocol/named-key-ciphertext.js";
 import { KeyStateError } from "../keys/key-lifecycle.js";
 import { KeyUsageError } from "../keys/named-keys.js";
 import { SecretNotFoundError } from "../keys/secrets.js";

@@ -5,7 +5,7 @@
 // forget it. Pure of HTTP: routes and the cloud front ends call the KeyApi.
 import type { KeyApi, KeyChanges, KeySpec, KeyView, Page, VersionAction, VersionView } from "./api.js";
 import { KeyInputError } from "./api.js";
-import { decodeCiphertext } from "./ciphertext.js";
+import { decodeCiphertext } from "../protocol/named-key-ciphertext.js";
 import {
   changeVersion,
   checkKeyName,

@@ -14,11 +14,7 @@ export type KeyPurpose = (typeof KEY_PURPOSES)[number];
 
 export type SignPurpose = Extract<KeyPurpose, `sign-${string}`>;
 
-/**
- * Key (and secret) names are path-safe and bounded: `[A-Za-z0-9_.-]{1,128}`, but not "." or "..",
- * which every URL parser turns into a dot segment: such a key could be made but never named in a path.
- */
-export const KEY_NAME_PATTERN = /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,128}$/;
+export { KEY_NAME_PATTERN } from "../protocol/key-names.js";
 
 export function isKeyPurpose(value: unknown): value is KeyPurpose {
   return (KEY_PURPOSES as readonly unknown[]).includes(value);

@@ -4,7 +4,7 @@
 import { constants, createHmac, privateDecrypt, timingSafeEqual } from "node:crypto";
 import { aesGcmDecrypt, aesGcmEncrypt, GCM_NONCE_BYTES } from "../crypto/aead.js";
 import { hexToBytes } from "../crypto/bytes.js";
-import { ciphertextAad, encodeCiphertext, type CiphertextParts } from "./ciphertext.js";
+import { ciphertextAad, encodeCiphertext, type CiphertextParts } from "../protocol/named-key-ciphertext.js";
 import { privateKeyObject } from "./material.js";
 
 /** The largest plaintext `encrypt` takes (a data key, a secret, a sealed private key all fit). */

@@ -25,7 +25,7 @@ import {
 } from "../../../client/key-responses.js";
 import { secret, secretDeleted, secretPage, secretPut } from "../../../client/secret-responses.js";
 import { addressFromPrivateKey } from "../../../enclave/crypto/secp256k1.js";
-import { encodeCiphertext } from "../../../enclave/keys/ciphertext.js";
+import { encodeCiphertext } from "../../../enclave/protocol/named-key-ciphertext.js";
 import { KEY_PURPOSES as NODE_PURPOSES } from "../../../enclave/keys/purpose.js";
 
 const wireKey = {

@@ -6,7 +6,7 @@ import {
   ciphertextAad,
   decodeCiphertext,
   encodeCiphertext,
-} from "../../../enclave/keys/ciphertext.js";
+} from "../../../enclave/protocol/named-key-ciphertext.js";
 
 const parts = {
   keyName: "orders.v2",

@@ -7,7 +7,7 @@ import { type Hex, recoverAddress, recoverMessageAddress } from "viem";
 import { describe, expect, it } from "vitest";
 import { aesGcmDecrypt, aesGcmEncrypt } from "../../../enclave/crypto/aead.js";
 import { KeyInputError } from "../../../enclave/keys/api.js";
-import { CiphertextFormatError, encodeCiphertext } from "../../../enclave/keys/ciphertext.js";
+import { CiphertextFormatError, encodeCiphertext } from "../../../enclave/protocol/named-key-ciphertext.js";
 import { KeyStateError } from "../../../enclave/keys/key-lifecycle.js";
 import { maintainKeys } from "../../../enclave/keys/key-maintenance.js";
 import { reservedNamespaceOf } from "../../../enclave/keys/key-records.js";

@@ -3,7 +3,7 @@
 import { constants, createHash, createHmac, publicEncrypt, verify as nodeVerify } from "node:crypto";
 import { recoverAddress, recoverMessageAddress, type Hex } from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
-import { decodeCiphertext, encodeCiphertext } from "../../../enclave/keys/ciphertext.js";
+import { decodeCiphertext, encodeCiphertext } from "../../../enclave/protocol/named-key-ciphertext.js";
 import { generateMaterial, publicKeyOf } from "../../../enclave/keys/material.js";
 import type { SignPurpose } from "../../../enclave/keys/purpose.js";
 import { SignInputError, signWith, verifyWith } from "../../../enclave/keys/signatures.js";

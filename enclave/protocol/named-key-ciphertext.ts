@@ -8,7 +8,7 @@
 //   AAD = "nkms1" ‖ u32 BE length-prefixed: app id (decimal), key name, version (u32 BE), caller AAD
 // Length prefixes make the AAD unambiguous: no two (app, key, version, aad) tuples share one.
 import { GCM_NONCE_BYTES, GCM_TAG_BYTES } from "../crypto/aead.js";
-import { KEY_NAME_PATTERN } from "./purpose.js";
+import { KEY_NAME_PATTERN } from "./key-names.js";
 
 export const CIPHERTEXT_PREFIX = "nkms1:";
 const FORMAT_V1 = 0x01;
