@@ -16,6 +16,7 @@ import {
   keyVersion,
   macResult,
   publicKeyResult,
+  randomBytes,
   reencryptResult,
   rotatedKey,
   signResult,
@@ -264,6 +265,12 @@ export class KeysApi {
   }
 
   /** Plaintext of an RSA-OAEP/SHA-256 ciphertext made with a `decrypt-rsa` key's public key. */
+  /** `bytes` (1..1024) random bytes from the node's TEE randomness (`POST /kms/random`). */
+  async random(bytes: number): Promise<Uint8Array> {
+    const body = { op: OPERATIONS.random, bytes: positiveInteger(bytes, "bytes") };
+    return this.call({ method: "POST", path: "/kms/random", body }, (payload) => randomBytes(payload, bytes));
+  }
+
   async decryptAsymmetric(name: string, version: number, ciphertext: Uint8Array): Promise<Uint8Array> {
     const body = {
       op: OPERATIONS.keysDecryptAsymmetric,

@@ -46,9 +46,7 @@ import {
   type SignedRequest,
 } from "./signed-request.js";
 import { undiciFetch } from "./undici-fetch.js";
-import { randomBytes } from "./key-responses.js";
 import { KeysApi } from "./keys-api.js";
-import { positiveInteger } from "./request-inputs.js";
 import { SecretsApi } from "./secrets-api.js";
 
 export interface NovaKmsClientOptions {
@@ -183,10 +181,9 @@ export class NovaKmsClient {
     this.secrets = new SecretsApi(call);
   }
 
-  /** `bytes` (1..1024) random bytes from the node's TEE randomness (`POST /kms/random`). */
+  /** `bytes` (1..1024) random bytes from the node's TEE randomness (the same as `keys.random`). */
   async random(bytes: number): Promise<Uint8Array> {
-    const body = { op: OPERATIONS.random, bytes: positiveInteger(bytes, "bytes") };
-    return this.call({ method: "POST", path: "/kms/random", body }, (payload) => randomBytes(payload, bytes));
+    return this.keys.random(bytes);
   }
 
   /** An app key from `/kms/derive`: the same path and context always give the same key. */
