@@ -140,9 +140,10 @@ describe("cluster scripts", () => {
     const f = files("run");
     const run = await script("scripts/run.ts", ["--once", ...fileArgs(f)]);
     const output = `${String(run.stdout)}\n${String(run.stderr)}`;
-    expect(output).toMatch(/8\/8 steps ok/);
+    expect(output).toMatch(/12\/12 steps ok/);
     expect(run.exitCode, output).toBe(0);
     expect(output).toMatch(/KV get .* from node-2/);
+    expect(output).toMatch(/rotate on node-1: old ciphertext still decrypts, new ones use version 2\n(.*\n)*? {4}ok/);
     const pids = [...String(run.stdout).matchAll(/^node-\d\s+\S+\s+(\d+)\s/gm)].map((m) => Number(m[1]));
     expect(pids).toHaveLength(3);
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
