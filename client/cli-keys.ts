@@ -5,35 +5,17 @@
 import { type Command, Option } from "commander";
 import { CliUsageError } from "./cli-config.js";
 import { CliExit, type CommandContext, digestArg, hexArg, integer, labelPair, readInput } from "./cli-io.js";
-import { KEY_PURPOSES, type Key, type KeyPurpose, type KeyVersion } from "./key-responses.js";
+import {
+  KEY_PURPOSES,
+  keyJson,
+  MAX_ROTATION_PERIOD_DAYS,
+  type KeyPurpose,
+  versionJson,
+} from "../enclave/protocol/key-views.js";
 import type { KeyChanges, SignInput } from "./keys-api.js";
 
-const MAX_ROTATION_DAYS = 3650;
 const MAX_VERSION = 0xffff_ffff;
 const MAX_PAGE_SIZE = 1000;
-
-export function keyJson(key: Key) {
-  return {
-    name: key.name,
-    purpose: key.purpose,
-    primary_version: key.primaryVersion,
-    rotation_period_days: key.rotationPeriodDays,
-    next_rotation_at_ms: key.nextRotationAtMs,
-    created_at_ms: key.createdAtMs,
-    description: key.description,
-    labels: key.labels,
-  };
-}
-
-export function versionJson(version: KeyVersion) {
-  return {
-    version: version.version,
-    state: version.state,
-    created_at_ms: version.createdAtMs,
-    ...(version.destroyAtMs === undefined ? {} : { destroy_at_ms: version.destroyAtMs }),
-    ...(version.destroyedAtMs === undefined ? {} : { destroyed_at_ms: version.destroyedAtMs }),
-  };
-}
 
 interface MessageOptions {
   messageFile?: string;
@@ -63,7 +45,7 @@ export function addKeyCommands(program: Command, ctx: CommandContext): void {
     .command("create <name>")
     .description("create a key (prints the key as JSON)")
     .addOption(new Option("--purpose <purpose>", "what the key is for").choices(KEY_PURPOSES).makeOptionMandatory())
-    .option("--rotation-days <n>", "automatic rotation period (0 = manual only)", integer(0, MAX_ROTATION_DAYS))
+    .option("--rotation-days <n>", "automatic rotation period (0 = manual only)", integer(0, MAX_ROTATION_PERIOD_DAYS))
     .option("--description <text>", "free text")
     .option("--label <key=value>", "a label (repeatable)", labelPair)
     .action(async (name: string, opts: CreateOptions, cmd: Command) => {
@@ -98,7 +80,7 @@ export function addKeyCommands(program: Command, ctx: CommandContext): void {
   keys
     .command("update <name>")
     .description("change rotation, description, labels or the primary version (JSON)")
-    .option("--rotation-days <n>", "automatic rotation period (0 = manual only)", integer(0, MAX_ROTATION_DAYS))
+    .option("--rotation-days <n>", "automatic rotation period (0 = manual only)", integer(0, MAX_ROTATION_PERIOD_DAYS))
     .option("--description <text>", "free text")
     .option("--label <key=value>", "a label (repeatable; replaces all labels)", labelPair)
     .option("--primary-version <n>", "make this ENABLED version primary", versionArg)

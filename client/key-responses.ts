@@ -1,5 +1,4 @@
-// Parsers for the named-key replies of PROTOCOL.md §12 (field names: /work/notes keys-wire decisions,
-// mirrored in the README). Every field is type-checked, and where a reply repeats or implies what
+// Parsers for the named-key replies of PROTOCOL.md §12 (field names and choices: README "Keys"). Every field is type-checked, and where a reply repeats or implies what
 // the request asked it must agree: the key name, the version asked for, the state an action leads
 // to, the key and version an `nkms1:` ciphertext names, the length of random bytes. A disagreement is
 // a ResponseShapeError (→ KmsResponseVerificationError), never a result. Fields a newer node may add
@@ -8,6 +7,16 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex } from "../enclave/crypto/bytes.js";
 import { readCiphertextHeader, type CiphertextHeader } from "./ciphertext-header.js";
+import {
+  KEY_PURPOSES,
+  MAX_ROTATION_PERIOD_DAYS,
+  VERSION_STATES,
+  type KeyPurpose,
+  type KeyView,
+  type VersionAction,
+  type VersionState,
+  type VersionView,
+} from "../enclave/protocol/key-views.js";
 import {
   asked,
   b64,
@@ -23,47 +32,13 @@ import {
   str,
 } from "./json-fields.js";
 
-// The wire enum, kept here because the SDK must not import the node's modules (boundaries.test.ts);
-// a unit test holds it equal to enclave/keys/purpose.ts.
-export const KEY_PURPOSES = [
-  "encrypt",
-  "sign-secp256k1",
-  "sign-p256",
-  "sign-ed25519",
-  "sign-rsa",
-  "decrypt-rsa",
-  "mac",
-] as const;
-export type KeyPurpose = (typeof KEY_PURPOSES)[number];
+export { KEY_PURPOSES, VERSION_STATES, type KeyPurpose, type VersionAction, type VersionState };
 
-export const VERSION_STATES = ["ENABLED", "DISABLED", "DESTROY_SCHEDULED", "DESTROYED"] as const;
-export type VersionState = (typeof VERSION_STATES)[number];
-
-export type VersionAction = "enable" | "disable" | "destroy" | "restore";
-
-const MAX_ROTATION_PERIOD_DAYS = 3650;
 const MAC_HEX_CHARS = 64;
 
-export interface Key {
-  name: string;
-  purpose: KeyPurpose;
-  primaryVersion: number;
-  /** 0 = manual rotation only. */
-  rotationPeriodDays: number;
-  /** 0 when rotation is manual only. */
-  nextRotationAtMs: number;
-  createdAtMs: number;
-  description: string;
-  labels: Record<string, string>;
-}
-
-export interface KeyVersion {
-  version: number;
-  state: VersionState;
-  createdAtMs: number;
-  destroyAtMs?: number;
-  destroyedAtMs?: number;
-}
+/** A key as the node shows it (PROTOCOL.md §12). */
+export type Key = KeyView;
+export type KeyVersion = VersionView;
 
 /** What a create or update asked to set; each given field must come back as sent. */
 export interface KeyExpectation {

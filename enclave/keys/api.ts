@@ -5,32 +5,11 @@
 //   KeyStateError not_found → 404, conflict → 409;  SecretNotFoundError → 404;
 //   KeyInputError, KeyUsageError, CiphertextFormatError, DecryptFailedError, SignInputError → 400;
 //   KmsError passes through (503 insufficient_replicas / service_unavailable while catching up).
-import type { KeyPurpose } from "./purpose.js";
+import type { KeyPurpose, KeyView, VersionAction, VersionView } from "../protocol/key-views.js";
 import type { PublicKeyInfo } from "./material.js";
 import type { SignInput } from "./signatures.js";
 
-export type VersionState = "ENABLED" | "DISABLED" | "DESTROY_SCHEDULED" | "DESTROYED";
-
-/** A key as PROTOCOL §12 shows it (material never appears here). */
-export interface KeyView {
-  name: string;
-  purpose: KeyPurpose;
-  primaryVersion: number;
-  rotationPeriodDays: number;
-  /** 0 when rotation is manual only. */
-  nextRotationAtMs: number;
-  createdAtMs: number;
-  description: string;
-  labels: Record<string, string>;
-}
-
-export interface VersionView {
-  version: number;
-  state: VersionState;
-  createdAtMs: number;
-  destroyAtMs?: number;
-  destroyedAtMs?: number;
-}
+export type { KeyView, VersionAction, VersionState, VersionView } from "../protocol/key-views.js";
 
 export interface KeySpec {
   name: string;
@@ -46,8 +25,6 @@ export interface KeyChanges {
   labels?: Record<string, string>;
   primaryVersion?: number;
 }
-
-export type VersionAction = "enable" | "disable" | "destroy" | "restore";
 
 export interface Page<T, Cursor> {
   items: T[];

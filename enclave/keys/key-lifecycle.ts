@@ -11,6 +11,7 @@ import {
   type VersionAction,
   type VersionView,
 } from "./api.js";
+import { MAX_ROTATION_PERIOD_DAYS } from "../protocol/key-views.js";
 import { defaultRotationPeriodDays, KEY_NAME_PATTERN } from "./purpose.js";
 
 /** A key with every version's metadata, as replicated (material lives in separate records). */
@@ -31,7 +32,6 @@ export class KeyStateError extends Error {
 }
 
 export const DAY_MS = 24 * 3600 * 1000;
-export const MAX_ROTATION_PERIOD_DAYS = 3650;
 
 export function checkKeyName(name: string): void {
   if (!KEY_NAME_PATTERN.test(name)) throw new KeyInputError("name must match [A-Za-z0-9_.-]{1,128} and not be . or ..");

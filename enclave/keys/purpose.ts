@@ -1,16 +1,8 @@
 // What a named key is for (PROTOCOL.md §12): the algorithm of every version's material and the
 // operations the key allows. A key's purpose never changes; rotation makes a new version of it.
 
-export const KEY_PURPOSES = [
-  "encrypt",
-  "sign-secp256k1",
-  "sign-p256",
-  "sign-ed25519",
-  "sign-rsa",
-  "decrypt-rsa",
-  "mac",
-] as const;
-export type KeyPurpose = (typeof KEY_PURPOSES)[number];
+export { KEY_PURPOSES, type KeyPurpose } from "../protocol/key-views.js";
+import { KEY_PURPOSES, type KeyPurpose } from "../protocol/key-views.js";
 
 export type SignPurpose = Extract<KeyPurpose, `sign-${string}`>;
 

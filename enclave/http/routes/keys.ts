@@ -6,7 +6,8 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { bytesToBase64, hexToBytes } from "../../crypto/bytes.js";
 import { badRequest } from "../../errors.js";
-import type { KeyApi, KeyView, VersionAction, VersionView } from "../../keys/api.js";
+import type { KeyApi, VersionAction } from "../../keys/api.js";
+import { keyJson, versionJson } from "../../protocol/key-views.js";
 import { KEY_PURPOSES } from "../../keys/purpose.js";
 import type { SignInput } from "../../keys/signatures.js";
 import { OPERATIONS } from "../../protocol/operations.js";
@@ -109,29 +110,6 @@ function versionParam(raw: string | undefined, what: string): number | undefined
   if (!/^[1-9][0-9]{0,9}$/.test(raw) || Number(raw) > 0xffff_ffff)
     throw badRequest(`Invalid ${what}: must be a version number`);
   return Number(raw);
-}
-
-export function keyJson(key: KeyView) {
-  return {
-    name: key.name,
-    purpose: key.purpose,
-    primary_version: key.primaryVersion,
-    rotation_period_days: key.rotationPeriodDays,
-    next_rotation_at_ms: key.nextRotationAtMs,
-    created_at_ms: key.createdAtMs,
-    description: key.description,
-    labels: key.labels,
-  };
-}
-
-export function versionJson(v: VersionView) {
-  return {
-    version: v.version,
-    state: v.state,
-    created_at_ms: v.createdAtMs,
-    ...(v.destroyAtMs !== undefined ? { destroy_at_ms: v.destroyAtMs } : {}),
-    ...(v.destroyedAtMs !== undefined ? { destroyed_at_ms: v.destroyedAtMs } : {}),
-  };
 }
 
 export interface KeyRouteDeps {

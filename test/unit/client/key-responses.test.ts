@@ -9,7 +9,6 @@ import {
   dataKeyResult,
   decryptResult,
   encryptResult,
-  KEY_PURPOSES,
   key,
   keyPage,
   keyVersion,
@@ -20,13 +19,11 @@ import {
   rotatedKey,
   signResult,
   validity,
-  VERSION_STATES,
   versionPage,
 } from "../../../client/key-responses.js";
 import { secret, secretDeleted, secretPage, secretPut } from "../../../client/secret-responses.js";
 import { addressFromPrivateKey } from "../../../enclave/crypto/secp256k1.js";
 import { encodeCiphertext } from "../../../enclave/protocol/named-key-ciphertext.js";
-import { KEY_PURPOSES as NODE_PURPOSES } from "../../../enclave/keys/purpose.js";
 
 const wireKey = {
   name: "orders",
@@ -46,13 +43,6 @@ const refused = (f: () => unknown, message?: RegExp) => {
   expect(f).toThrow(ResponseShapeError);
   if (message) expect(f).toThrow(message);
 };
-
-describe("wire enums", () => {
-  it("the SDK's purposes are the node's", () => {
-    expect([...KEY_PURPOSES]).toEqual([...NODE_PURPOSES]);
-    expect(VERSION_STATES).toContain("DESTROY_SCHEDULED");
-  });
-});
 
 describe("ciphertext header", () => {
   it("reads the key and version the node's encoder wrote", () => {

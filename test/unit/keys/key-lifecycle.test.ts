@@ -3,6 +3,7 @@
 // rotation schedule. Ported from the KeyRing conformance list of the old in-memory engine.
 import { describe, expect, it } from "vitest";
 import { KeyInputError } from "../../../enclave/keys/api.js";
+import { MAX_ROTATION_PERIOD_DAYS } from "../../../enclave/protocol/key-views.js";
 import {
   changeVersion,
   checkKeyName,
@@ -12,7 +13,6 @@ import {
   type KeyRecord,
   KeyStateError,
   keyView,
-  MAX_ROTATION_PERIOD_DAYS,
   newKey,
   nextVersionNumber,
   rotateKey,
