@@ -3,6 +3,7 @@
 // the client's one signed call path (nova-kms-client.ts `call`): the same PoP, envelope, failover
 // and reply checks as derive and KV. Each body names its operation (`op`), so a node refuses it on
 // any other route; each reply is held to what was asked (key-responses.ts).
+import type { KeyChanges, KeySpec } from "../enclave/protocol/key-views.js";
 import { OPERATIONS } from "../enclave/protocol/operations.js";
 import { readCiphertextHeader } from "./ciphertext-header.js";
 import {
@@ -27,7 +28,6 @@ import {
   type EncryptResult,
   type Key,
   type KeyPage,
-  type KeyPurpose,
   type KeyVersion,
   type MacResult,
   type PublicKeyResult,
@@ -56,21 +56,9 @@ export type SignedCaller = <T>(
   options?: { list?: boolean },
 ) => Promise<T>;
 
-export interface CreateKeyRequest {
-  name: string;
-  purpose: KeyPurpose;
-  /** 0 = manual only; node default 30 for `encrypt`, 0 otherwise. */
-  rotationPeriodDays?: number;
-  description?: string;
-  labels?: Record<string, string>;
-}
-
-export interface KeyChanges {
-  rotationPeriodDays?: number;
-  description?: string;
-  labels?: Record<string, string>;
-  primaryVersion?: number;
-}
+/** What a new key is made of (the node's KeySpec). */
+export type CreateKeyRequest = KeySpec;
+export type { KeyChanges };
 
 /** What is signed: message bytes (UTF-8 for a string), or a 32-byte digest (bytes or hex). */
 export type SignInput = { message: BinaryInput } | { digest: Uint8Array | string };

@@ -5,26 +5,18 @@
 //   KeyStateError not_found → 404, conflict → 409;  SecretNotFoundError → 404;
 //   KeyInputError, KeyUsageError, CiphertextFormatError, DecryptFailedError, SignInputError → 400;
 //   KmsError passes through (503 insufficient_replicas / service_unavailable while catching up).
-import type { KeyPurpose, KeyView, VersionAction, VersionView } from "../protocol/key-views.js";
+import type { KeyChanges, KeySpec, KeyView, VersionAction, VersionView } from "../protocol/key-views.js";
 import type { PublicKeyInfo } from "./material.js";
 import type { SignInput } from "./signatures.js";
 
-export type { KeyView, VersionAction, VersionState, VersionView } from "../protocol/key-views.js";
-
-export interface KeySpec {
-  name: string;
-  purpose: KeyPurpose;
-  rotationPeriodDays?: number;
-  description?: string;
-  labels?: Record<string, string>;
-}
-
-export interface KeyChanges {
-  rotationPeriodDays?: number;
-  description?: string;
-  labels?: Record<string, string>;
-  primaryVersion?: number;
-}
+export type {
+  KeyChanges,
+  KeySpec,
+  KeyView,
+  VersionAction,
+  VersionState,
+  VersionView,
+} from "../protocol/key-views.js";
 
 export interface Page<T, Cursor> {
   items: T[];

@@ -43,6 +43,24 @@ export interface VersionView {
   destroyedAtMs?: number;
 }
 
+/** What a new key is made of (`POST /kms/keys`). */
+export interface KeySpec {
+  name: string;
+  purpose: KeyPurpose;
+  /** 0 = manual only; default 30 for `encrypt`, 0 otherwise. */
+  rotationPeriodDays?: number;
+  description?: string;
+  labels?: Record<string, string>;
+}
+
+/** What `PATCH /kms/keys/<name>` may change. */
+export interface KeyChanges {
+  rotationPeriodDays?: number;
+  description?: string;
+  labels?: Record<string, string>;
+  primaryVersion?: number;
+}
+
 export function keyJson(key: KeyView) {
   return {
     name: key.name,
