@@ -79,6 +79,8 @@ export class KmsNode {
   readonly keyFreshness: KeyFreshness;
   private readonly keyLeases = new LeaseTable();
   private readonly keyMaintenance: PeriodicTask;
+  /** What scheduled key maintenance did since start (for /status). */
+  private readonly maintained = { rotated: 0, erased: 0, failed: 0 };
 
   private constructor(
     readonly config: Config,
@@ -220,13 +222,16 @@ export class KmsNode {
     this.secrets = new Secrets({ records: keyRecords, commits });
     this.keyMaintenance = new PeriodicTask(config.KEY_MAINTENANCE_INTERVAL_MS, async () => {
       if (!this.available) return;
-      await maintainKeys({
+      const done = await maintainKeys({
         keys: this.namedKeys,
         records: keyRecords,
         preferred: () => this.preferredForMaintenance(),
         intervalMs: config.KEY_MAINTENANCE_INTERVAL_MS,
         log,
       });
+      this.maintained.rotated += done.rotated;
+      this.maintained.erased += done.erased;
+      this.maintained.failed += done.failed;
     });
     this.lifecycle = new PeriodicTask(config.KMS_NODE_TICK_MS, () => this.tickOnce());
     this.replication = new PeriodicTask(config.DATA_SYNC_INTERVAL_MS, () => this.replicator.round());
@@ -440,6 +445,13 @@ export class KmsNode {
         required: this.writeQuorum.required(),
         waiting: this.writeQuorum.waiting,
         insufficientTotal: this.writeQuorum.insufficientTotal,
+      },
+      namedKeys: {
+        stallsSeen: this.keyFreshness.stallsSeen,
+        leasesHeld: this.keyLeases.size,
+        rotated: this.maintained.rotated,
+        erased: this.maintained.erased,
+        maintenanceFailed: this.maintained.failed,
       },
     });
   }

@@ -36,6 +36,7 @@ export interface StatusParts {
   /** Undefined until the node first holds a secret (the store is opened for one). */
   store: StoreStats | undefined;
   writeQuorum: { setting: string; required: number; waiting: number; insufficientTotal: number };
+  namedKeys: { stallsSeen: number; leasesHeld: number; rotated: number; erased: number; maintenanceFailed: number };
 }
 
 /** A preset secret counts as generated, as in the reference; `kms.master_secret.origin` keeps the difference. */
@@ -83,6 +84,13 @@ export function buildStatusView(p: StatusParts): StatusView {
         replicated: p.writeQuorum.required > 1,
         waiting: p.writeQuorum.waiting,
         insufficient_total: p.writeQuorum.insufficientTotal,
+      },
+      named_keys: {
+        stalls_seen: p.namedKeys.stallsSeen,
+        leases_held: p.namedKeys.leasesHeld,
+        rotated_total: p.namedKeys.rotated,
+        erased_total: p.namedKeys.erased,
+        maintenance_failed_total: p.namedKeys.maintenanceFailed,
       },
       store: store
         ? {

@@ -102,6 +102,17 @@ export const kmsStatusSchema = z.object({
     /** Writes answered 503 insufficient_replicas since start. */
     insufficient_total: countSchema,
   }),
+  /** Named keys (README "Keys"): stalls this node noticed (each forces a catch-up), leases it
+   *  grants right now, and what scheduled maintenance did since start. Absent from older nodes. */
+  named_keys: z
+    .object({
+      stalls_seen: countSchema,
+      leases_held: countSchema,
+      rotated_total: countSchema,
+      erased_total: countSchema,
+      maintenance_failed_total: countSchema,
+    })
+    .optional(),
   /** Store counters; null before the node first holds a secret. */
   store: z
     .object({

@@ -9,6 +9,7 @@ import { SimulatedTee } from "../../enclave/tee/simulated.js";
 import { registerDemoApp, type NodeProcess } from "../../scripts/cluster/index.js";
 import { appRequest, fetchNonce, type AppRequestOptions } from "../support/app-request.js";
 import { startClusterFixture, targetOf, waitForServing, type ClusterFixture } from "../support/process-cluster.js";
+import { getStatus } from "../support/kms-harness.js";
 import { waitFor } from "../support/wait.js";
 
 const MAINTENANCE_INTERVAL_MS = 1_000;
@@ -242,6 +243,8 @@ describe("named keys across three real node processes", () => {
     }
     const v1 = await ok(c, "GET", "/kms/keys/doomed/versions/1");
     expect(v1.state).toBe("DESTROYED");
+    // C says in /status that it noticed its own stall (which is what made it catch up first).
+    expect((await getStatus(c.url)).kms.named_keys?.stalls_seen).toBeGreaterThanOrEqual(1);
     expect((await decrypt(c, c1.ciphertext)).status).toBe(409);
     // Nothing C did on waking (it also handled A's lease request that timed out while it slept)
     // keeps B or C from changing the key now.

@@ -134,6 +134,7 @@ export async function startFakeNode(options: {
       peers: 0,
       store: undefined,
       writeQuorum: { setting: "1", required: 1, waiting: 0, insufficientTotal: 0 },
+      namedKeys: { stallsSeen: 0, leasesHeld: 0, rotated: 0, erased: 0, maintenanceFailed: 0 },
     });
 
   type Env = {

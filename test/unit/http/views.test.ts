@@ -40,6 +40,7 @@ function parts(overrides: Partial<StatusParts> = {}): StatusParts {
     peers: 0,
     store: undefined,
     writeQuorum: { setting: "2", required: 2, waiting: 0, insufficientTotal: 0 },
+    namedKeys: { stallsSeen: 1, leasesHeld: 2, rotated: 3, erased: 4, maintenanceFailed: 5 },
     ...overrides,
   };
 }
@@ -66,6 +67,7 @@ describe("GET /status view", () => {
       "instance_url",
       "master_secret",
       "mode",
+      "named_keys",
       "peers",
       "reason",
       "registered",
@@ -79,6 +81,13 @@ describe("GET /status view", () => {
       replicated: true,
       waiting: 0,
       insufficient_total: 0,
+    });
+    expect(view.kms.named_keys).toEqual({
+      stalls_seen: 1,
+      leases_held: 2,
+      rotated_total: 3,
+      erased_total: 4,
+      maintenance_failed_total: 5,
     });
     const alone = buildStatusView(
       parts({ writeQuorum: { setting: "1", required: 1, waiting: 0, insufficientTotal: 0 } }),
