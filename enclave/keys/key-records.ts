@@ -7,8 +7,8 @@
 //   key/<name>/v/<n>       version n's wrapped material (keys/wrap.ts); deleted once DESTROYED
 //   secret/<name>/meta     the secret's versions (JSON)
 //   secret/<name>/v/<n>    version n's value (sealed by the store like any value)
-// Names match [A-Za-z0-9_.-], so "/" separates unambiguously and `key/<name>/` is exactly one
-// key's records (what a lease hands over, cluster/key-leases.ts).
+// Names match [A-Za-z0-9_.-], so "/" separates unambiguously and `key/<name>/` holds exactly one
+// key's records; a lease hands over its meta and the versions that meta lists (wireRecords).
 import { utf8 } from "../crypto/bytes.js";
 import type { KvStoreApi } from "../store/api.js";
 import { RESERVED_NAMESPACE_BASE } from "../store/limits.js";
@@ -152,9 +152,17 @@ export class KeyRecords {
       .map((id) => id - RESERVED_NAMESPACE_BASE);
   }
 
-  /** Every version of one resource's records, as the store replicates them. */
+  /**
+   * Every version of one resource's records, as the store replicates them: its `meta` record and
+   * the value record of every version that meta lists (looked up by key, not by scanning the app's
+   * namespace). Without a live meta (absent or deleted) only the meta's own versions go: a deleted
+   * secret's tombstone is enough for the receiver, its version tombstones follow by replication.
+   */
   wireRecords(r: Resource): unknown[] {
-    return this.store().recordsWithPrefix(reservedNamespaceOf(r.appId), resourcePrefix(r));
+    const prefix = resourcePrefix(r);
+    const versions = (r.kind === "key" ? this.readKey(r.appId, r.name) : this.readSecret(r.appId, r.name))?.versions;
+    const keys = [`${prefix}${META}`, ...(versions ?? []).map((v) => `${prefix}v/${v.version}`)];
+    return this.store().recordsOf(reservedNamespaceOf(r.appId), keys);
   }
 
   /** Decoded records are shared with the cache: callers treat them as immutable (key-lifecycle.ts does). */

@@ -41,8 +41,8 @@ export interface KvReplicaApi {
   diffDigest(peer: AppDigest): number[];
   /** Every version of the app's keys in those buckets. */
   recordsInBuckets(appId: bigint, buckets: readonly number[]): WireRecord[];
-  /** Every version of the app's keys that start with `prefix` (what a key lease hands over). */
-  recordsWithPrefix(appId: bigint, prefix: string): WireRecord[];
+  /** Every version of these keys of the app, tombstones included (what a key lease hands over). */
+  recordsOf(appId: bigint, keys: readonly string[]): WireRecord[];
   /** Drops deleted keys whose latest change is at or before `throughSeq`; returns how many. */
   collectTombstones(throughSeq: number): number;
 }

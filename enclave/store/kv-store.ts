@@ -332,14 +332,14 @@ export class KvStore implements KvStoreApi {
     return out;
   }
 
-  /** Every version (live or tombstone) of the app's keys that start with `prefix`. */
-  recordsWithPrefix(appIdIn: bigint, prefix: string): WireRecord[] {
+  /** Every version (live or tombstone) of the named keys of an app (keys not held are skipped). */
+  recordsOf(appIdIn: bigint, keys: readonly string[]): WireRecord[] {
     const appId = checkAppId(appIdIn);
     this.sweep(this.nowMs());
+    const entries = this.namespaces.get(appId)?.entries;
     const out: WireRecord[] = [];
-    for (const state of this.namespaces.get(appId)?.entries.values() ?? []) {
-      if (!state.key.startsWith(prefix)) continue;
-      for (const v of state.versions) out.push(encodeWireRecord(appId, state.key, v));
+    for (const key of keys) {
+      for (const v of entries?.get(key)?.versions ?? []) out.push(encodeWireRecord(appId, key, v));
     }
     return out;
   }
