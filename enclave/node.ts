@@ -211,6 +211,8 @@ export class KmsNode {
       replicated: (position, peersNeeded) => this.writeQuorum.acknowledgeBy(position, peersNeeded),
       fresh: () => this.keyFreshness.ensure(),
       log,
+      // Room left for the replica wait and the reply before REQUEST_TIMEOUT_MS.
+      startDeadlineMs: Math.max(1_000, config.REQUEST_TIMEOUT_MS - config.WRITE_QUORUM_TIMEOUT_MS - 1_000),
     });
     this.namedKeys = new NamedKeys({
       records: keyRecords,

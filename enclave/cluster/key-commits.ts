@@ -46,6 +46,13 @@ export interface ClusterCommitsOptions {
   leaseTtlMs?: number;
   /** How long to keep trying for a lease another node holds (default 5,000 ms). */
   acquireTimeoutMs?: number;
+  /**
+   * A change not under way this long after its request began is not begun at all (503, nothing
+   * changed), so that its answer — which may still wait for replicas — comes before the request
+   * times out: a timed-out change would leave the caller not knowing whether it happened, and a
+   * client that retries it elsewhere could rotate twice. Default 6,000 ms.
+   */
+  startDeadlineMs?: number;
 }
 
 export class ClusterCommits implements Commits {
@@ -71,9 +78,16 @@ export class ClusterCommits implements Commits {
   }
 
   private async commitNow<T>(resource: Resource, change: () => { value: T; position?: number }): Promise<T> {
+    const started = Date.now();
     await this.options.fresh();
     const lease = await this.acquire(resource);
     try {
+      if (Date.now() - started > (this.options.startDeadlineMs ?? 6_000)) {
+        throw new KmsError(
+          "service_unavailable",
+          `${resource.kind} ${resource.name}: too slow to start; nothing changed`,
+        );
+      }
       const { value, position } = change();
       if (position !== undefined) {
         const majority = Math.floor(this.options.memberCount() / 2) + 1;
