@@ -47,6 +47,7 @@ import {
 } from "./signed-request.js";
 import { undiciFetch } from "./undici-fetch.js";
 import { KeysApi } from "./keys-api.js";
+import { lookupOfPath } from "./request-inputs.js";
 import { SecretsApi } from "./secrets-api.js";
 
 export interface NovaKmsClientOptions {
@@ -175,8 +176,9 @@ export class NovaKmsClient {
       delete: (key) => this.kvDelete(key),
       list: () => this.call({ method: "GET", path: "/kms/data" }, kvKeys, { list: true }),
     };
+    // A 404 of a named key or secret is "absent" only with the node's proof over its name.
     const call = <T>(request: SignedRequest, decode: (payload: unknown) => T, opts?: { list?: boolean }) =>
-      this.call(request, decode, opts);
+      this.call({ ...request, lookup: request.lookup ?? lookupOfPath(request.path) }, decode, opts);
     this.keys = new KeysApi(call);
     this.secrets = new SecretsApi(call);
   }

@@ -2,7 +2,9 @@
 // here — the path a name builds, the numbers a reply is compared with — everything else (sizes,
 // label rules, purposes) is the node's to judge, so the rules live in one place.
 import { bytesToBase64, utf8 } from "../enclave/crypto/bytes.js";
+import { OPERATIONS } from "../enclave/protocol/operations.js";
 import { KmsClientError } from "./errors.js";
+import type { SignedRequest } from "./signed-request.js";
 
 /** Bytes, or a string taken as its UTF-8 encoding. */
 export type BinaryInput = Uint8Array | string;
@@ -80,4 +82,15 @@ export async function* allPages<T>(
       seen.add(token);
     }
   } while (token !== undefined);
+}
+
+/**
+ * The question a proven 404 of a named key or secret route answers (PROTOCOL.md §12; the node signs
+ * its misses over the request and the name): the name, read back from the path this SDK built.
+ */
+export function lookupOfPath(path: string): SignedRequest["lookup"] {
+  const match = /^\/kms\/(keys|secrets)\/([^/?]+)/.exec(path);
+  if (!match) return undefined;
+  const operation = match[1] === "keys" ? OPERATIONS.keysLookup : OPERATIONS.secretsLookup;
+  return { operation, key: decodeURIComponent(match[2]!) };
 }

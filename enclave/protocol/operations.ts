@@ -29,9 +29,16 @@ export const OPERATIONS = {
   random: "random",
   secretsPut: "secrets.put",
   secretsDelete: "secrets.delete",
+  // Not sent in bodies: what a proven 404 of a named key or secret route answers (reply-binding.ts).
+  keysLookup: "keys.lookup",
+  secretsLookup: "secrets.lookup",
 } as const;
 
 export type Operation = (typeof OPERATIONS)[keyof typeof OPERATIONS];
 
-/** The operations whose miss a node answers with a proven 404. */
-export type LookupOperation = typeof OPERATIONS.kvGet | typeof OPERATIONS.kvDelete;
+/** The operations whose miss a node answers with a proven 404 (the subject: a KV key, a key or secret name). */
+export type LookupOperation =
+  | typeof OPERATIONS.kvGet
+  | typeof OPERATIONS.kvDelete
+  | typeof OPERATIONS.keysLookup
+  | typeof OPERATIONS.secretsLookup;

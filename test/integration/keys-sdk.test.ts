@@ -10,7 +10,7 @@ import { hashMessage, recoverAddress, recoverMessageAddress, type Hex } from "vi
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KmsRegistryView } from "../../client/discovery.js";
-import { KmsConflictError, KmsRequestError } from "../../client/errors.js";
+import { KmsConflictError, KmsNotFoundError } from "../../client/errors.js";
 import { NovaKmsClient } from "../../client/nova-kms-client.js";
 import { KmsHarness, isServing, waitFor, type RunningNode, type TestApp } from "../support/kms-harness.js";
 import type { KeyMeldFile, KeyMeldUnsealConfig } from "../support/keymeld-unseal.js";
@@ -258,7 +258,8 @@ describe("named keys through the SDK", () => {
     const name = unique("dup");
     await kms.keys.create({ name, purpose: "mac" });
     expect(await failure(kms.keys.create({ name, purpose: "mac" }))).toBeInstanceOf(KmsConflictError);
-    expect(await failure(kms.keys.get(unique("absent")))).toMatchObject({ status: 404 });
+    // A proven miss: the node signed it over this request and the name (KmsNotFoundError).
+    expect(await failure(kms.keys.get(unique("absent")))).toBeInstanceOf(KmsNotFoundError);
     const other = await harness.registerApp();
     const stranger = client({ tee: other.tee });
     expect(await failure(stranger.keys.get(name))).toMatchObject({ status: 404 });
@@ -299,7 +300,7 @@ describe("secrets through the SDK", () => {
 
     expect(await kms.secrets.delete(name)).toBe(true);
     const gone = await failure(kms.secrets.get(name));
-    expect(gone).toBeInstanceOf(KmsRequestError);
+    expect(gone).toBeInstanceOf(KmsNotFoundError);
     expect(gone).toMatchObject({ status: 404 });
     expect(await failure(kms.secrets.delete(name))).toMatchObject({ status: 404 });
   });

@@ -11,7 +11,7 @@ import { keyJson, versionJson } from "../../protocol/key-views.js";
 import { KEY_PURPOSES } from "../../keys/purpose.js";
 import type { SignInput } from "../../keys/signatures.js";
 import { OPERATIONS } from "../../protocol/operations.js";
-import { replyToApp } from "../app-reply.js";
+import { proveMisses, replyToApp } from "../app-reply.js";
 import type { KmsEnv } from "../context.js";
 import { keyCall } from "../key-errors.js";
 import { base64Bytes, parseBody } from "../validate.js";
@@ -121,7 +121,10 @@ export function keyRoutes({ keys }: KeyRouteDeps) {
   const app = (c: Context<KmsEnv>) => c.get("caller").appId;
   const body = <S extends z.ZodType>(c: Context<KmsEnv>, schema: S) => parseBody(schema, c.get("body"));
 
+  const nameInPath = (c: Context<KmsEnv>) => c.req.param("name");
   return new Hono<KmsEnv>()
+    .use("/keys/:name", proveMisses(OPERATIONS.keysLookup, nameInPath))
+    .use("/keys/:name/*", proveMisses(OPERATIONS.keysLookup, nameInPath))
     .post("/keys", async (c) => {
       const r = body(c, createRequest);
       const key = await keyCall(() =>

@@ -7,7 +7,7 @@ import { bytesToBase64 } from "../../crypto/bytes.js";
 import { badRequest } from "../../errors.js";
 import type { SecretApi } from "../../keys/api.js";
 import { OPERATIONS } from "../../protocol/operations.js";
-import { replyToApp } from "../app-reply.js";
+import { proveMisses, replyToApp } from "../app-reply.js";
 import type { KmsEnv } from "../context.js";
 import { keyCall } from "../key-errors.js";
 import { base64Bytes, parseBody } from "../validate.js";
@@ -28,6 +28,10 @@ export interface SecretRouteDeps {
 export function secretRoutes({ secrets }: SecretRouteDeps) {
   const app = (c: Context<KmsEnv>) => c.get("caller").appId;
   return new Hono<KmsEnv>()
+    .use(
+      "/secrets/:name",
+      proveMisses(OPERATIONS.secretsLookup, (c) => c.req.param("name")),
+    )
     .put("/secrets/:name", async (c) => {
       const r = parseBody(putRequest, c.get("body"));
       const stored = await keyCall(() => secrets().put(app(c), c.req.param("name"), r.value));

@@ -6,6 +6,8 @@ import { recoverMessageAddress, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KmsHarness, isServing, waitFor, type TestApp } from "../../support/kms-harness.js";
 import { appRequest, type NodeTarget } from "../../support/app-request.js";
+import { OPERATIONS, type LookupOperation } from "../../../enclave/protocol/operations.js";
+import { NOT_FOUND_SIGNATURE_HEADER, provesNotFound } from "../../../enclave/protocol/reply-binding.js";
 
 let harness: KmsHarness;
 let target: NodeTarget;
@@ -208,5 +210,29 @@ describe("named keys over HTTP", () => {
     );
     expect((await call("POST", "/kms/decrypt", { ciphertext: "nkms1:@@@" })).status).toBe(400);
     expect((await call("PUT", "/kms/secrets/s", { value: b64(new Uint8Array(64 * 1024 + 1)) })).status).toBe(400);
+  });
+
+  it("a miss is a 404 the node signs over the request and the name; another app's key looks the same", async () => {
+    const check = (res: Awaited<ReturnType<typeof call>>, operation: LookupOperation, name: string) =>
+      provesNotFound(
+        { requestSignature: res.sentSignature!, nodeWallet: target.wallet, operation, key: name },
+        res.headers.get(NOT_FOUND_SIGNATURE_HEADER) ?? undefined,
+      );
+    const absent = await call("GET", "/kms/keys/nothing-here");
+    expect(absent.status).toBe(404);
+    expect(check(absent, OPERATIONS.keysLookup, "nothing-here")).toBe(true);
+    expect(check(absent, OPERATIONS.keysLookup, "something-else")).toBe(false);
+    expect(check(absent, OPERATIONS.secretsLookup, "nothing-here")).toBe(false);
+    const otherApps = await call("POST", "/kms/keys/orders/encrypt", { plaintext: b64("x") }, other);
+    expect(otherApps.status).toBe(404);
+    expect(check(otherApps, OPERATIONS.keysLookup, "orders")).toBe(true);
+    const noVersion = await call("GET", "/kms/keys/orders/versions/99");
+    expect(check(noVersion, OPERATIONS.keysLookup, "orders")).toBe(true);
+    const secret = await call("GET", "/kms/secrets/never-put");
+    expect(check(secret, OPERATIONS.secretsLookup, "never-put")).toBe(true);
+    // A route that does not exist is not a proven miss.
+    const noRoute = await call("GET", "/kms/keys/orders/nonsense");
+    expect(noRoute.status).toBe(404);
+    expect(noRoute.headers.get(NOT_FOUND_SIGNATURE_HEADER)).toBeNull();
   });
 });

@@ -2,7 +2,14 @@
 // and the page walker's guard against a node that never ends a listing.
 import { describe, expect, it } from "vitest";
 import { KmsClientError } from "../../../client/errors.js";
-import { allPages, digestHex, nameSegment, optionalBase64, pageQuery } from "../../../client/request-inputs.js";
+import {
+  allPages,
+  digestHex,
+  lookupOfPath,
+  nameSegment,
+  optionalBase64,
+  pageQuery,
+} from "../../../client/request-inputs.js";
 
 describe("request inputs", () => {
   it("encodes names as one path segment and refuses dot segments", () => {
@@ -54,5 +61,16 @@ describe("request inputs", () => {
       }
     };
     await expect(walk()).rejects.toThrow(/repeated a page token/);
+  });
+});
+
+describe("lookupOfPath", () => {
+  it("names the key or secret of a named route, decoded; other routes have none", () => {
+    expect(lookupOfPath("/kms/keys/a.b/versions/2/enable")).toEqual({ operation: "keys.lookup", key: "a.b" });
+    expect(lookupOfPath("/kms/keys/k%2Dx?version=1")).toEqual({ operation: "keys.lookup", key: "k-x" });
+    expect(lookupOfPath("/kms/secrets/db?version=3")).toEqual({ operation: "secrets.lookup", key: "db" });
+    for (const path of ["/kms/keys", "/kms/keys?page_size=2", "/kms/decrypt", "/kms/secrets", "/kms/data/x"]) {
+      expect(lookupOfPath(path)).toBeUndefined();
+    }
   });
 });
