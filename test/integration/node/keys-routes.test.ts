@@ -199,6 +199,16 @@ describe("named keys over HTTP", () => {
     expect((await call("DELETE", "/kms/secrets/db")).status).toBe(404);
   });
 
+  it("a 64 KiB plaintext and a 64 KiB secret fit (PROTOCOL §12 body limit)", async () => {
+    const big = new Uint8Array(64 * 1024).fill(7);
+    await call("POST", "/kms/keys", { name: "big", purpose: "encrypt" });
+    const sealed = await call("POST", "/kms/keys/big/encrypt", { plaintext: b64(big) });
+    expect(sealed.status).toBe(200);
+    expect((await call("POST", "/kms/decrypt", { ciphertext: sealed.json.ciphertext })).json.plaintext).toBe(b64(big));
+    expect((await call("PUT", "/kms/secrets/big", { value: b64(big) })).status).toBe(200);
+    expect((await call("GET", "/kms/secrets/big")).json.value).toBe(b64(big));
+  });
+
   it("bad input → 400 and changes nothing", async () => {
     expect((await call("POST", "/kms/keys", { name: "bad name", purpose: "encrypt" })).status).toBe(400);
     expect((await call("POST", "/kms/keys", { name: "x", purpose: "quantum" })).status).toBe(400);
