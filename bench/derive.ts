@@ -6,6 +6,7 @@
 // ratio_to_baseline (see bench/README.md).
 // Run: npx tsx bench/derive.ts [--duration 10] [--warmup 2] [--concurrency 32] [--client direct|sdk] [--cpu-prof DIR]
 import { printResult } from "./lib/result.js";
+import { printAgainstEcho } from "./load/echo-results.js";
 import { readSettings, runMain, withBenchNode } from "./load/http-bench.js";
 import { runLoad } from "./load/run-load.js";
 
@@ -35,55 +36,13 @@ runMain(async () => {
       seconds: Math.round(r.seconds * 10) / 10,
       others_cpu_pct: Math.round(r.othersCpuPercent),
     };
-    printResult({
+    printAgainstEcho(r, baseline, {
       bench: BENCH,
-      metric: "ops_per_sec",
-      value: r.opsPerSec,
-      unit: "ops/s",
-      baseline: baseline.reqPerSec,
-      baseline_metric: "hono_echo_req_per_sec",
-      target: TARGET_OPS_PER_SEC,
-      ops: r.ops,
-      errors: r.errors,
-      ...common,
-    });
-    printResult({
-      bench: BENCH,
-      metric: "node_cpu_ms_per_op",
-      value: r.nodeCpuMsPerOp,
-      unit: "ms",
-      baseline: baseline.serverCpuMsPerReq,
-      baseline_metric: "hono_echo_server_cpu_ms_per_req",
-      target: TARGET_NODE_CPU_MS,
-      goal: GOAL_NODE_CPU_MS,
-      node_system_ms: Math.round(r.nodeSystemCpuMsPerOp * 1000) / 1000,
-      ...common,
-    });
-    printResult({
-      bench: BENCH,
-      metric: "client_cpu_ms_per_op",
-      value: r.clientCpuMsPerOp,
-      unit: "ms",
-      baseline: null,
-      ...common,
-    });
-    printResult({
-      bench: BENCH,
-      metric: "latency_p50_ms",
-      value: r.latencyP50Ms,
-      unit: "ms",
-      baseline: baseline.latencyP50Ms,
-      baseline_metric: "hono_echo_latency_p50_ms",
-      ...common,
-    });
-    printResult({
-      bench: BENCH,
-      metric: "latency_p99_ms",
-      value: r.latencyP99Ms,
-      unit: "ms",
-      baseline: baseline.latencyP99Ms,
-      baseline_metric: "hono_echo_latency_p99_ms",
-      ...common,
+      common,
+      extra: {
+        ops_per_sec: { target: TARGET_OPS_PER_SEC },
+        node_cpu_ms_per_op: { target: TARGET_NODE_CPU_MS, goal: GOAL_NODE_CPU_MS },
+      },
     });
     printResult({
       bench: BENCH,

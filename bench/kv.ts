@@ -4,7 +4,7 @@
 // Lines: put_ops_per_sec, put_latency_p99_ms, put_node_cpu_ms_per_op, put_client_cpu_ms_per_op, and
 // the same for get_ (see bench/README.md).
 // Run: npx tsx bench/kv.ts [--duration 10] [--warmup 2] [--concurrency 32] [--client direct|sdk] [--cpu-prof DIR]
-import { printResult } from "./lib/result.js";
+import { printAgainstEcho } from "./load/echo-results.js";
 import { readSettings, runMain, withBenchNode } from "./load/http-bench.js";
 import { runLoad } from "./load/run-load.js";
 
@@ -37,54 +37,7 @@ runMain(async () => {
         seconds: Math.round(r.seconds * 10) / 10,
         others_cpu_pct: Math.round(r.othersCpuPercent),
       };
-      const m = (name: string) => `${r.op}_${name}`;
-      printResult({
-        bench: BENCH,
-        metric: m("ops_per_sec"),
-        value: r.opsPerSec,
-        unit: "ops/s",
-        baseline: baseline.reqPerSec,
-        baseline_metric: "hono_echo_req_per_sec",
-        ops: r.ops,
-        errors: r.errors,
-        ...common,
-      });
-      printResult({
-        bench: BENCH,
-        metric: m("latency_p50_ms"),
-        value: r.latencyP50Ms,
-        unit: "ms",
-        baseline: baseline.latencyP50Ms,
-        baseline_metric: "hono_echo_latency_p50_ms",
-        ...common,
-      });
-      printResult({
-        bench: BENCH,
-        metric: m("latency_p99_ms"),
-        value: r.latencyP99Ms,
-        unit: "ms",
-        baseline: baseline.latencyP99Ms,
-        baseline_metric: "hono_echo_latency_p99_ms",
-        ...common,
-      });
-      printResult({
-        bench: BENCH,
-        metric: m("node_cpu_ms_per_op"),
-        value: r.nodeCpuMsPerOp,
-        unit: "ms",
-        baseline: baseline.serverCpuMsPerReq,
-        baseline_metric: "hono_echo_server_cpu_ms_per_req",
-        node_system_ms: Math.round(r.nodeSystemCpuMsPerOp * 1000) / 1000,
-        ...common,
-      });
-      printResult({
-        bench: BENCH,
-        metric: m("client_cpu_ms_per_op"),
-        value: r.clientCpuMsPerOp,
-        unit: "ms",
-        baseline: null,
-        ...common,
-      });
+      printAgainstEcho(r, baseline, { bench: BENCH, prefix: `${r.op}_`, common });
     }
   });
 });
