@@ -3,18 +3,10 @@
 // CI=true) it exits after the demo: 0 when every step passed, 1 otherwise. Without it the cluster
 // keeps running for you to try (Ctrl-C or `make stop-simulation` to stop).
 import { Command } from "commander";
-import { startCluster, type Cluster } from "./cluster/cluster.js";
-import { parseNodeCount, passThroughEnv } from "./cluster/options.js";
+import { parseNodeCount } from "./cluster/options.js";
 import { DEFAULT_LOG_DIR, DEFAULT_PID_FILE } from "./cluster/pid-file.js";
 import { registerDemoApp } from "./cluster/registration.js";
-import {
-  clusterSummary,
-  publishRecord,
-  refuseIfRunning,
-  simulationRecord,
-  stopSignal,
-  superviseUntilStopped,
-} from "./cluster/supervisor.js";
+import { clusterSummary, startSupervisedCluster, stopSignal, superviseUntilStopped } from "./cluster/supervisor.js";
 import { displayPath } from "./cluster/table.js";
 import { DEMO_APP_SEED } from "./cluster/simulation-cli.js";
 import { runDemo } from "./demo/demo.js";
@@ -36,44 +28,16 @@ const print = (line: string): void => void process.stdout.write(`${line}\n`);
 // Listening before anything starts, so Ctrl-C during set-up still ends in a clean stop.
 const stop = stopSignal();
 
-function fail(error: unknown): never {
-  process.stderr.write(`run: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-}
-
-try {
-  refuseIfRunning(options.pidFile);
-} catch (error) {
-  fail(error);
-}
-
-const starting = startCluster({
+const { cluster, removeRecord } = await startSupervisedCluster({
+  name: "run",
+  script: "scripts/run.ts",
   nodes: options.nodes,
   deploymentFile: options.file,
+  pidFile: options.pidFile,
   logDir: options.logDir,
-  env: passThroughEnv(),
-  log: say,
+  stop,
+  say,
 });
-const first = await Promise.race([
-  starting.then(
-    (cluster) => ({ cluster }),
-    (error: unknown) => ({ error }),
-  ),
-  stop.received.then((signal) => ({ signal })),
-]);
-if ("signal" in first) {
-  // Node processes and anvil are killed with this process (exit cleanup), the deployment file removed.
-  say(`${first.signal} during start-up: stopping`);
-  void starting.then(
-    (cluster) => cluster.stop(),
-    () => undefined,
-  );
-  process.exit(130);
-}
-if ("error" in first) fail(first.error);
-const cluster: Cluster = first.cluster;
-stop.onReceived(() => void cluster.stop());
-const removeRecord = publishRecord(options.pidFile, simulationRecord(cluster, "scripts/run.ts", options.file));
 print(`\n${clusterSummary(cluster)}`);
 
 let exitCode = 0;

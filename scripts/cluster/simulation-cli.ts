@@ -3,19 +3,11 @@
 // `make stop-simulation`, and stop everything on the way out.
 import { Command } from "commander";
 import { DEFAULT_DEPLOYMENT_PATH } from "../devchain/paths.js";
-import { startCluster } from "./cluster.js";
 import { registerDemoApp } from "./registration.js";
 import { displayPath } from "./table.js";
-import { parseNodeCount, passThroughEnv } from "./options.js";
+import { parseNodeCount } from "./options.js";
 import { DEFAULT_LOG_DIR, DEFAULT_PID_FILE } from "./pid-file.js";
-import {
-  clusterSummary,
-  publishRecord,
-  refuseIfRunning,
-  simulationRecord,
-  stopSignal,
-  superviseUntilStopped,
-} from "./supervisor.js";
+import { clusterSummary, startSupervisedCluster, stopSignal, superviseUntilStopped } from "./supervisor.js";
 
 /** Seed of the app instance the simulations register for CLI use. */
 export const DEMO_APP_SEED = "demo-app";
@@ -42,42 +34,16 @@ export async function runSimulationCli(cli: SimulationCliOptions): Promise<never
   const say = (line: string): void => void process.stdout.write(`[${cli.name}] ${line}\n`);
   const stop = stopSignal();
 
-  try {
-    refuseIfRunning(options.pidFile);
-  } catch (error) {
-    process.stderr.write(`${cli.name}: ${(error as Error).message}\n`);
-    process.exit(1);
-  }
-  const starting = startCluster({
+  const { cluster, removeRecord } = await startSupervisedCluster({
+    name: cli.name,
+    script: cli.script,
     nodes: options.nodes ?? 1,
     deploymentFile: options.file,
+    pidFile: options.pidFile,
     logDir: options.logDir,
-    env: passThroughEnv(),
-    log: say,
+    stop,
+    say,
   });
-  const first = await Promise.race([
-    starting.then(
-      (cluster) => ({ cluster }),
-      (error: unknown) => ({ error }),
-    ),
-    stop.received.then((signal) => ({ signal })),
-  ]);
-  if ("signal" in first) {
-    // Children die with this process (exit cleanup); the deployment file goes with them.
-    say(`${first.signal} during start-up: stopping`);
-    void starting.then(
-      (cluster) => cluster.stop(),
-      () => undefined,
-    );
-    process.exit(130);
-  }
-  if ("error" in first) {
-    process.stderr.write(`${cli.name}: ${first.error instanceof Error ? first.error.message : String(first.error)}\n`);
-    process.exit(1);
-  }
-  const { cluster } = first;
-  stop.onReceived(() => void cluster.stop());
-  const removeRecord = publishRecord(options.pidFile, simulationRecord(cluster, cli.script, options.file));
   process.stdout.write(`\n${clusterSummary(cluster)}\n\n`);
   say(`running; PID file ${options.pidFile}. Ctrl-C or \`make stop-simulation\` to stop.`);
   // An app ready to use, so the CLI works against the simulation straight away.

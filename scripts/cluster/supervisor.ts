@@ -2,7 +2,8 @@
 // one PID file per running simulation, a summary table, and staying up until Ctrl-C / SIGTERM (or
 // until the chain dies), then stopping everything in order.
 import path from "node:path";
-import type { Cluster } from "./cluster.js";
+import { startCluster, type Cluster } from "./cluster.js";
+import { passThroughEnv } from "./options.js";
 import { isOurs } from "./process-control.js";
 import {
   readSimulationRecord,
@@ -99,6 +100,67 @@ export function simulationRecord(
       logFile: n.logFile,
     })),
   };
+}
+
+export interface SupervisedStart {
+  /** The script's name in messages (`run`, `simulation`). */
+  name: string;
+  /** Recorded in the PID file as what started the processes. */
+  script: string;
+  nodes: number;
+  deploymentFile: string;
+  pidFile: string;
+  logDir: string;
+  stop: StopSignal;
+  say: (line: string) => void;
+}
+
+/**
+ * Starts a cluster the way every long-running script does: refuses when the PID file names one still
+ * running; a signal during start-up stops what was started and exits 130; a start-up failure exits 1
+ * with its message; once up, a signal stops the cluster and its processes are in the PID file.
+ */
+export async function startSupervisedCluster(
+  options: SupervisedStart,
+): Promise<{ cluster: Cluster; removeRecord: () => void }> {
+  const { name, stop, say } = options;
+  const fail = (error: unknown): never => {
+    process.stderr.write(`${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  };
+  try {
+    refuseIfRunning(options.pidFile);
+  } catch (error) {
+    fail(error);
+  }
+  const starting = startCluster({
+    nodes: options.nodes,
+    deploymentFile: options.deploymentFile,
+    logDir: options.logDir,
+    env: passThroughEnv(),
+    log: say,
+  });
+  const first = await Promise.race([
+    starting.then(
+      (cluster) => ({ cluster }),
+      (error: unknown) => ({ error }),
+    ),
+    stop.received.then((signal) => ({ signal })),
+  ]);
+  if ("signal" in first) {
+    // Children die with this process (exit cleanup); the deployment file goes with them.
+    say(`${first.signal} during start-up: stopping`);
+    void starting.then(
+      (cluster) => cluster.stop(),
+      () => undefined,
+    );
+    process.exit(130);
+  }
+  if ("error" in first) return fail(first.error);
+  const { cluster } = first;
+  stop.onReceived(() => void cluster.stop());
+  const record = simulationRecord(cluster, options.script, options.deploymentFile);
+  return { cluster, removeRecord: publishRecord(options.pidFile, record) };
 }
 
 /** Writes the PID file and arranges for it to disappear with this process. Returns the remover. */
