@@ -5,7 +5,7 @@ import * as x509 from "@peculiar/x509";
 import { X509Certificate, webcrypto } from "node:crypto";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NovaKmsClient } from "../../client/nova-kms-client.js";
+import type { NovaKmsClient, NovaKmsClientOptions } from "../../client/nova-kms-client.js";
 import { KmsRequestError, KmsTransportError } from "../../client/errors.js";
 import { deriveAppKey } from "../../enclave/crypto/kdf.js";
 import { hexToBytes } from "../../enclave/crypto/bytes.js";
@@ -19,15 +19,8 @@ let nodeA: RunningNode;
 let nodeB: RunningNode;
 let app: TestApp;
 
-function client(overrides: Partial<ConstructorParameters<typeof NovaKmsClient>[0]> = {}): NovaKmsClient {
-  return new NovaKmsClient({
-    tee: app.tee,
-    registry: harness.chain.reader,
-    kmsAppId: harness.chain.deployment.kmsAppId,
-    allowHttp: true,
-    nodeSelection: "ordered",
-    ...overrides,
-  });
+function client(overrides: Partial<NovaKmsClientOptions> = {}): NovaKmsClient {
+  return harness.sdkClient(app.tee, overrides);
 }
 
 beforeAll(async () => {
@@ -121,17 +114,7 @@ describe("NovaKmsClient against real nodes", () => {
 
 describe("nova-kms CLI against real nodes", () => {
   it("derives the same key as the SDK", async () => {
-    const d = harness.chain.deployment;
-    const args = [
-      "tsx",
-      "client/cli.ts",
-      "--rpc",
-      d.rpcUrl,
-      "--registry",
-      d.novaAppRegistry,
-      "--kms-app-id",
-      d.kmsAppId.toString(),
-    ];
+    const args = harness.cliArgs();
     const seed = `cli-app-${Date.now()}`;
     const cliApp = await harness.registerApp({ seed });
     const run = await execa("npx", [...args, "--app-seed", seed, "--allow-http", "derive", "disk", "--hex"], {

@@ -11,7 +11,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KmsRegistryView } from "../../client/discovery.js";
 import { KmsConflictError, KmsNotFoundError } from "../../client/errors.js";
-import { NovaKmsClient } from "../../client/nova-kms-client.js";
+import type { NovaKmsClient, NovaKmsClientOptions } from "../../client/nova-kms-client.js";
 import { KmsHarness, isServing, waitFor, type RunningNode, type TestApp } from "../support/kms-harness.js";
 import type { KeyMeldFile, KeyMeldUnsealConfig } from "../support/keymeld-unseal.js";
 
@@ -25,15 +25,8 @@ let app: TestApp;
 const APP_SEED = `keys-sdk-app-${Date.now()}`;
 let dir: string;
 
-function client(overrides: Partial<ConstructorParameters<typeof NovaKmsClient>[0]> = {}): NovaKmsClient {
-  return new NovaKmsClient({
-    tee: app.tee,
-    registry: harness.chain.reader,
-    kmsAppId: harness.chain.deployment.kmsAppId,
-    allowHttp: true,
-    nodeSelection: "ordered",
-    ...overrides,
-  });
+function client(overrides: Partial<NovaKmsClientOptions> = {}): NovaKmsClient {
+  return harness.sdkClient(app.tee, overrides);
 }
 
 /** A fresh name per test, so tests share one app without stepping on each other. */
@@ -363,22 +356,7 @@ describe("KeyMeld: an app seals its own key with a KMS data key, a new process u
 });
 
 describe("nova-kms CLI with named keys", () => {
-  const cliArgs = () => {
-    const d = harness.chain.deployment;
-    return [
-      "tsx",
-      "client/cli.ts",
-      "--rpc",
-      d.rpcUrl,
-      "--registry",
-      d.novaAppRegistry,
-      "--kms-app-id",
-      d.kmsAppId.toString(),
-      "--app-seed",
-      APP_SEED,
-      "--allow-http",
-    ];
-  };
+  const cliArgs = () => [...harness.cliArgs(), "--app-seed", APP_SEED, "--allow-http"];
   const run = (args: string[], input?: string | Buffer) =>
     execa("npx", [...cliArgs(), ...args], {
       reject: false,

@@ -7,6 +7,8 @@ import { KmsNode } from "../../enclave/node.js";
 import { createLogger } from "../../enclave/log.js";
 import { SimulatedTee } from "../../enclave/tee/simulated.js";
 import { randomUUID } from "node:crypto";
+import { NovaKmsClient, type NovaKmsClientOptions } from "../../client/nova-kms-client.js";
+import type { AppTee } from "../../client/signed-request.js";
 
 export { waitFor } from "./wait.js";
 import { nodesViewSchema, statusViewSchema, type NodesView, type StatusView } from "../../enclave/protocol/views.js";
@@ -44,6 +46,33 @@ export class KmsHarness {
 
   static async start(): Promise<KmsHarness> {
     return new KmsHarness(await startDevchain());
+  }
+
+  /** Our SDK as `tee`'s app, over this chain's registry (http allowed; registry order unless told). */
+  sdkClient(tee: AppTee, overrides: Partial<NovaKmsClientOptions> = {}): NovaKmsClient {
+    return new NovaKmsClient({
+      tee,
+      registry: this.chain.reader,
+      kmsAppId: this.chain.deployment.kmsAppId,
+      allowHttp: true,
+      nodeSelection: "ordered",
+      ...overrides,
+    });
+  }
+
+  /** `npx` arguments that run our CLI against this chain (append the app seed and the command). */
+  cliArgs(): string[] {
+    const d = this.chain.deployment;
+    return [
+      "tsx",
+      "client/cli.ts",
+      "--rpc",
+      d.rpcUrl,
+      "--registry",
+      d.novaAppRegistry,
+      "--kms-app-id",
+      d.kmsAppId.toString(),
+    ];
   }
 
   baseEnv(): Record<string, string> {

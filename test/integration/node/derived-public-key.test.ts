@@ -5,7 +5,7 @@ import { recoverMessageAddress } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KmsResponseVerificationError } from "../../../client/errors.js";
-import { NovaKmsClient } from "../../../client/nova-kms-client.js";
+import type { NovaKmsClient } from "../../../client/nova-kms-client.js";
 import { bytesToHex } from "../../../enclave/crypto/bytes.js";
 import { derivedPublicKeyMessage } from "../../../enclave/crypto/derived-public-key.js";
 import { appRequest, type NodeTarget } from "../../support/app-request.js";
@@ -35,14 +35,7 @@ const query = (appId: bigint, path: string, context?: string) =>
   `?${new URLSearchParams({ app_id: appId.toString(), path, ...(context === undefined ? {} : { context }) })}`;
 
 function client(fetchFn?: (input: string, init: RequestInit) => Promise<Response>): NovaKmsClient {
-  return new NovaKmsClient({
-    tee: app.tee,
-    registry: harness.chain.reader,
-    kmsAppId: harness.chain.deployment.kmsAppId,
-    allowHttp: true,
-    nodeSelection: "ordered",
-    ...(fetchFn ? { fetch: fetchFn } : {}),
-  });
+  return harness.sdkClient(app.tee, fetchFn ? { fetch: fetchFn } : {});
 }
 
 beforeAll(async () => {
