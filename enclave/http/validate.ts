@@ -41,3 +41,12 @@ export const base64Bytes = z.string().transform((s, ctx) => {
     return z.NEVER;
   }
 });
+
+/** A key or secret version number in a path or query (`…/versions/<n>`, `?version=`); absent stays absent. */
+export function versionNumber(raw: string | undefined, what: string): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,9}$/.test(raw) || Number(raw) > 0xffff_ffff) {
+    throw badRequest(`Invalid ${what}: must be a version number`);
+  }
+  return Number(raw);
+}

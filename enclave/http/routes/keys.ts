@@ -14,8 +14,8 @@ import { OPERATIONS } from "../../protocol/operations.js";
 import { proveMisses, replyToApp } from "../app-reply.js";
 import type { KmsEnv } from "../context.js";
 import { keyCall } from "../key-errors.js";
-import { base64Bytes, parseBody } from "../validate.js";
-import { decodePageToken, encodePageToken, pageSizeOf } from "./paging.js";
+import { base64Bytes, parseBody, versionNumber } from "../validate.js";
+import { decodePageToken, nextPageField, pageSizeOf } from "./paging.js";
 
 const base64 = base64Bytes;
 const hexDigest = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be hex of 32 bytes");
@@ -104,14 +104,6 @@ function signInputOf(request: { message?: Uint8Array; digest?: string }): SignIn
   return { digest: hexToBytes(request.digest!.replace(/^0x/, "")) };
 }
 
-/** A version number in the path (`…/versions/<n>`) or query (`?version=`). */
-function versionParam(raw: string | undefined, what: string): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^[1-9][0-9]{0,9}$/.test(raw) || Number(raw) > 0xffff_ffff)
-    throw badRequest(`Invalid ${what}: must be a version number`);
-  return Number(raw);
-}
-
 export interface KeyRouteDeps {
   /** The node's named keys (503 while it does not serve). */
   keys: () => KeyApi;
@@ -144,7 +136,7 @@ export function keyRoutes({ keys }: KeyRouteDeps) {
       const page = await keyCall(() => keys().list(app(c), pageSize, after));
       return replyToApp(c, {
         keys: page.items.map(keyJson),
-        ...(page.nextAfter !== undefined ? { next_page_token: encodePageToken(page.nextAfter) } : {}),
+        ...nextPageField(page.nextAfter),
       });
     })
     .get("/keys/:name", async (c) =>
@@ -169,21 +161,21 @@ export function keyRoutes({ keys }: KeyRouteDeps) {
     .get("/keys/:name/versions", async (c) => {
       const pageSize = pageSizeOf(c.req.query("page_size"));
       const token = decodePageToken(c.req.query("page_token"));
-      const after = token === undefined ? undefined : versionParam(token, "page_token");
+      const after = token === undefined ? undefined : versionNumber(token, "page_token");
       const page = await keyCall(() => keys().versions(app(c), c.req.param("name"), pageSize, after));
       return replyToApp(c, {
         versions: page.items.map(versionJson),
-        ...(page.nextAfter !== undefined ? { next_page_token: encodePageToken(String(page.nextAfter)) } : {}),
+        ...nextPageField(page.nextAfter),
       });
     })
     .get("/keys/:name/versions/:version", async (c) => {
-      const n = versionParam(c.req.param("version"), "version")!;
+      const n = versionNumber(c.req.param("version"), "version")!;
       return replyToApp(c, versionJson(await keyCall(() => keys().version(app(c), c.req.param("name"), n))));
     })
     .post("/keys/:name/versions/:version/:action{enable|disable|destroy|restore}", async (c) => {
       const action = c.req.param("action") as VersionAction;
       body(c, VERSION_ACTIONS[action]);
-      const n = versionParam(c.req.param("version"), "version")!;
+      const n = versionNumber(c.req.param("version"), "version")!;
       const changed = await keyCall(() => keys().changeVersion(app(c), c.req.param("name"), n, action));
       return replyToApp(c, versionJson(changed));
     })
@@ -224,7 +216,7 @@ export function keyRoutes({ keys }: KeyRouteDeps) {
       return replyToApp(c, { valid });
     })
     .get("/keys/:name/public_key", async (c) => {
-      const n = versionParam(c.req.query("version"), "version");
+      const n = versionNumber(c.req.query("version"), "version");
       const info = await keyCall(() => keys().publicKey(app(c), c.req.param("name"), n));
       return replyToApp(c, {
         pem: info.pem,

@@ -25,3 +25,8 @@ export function decodePageToken(raw: string | undefined): string | undefined {
   if (!KEY_NAME_PATTERN.test(last)) throw badRequest("Invalid page_token");
   return last;
 }
+
+/** The `next_page_token` field of a page's answer: present only when there is a next page. */
+export function nextPageField(nextAfter: string | number | undefined): { next_page_token?: string } {
+  return nextAfter === undefined ? {} : { next_page_token: encodePageToken(String(nextAfter)) };
+}

@@ -4,14 +4,13 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { bytesToBase64 } from "../../crypto/bytes.js";
-import { badRequest } from "../../errors.js";
 import type { SecretApi } from "../../keys/api.js";
 import { OPERATIONS } from "../../protocol/operations.js";
 import { proveMisses, replyToApp } from "../app-reply.js";
 import type { KmsEnv } from "../context.js";
 import { keyCall } from "../key-errors.js";
-import { base64Bytes, parseBody } from "../validate.js";
-import { decodePageToken, encodePageToken, pageSizeOf } from "./paging.js";
+import { base64Bytes, parseBody, versionNumber } from "../validate.js";
+import { decodePageToken, nextPageField, pageSizeOf } from "./paging.js";
 
 const putRequest = z
   .object({
@@ -38,12 +37,8 @@ export function secretRoutes({ secrets }: SecretRouteDeps) {
       return replyToApp(c, { name: stored.name, version: stored.version });
     })
     .get("/secrets/:name", async (c) => {
-      const raw = c.req.query("version");
-      if (raw !== undefined && !/^[1-9][0-9]{0,9}$/.test(raw))
-        throw badRequest("Invalid version: must be a version number");
-      const found = await keyCall(() =>
-        secrets().get(app(c), c.req.param("name"), raw === undefined ? undefined : Number(raw)),
-      );
+      const version = versionNumber(c.req.query("version"), "version");
+      const found = await keyCall(() => secrets().get(app(c), c.req.param("name"), version));
       return replyToApp(c, { name: found.name, version: found.version, value: bytesToBase64(found.value) });
     })
     .get("/secrets", async (c) => {
@@ -56,7 +51,7 @@ export function secretRoutes({ secrets }: SecretRouteDeps) {
           latest_version: s.latestVersion,
           updated_at_ms: s.updatedAtMs,
         })),
-        ...(page.nextAfter !== undefined ? { next_page_token: encodePageToken(page.nextAfter) } : {}),
+        ...nextPageField(page.nextAfter),
       });
     })
     .delete("/secrets/:name", async (c) => {
