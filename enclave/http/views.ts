@@ -65,10 +65,11 @@ export function buildStatusView(p: StatusParts): StatusView {
       registry_address: p.kmsRegistryAddress.toLowerCase(),
       total_instances: p.members,
     },
+    // The apps' KV data, as the reference counts it; named keys and secrets are in kms.store only.
     data_store: {
-      namespaces: store?.namespaces ?? 0,
-      total_keys: store?.liveKeys ?? 0,
-      total_bytes: store?.liveBytes ?? 0,
+      namespaces: store?.appData.namespaces ?? 0,
+      total_keys: store?.appData.liveKeys ?? 0,
+      total_bytes: store?.appData.liveBytes ?? 0,
     },
     kms: {
       version: p.version,

@@ -111,6 +111,8 @@ export interface StoreStats {
   tombstoneBytes: number;
   evictions: number;
   head: number;
+  /** The apps' own data only: the counters above without the reserved namespaces (named keys). */
+  appData: { namespaces: number; liveKeys: number; liveBytes: number };
 }
 
-export type AppStats = Omit<StoreStats, "namespaces" | "head">;
+export type AppStats = Omit<StoreStats, "namespaces" | "head" | "appData">;

@@ -234,6 +234,13 @@ export class KvStore implements KvStoreApi {
   stats(): StoreStats {
     this.sweep(this.nowMs());
     const t = this.totals;
+    const appData = { namespaces: this.namespaces.size, liveKeys: t.liveKeys, liveBytes: t.liveBytes };
+    for (const ns of this.namespaces.values()) {
+      if (!isReservedNamespace(ns.appId)) continue;
+      appData.namespaces--;
+      appData.liveKeys -= ns.counters.liveKeys;
+      appData.liveBytes -= ns.counters.liveBytes;
+    }
     return {
       namespaces: this.namespaces.size,
       liveKeys: t.liveKeys,
@@ -242,6 +249,7 @@ export class KvStore implements KvStoreApi {
       tombstoneBytes: t.tombstoneBytes,
       evictions: t.evictions,
       head: this.log.head,
+      appData,
     };
   }
 

@@ -134,20 +134,30 @@ describe("GET /status view", () => {
         secret: { ready: true, reason: "serving", onChainHash: "0x01", origin: "generated", syncedFrom: undefined },
         members: 3,
         peers: 2,
-        store: { namespaces: 2, liveKeys: 5, liveBytes: 321, tombstones: 1, tombstoneBytes: 10, evictions: 0, head: 6 },
+        store: {
+          namespaces: 3,
+          liveKeys: 7,
+          liveBytes: 521,
+          tombstones: 1,
+          tombstoneBytes: 10,
+          evictions: 0,
+          head: 6,
+          appData: { namespaces: 2, liveKeys: 5, liveBytes: 321 },
+        },
       }),
     );
     expect(view.node).toMatchObject({ node_url: "https://kms-1.example", is_operator: true, service_available: true });
     expect(view.node.master_secret).toEqual({ state: "generated", synced_from: null });
     expect(view.node.master_secret_initialized).toBe(true);
     expect(view.cluster.total_instances).toBe(3);
+    // data_store counts the apps' KV data only; kms.store is the whole store, named keys included.
     expect(view.data_store).toEqual({ namespaces: 2, total_keys: 5, total_bytes: 321 });
     expect(view.kms).toMatchObject({ peers: 2, reason: "serving" });
     expect(view.kms.master_secret).toEqual({ ready: true, origin: "generated", on_chain_hash: "0x01" });
     expect(view.kms.store).toEqual({
-      namespaces: 2,
-      live_keys: 5,
-      live_bytes: 321,
+      namespaces: 3,
+      live_keys: 7,
+      live_bytes: 521,
       tombstones: 1,
       tombstone_bytes: 10,
       evictions: 0,

@@ -80,3 +80,17 @@ describe("reserved namespaces", () => {
     expect(Object.keys(s.appRoots())).toEqual([(2n ** 257n - 1n).toString()]);
   });
 });
+
+describe("store stats", () => {
+  it("appData leaves the reserved namespaces out; the totals keep them", () => {
+    const s = makeStore(1, new ManualClock());
+    s.put(5n, "kv", new Uint8Array(10));
+    s.put(RESERVED_NAMESPACE_BASE + 5n, "key/k/meta", new Uint8Array(20));
+    s.put(RESERVED_NAMESPACE_BASE + 5n, "key/k/v/1", new Uint8Array(30));
+    const stats = s.stats();
+    expect(stats).toMatchObject({ namespaces: 2, liveKeys: 3 });
+    expect(stats.appData.namespaces).toBe(1);
+    expect(stats.appData.liveKeys).toBe(1);
+    expect(stats.appData.liveBytes).toBe(s.appStats(5n).liveBytes);
+  });
+});
