@@ -53,6 +53,7 @@ const updateRequest = z
   })
   .strict();
 const emptyRequest = <T extends string>(name: T) => z.object({ op: op(name) }).strict();
+const rotateRequest = emptyRequest(OPERATIONS.keysRotate);
 const encryptRequest = z.object({ plaintext: base64, aad: base64.optional(), op: op(OPERATIONS.keysEncrypt) }).strict();
 const decryptRequest = z
   .object({ ciphertext: z.string().max(200_000), aad: base64.optional(), op: op(OPERATIONS.keysDecrypt) })
@@ -155,7 +156,7 @@ export function keyRoutes({ keys }: KeyRouteDeps) {
       return replyToApp(c, keyJson(key));
     })
     .post("/keys/:name/rotate", async (c) => {
-      body(c, emptyRequest(OPERATIONS.keysRotate));
+      body(c, rotateRequest);
       return replyToApp(c, keyJson(await keyCall(() => keys().rotate(app(c), c.req.param("name")))));
     })
     .get("/keys/:name/versions", async (c) => {
